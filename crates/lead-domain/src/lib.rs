@@ -1,0 +1,18 @@
+//! The domain of the lead response service: lifecycle, qualification, scoring, escalation,
+//! business hours, bilingual templates, the ports adapters implement and the use cases.
+//!
+//! This crate does no I/O and knows no framework, so any Rust service can embed it.
+
+pub mod contact;
+pub mod escalation;
+pub mod hours;
+pub mod ids;
+pub mod jobs;
+pub mod language;
+pub mod lead;
+pub mod lifecycle;
+pub mod ports;
+pub mod qualification;
+pub mod scoring;
+pub mod templates;
+pub mod tenant;

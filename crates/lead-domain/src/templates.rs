@@ -1,0 +1,240 @@
+//! Bilingual reply templates: every text the service can send without a model, in English and Arabic.
+
+use crate::hours::BusinessHours;
+use crate::language::Language;
+use crate::qualification::QualificationField;
+use chrono::{DateTime, Datelike, Utc, Weekday};
+
+/// What a template says.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum TemplateKind {
+    /// First words to a new lead, before a question.
+    Greeting,
+    /// Ask for a missing field.
+    Ask(QualificationField),
+    /// Everything needed is known: a person will follow up.
+    Qualified,
+    /// The conversation goes to a person.
+    HandOff,
+    /// The lead is not interested: close politely.
+    Goodbye,
+    /// The business missed the lead's call.
+    MissedCall,
+    /// Fallback when nothing better can be said.
+    Acknowledge,
+}
+
+/// What templates fill in.
+#[derive(Debug, Clone)]
+pub struct TemplateContext<'a> {
+    /// The business's name.
+    pub business: &'a str,
+    /// The lead's first name, when known.
+    pub lead_name: Option<&'a str>,
+    /// Whether the business is open now.
+    pub open_now: bool,
+    /// The next opening, when closed.
+    pub next_opening: Option<DateTime<Utc>>,
+    /// The business's hours, to print the next opening in its timezone.
+    pub hours: &'a BusinessHours,
+}
+
+fn weekday_name(day: Weekday, lang: Language) -> &'static str {
+    match (lang, day) {
+        (Language::En, Weekday::Mon) => "Monday",
+        (Language::En, Weekday::Tue) => "Tuesday",
+        (Language::En, Weekday::Wed) => "Wednesday",
+        (Language::En, Weekday::Thu) => "Thursday",
+        (Language::En, Weekday::Fri) => "Friday",
+        (Language::En, Weekday::Sat) => "Saturday",
+        (Language::En, Weekday::Sun) => "Sunday",
+        (Language::Ar, Weekday::Mon) => "الاثنين",
+        (Language::Ar, Weekday::Tue) => "الثلاثاء",
+        (Language::Ar, Weekday::Wed) => "الأربعاء",
+        (Language::Ar, Weekday::Thu) => "الخميس",
+        (Language::Ar, Weekday::Fri) => "الجمعة",
+        (Language::Ar, Weekday::Sat) => "السبت",
+        (Language::Ar, Weekday::Sun) => "الأحد",
+    }
+}
+
+/// The next opening as the lead reads it, in the business's timezone: "Sunday 09:00" / "الأحد 09:00".
+pub fn format_opening(at: DateTime<Utc>, hours: &BusinessHours, lang: Language) -> String {
+    let local = at.with_timezone(&hours.timezone());
+    format!(
+        "{} {}",
+        weekday_name(local.weekday(), lang),
+        local.format("%H:%M")
+    )
+}
+
+/// When a person will reply: "shortly" when open, else the next opening.
+fn human_eta(ctx: &TemplateContext<'_>, lang: Language) -> String {
+    match (ctx.open_now, ctx.next_opening, lang) {
+        (true, _, Language::En) => "shortly".to_owned(),
+        (true, _, Language::Ar) => "قريباً".to_owned(),
+        (false, Some(at), Language::En) => {
+            format!("when we open on {}", format_opening(at, ctx.hours, lang))
+        }
+        (false, Some(at), Language::Ar) => format!(
+            "عند بداية الدوام يوم {}",
+            format_opening(at, ctx.hours, lang)
+        ),
+        (false, None, Language::En) => "as soon as we can".to_owned(),
+        (false, None, Language::Ar) => "في أقرب وقت ممكن".to_owned(),
+    }
+}
+
+/// Renders a template in a language.
+pub fn render(kind: TemplateKind, lang: Language, ctx: &TemplateContext<'_>) -> String {
+    let name_en = ctx.lead_name.map(|n| format!(" {n}")).unwrap_or_default();
+    let name_ar = ctx.lead_name.map(|n| format!(" {n}")).unwrap_or_default();
+    let business = ctx.business;
+    match (kind, lang) {
+        (TemplateKind::Greeting, Language::En) => {
+            format!("Hi{name_en}, thanks for contacting {business}!")
+        }
+        (TemplateKind::Greeting, Language::Ar) => {
+            format!("أهلاً{name_ar}، شكراً لتواصلك مع {business}!")
+        }
+        (TemplateKind::Ask(field), Language::En) => match field {
+            QualificationField::Service => "What can we help you with?".to_owned(),
+            QualificationField::Budget => "What budget do you have in mind?".to_owned(),
+            QualificationField::Timeline => "When are you hoping to go ahead?".to_owned(),
+            QualificationField::DecisionMaker => {
+                "Will you be making the decision, or is anyone else involved?".to_owned()
+            }
+            QualificationField::Location => "Which area or city are you interested in?".to_owned(),
+        },
+        (TemplateKind::Ask(field), Language::Ar) => match field {
+            QualificationField::Service => "كيف نقدر نساعدك؟".to_owned(),
+            QualificationField::Budget => "كم الميزانية اللي في بالك؟".to_owned(),
+            QualificationField::Timeline => "متى تحب تبدأ؟".to_owned(),
+            QualificationField::DecisionMaker => {
+                "هل القرار لك، أو فيه أحد ثاني يشاركك القرار؟".to_owned()
+            }
+            QualificationField::Location => "أي منطقة أو مدينة تفضل؟".to_owned(),
+        },
+        (TemplateKind::Qualified, Language::En) => format!(
+            "Thank you{name_en}, that's everything we need. A member of our team will contact you {}.",
+            human_eta(ctx, lang)
+        ),
+        (TemplateKind::Qualified, Language::Ar) => format!(
+            "شكراً{name_ar}، وصلتنا كل المعلومات. بيتواصل معك أحد أفراد فريقنا {}.",
+            human_eta(ctx, lang)
+        ),
+        (TemplateKind::HandOff, Language::En) => {
+            format!(
+                "I'm passing you to a member of our team; they will reply {}.",
+                human_eta(ctx, lang)
+            )
+        }
+        (TemplateKind::HandOff, Language::Ar) => {
+            format!(
+                "بحولك لأحد أفراد فريقنا، وبيرد عليك {}.",
+                human_eta(ctx, lang)
+            )
+        }
+        (TemplateKind::Goodbye, Language::En) => {
+            format!(
+                "Understood{name_en}, thank you for letting us know. {business} is here if you need us later."
+            )
+        }
+        (TemplateKind::Goodbye, Language::Ar) => {
+            format!("تمام{name_ar}، شكراً لإبلاغنا. {business} في خدمتك متى ما احتجتنا.")
+        }
+        (TemplateKind::MissedCall, Language::En) => format!(
+            "Sorry we missed your call{name_en}! This is {business}. How can we help you? Reply here and we'll get right back to you."
+        ),
+        (TemplateKind::MissedCall, Language::Ar) => format!(
+            "نعتذر، فاتنا اتصالك{name_ar}! معك {business}. كيف نقدر نساعدك؟ رد على هالرسالة ونخدمك على طول."
+        ),
+        (TemplateKind::Acknowledge, Language::En) => {
+            "Thanks, noted. Anything else you'd like us to know?".to_owned()
+        }
+        (TemplateKind::Acknowledge, Language::Ar) => "شكراً، تم. فيه شي ثاني تحب تضيفه؟".to_owned(),
+    }
+}
+
+/// The reply the service sends without a model: greet a new lead, then ask for the first missing
+/// field, or promise a person when everything is known.
+pub fn offline_reply(
+    first_reply: bool,
+    missing: &[QualificationField],
+    lang: Language,
+    ctx: &TemplateContext<'_>,
+) -> String {
+    let body = match missing.first() {
+        Some(field) => render(TemplateKind::Ask(*field), lang, ctx),
+        None => render(TemplateKind::Qualified, lang, ctx),
+    };
+    if first_reply {
+        format!("{} {body}", render(TemplateKind::Greeting, lang, ctx))
+    } else {
+        body
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::hours::parse_timezone;
+    use crate::language::detect_language;
+
+    const KINDS: [TemplateKind; 11] = [
+        TemplateKind::Greeting,
+        TemplateKind::Ask(QualificationField::Service),
+        TemplateKind::Ask(QualificationField::Budget),
+        TemplateKind::Ask(QualificationField::Timeline),
+        TemplateKind::Ask(QualificationField::DecisionMaker),
+        TemplateKind::Ask(QualificationField::Location),
+        TemplateKind::Qualified,
+        TemplateKind::HandOff,
+        TemplateKind::Goodbye,
+        TemplateKind::MissedCall,
+        TemplateKind::Acknowledge,
+    ];
+
+    #[test]
+    fn every_template_exists_in_both_languages() {
+        let hours =
+            BusinessHours::closed(parse_timezone("Asia/Riyadh").unwrap_or(chrono_tz::Tz::UTC));
+        let ctx = TemplateContext {
+            business: "Test Realty",
+            lead_name: None,
+            open_now: true,
+            next_opening: None,
+            hours: &hours,
+        };
+        for kind in KINDS {
+            for lang in [Language::En, Language::Ar] {
+                let text = render(kind, lang, &ctx);
+                assert!(!text.is_empty());
+                let business_free = text.replace("Test Realty", "");
+                assert_eq!(
+                    detect_language(&business_free),
+                    Some(lang),
+                    "{kind:?} {lang}: {text}"
+                );
+            }
+        }
+    }
+
+    #[test]
+    fn after_hours_promise_names_the_next_opening_in_local_time() {
+        let hours =
+            BusinessHours::closed(parse_timezone("Asia/Riyadh").unwrap_or(chrono_tz::Tz::UTC));
+        let at = DateTime::parse_from_rfc3339("2026-11-29T06:00:00Z")
+            .map(|d| d.with_timezone(&Utc))
+            .unwrap_or_default();
+        let ctx = TemplateContext {
+            business: "Test Realty",
+            lead_name: Some("Ahmed"),
+            open_now: false,
+            next_opening: Some(at),
+            hours: &hours,
+        };
+        assert!(render(TemplateKind::HandOff, Language::En, &ctx).contains("Sunday 09:00"));
+        assert!(render(TemplateKind::HandOff, Language::Ar, &ctx).contains("الأحد 09:00"));
+    }
+}
