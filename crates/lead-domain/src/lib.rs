@@ -16,3 +16,4 @@ pub mod qualification;
 pub mod scoring;
 pub mod templates;
 pub mod tenant;
+pub mod usecases;

@@ -98,8 +98,12 @@ pub struct ContactInfo {
     pub chat_session: Option<String>,
 }
 
-/// An inbound contact to store atomically: find-or-create the lead, open-or-reuse the
-/// conversation, insert the message, enqueue its processing job, remember the provider id.
+/// An inbound contact to store atomically: find-or-create the lead (by tenant + phone, else
+/// tenant + email, else tenant + chat session), open-or-reuse the conversation (the lead's open
+/// conversation on this channel), insert the message, enqueue its processing job, remember the
+/// provider id. A message from the lead increments the conversation's `exchanges` and sets its
+/// `last_inbound_at`; a new lead starts in NEW with an UNSCORED score card; the conversation's
+/// `reply_to` is set from `reply_to` when given. A missing name or email on an existing lead is filled in.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct InboundIntake {
     /// Owner.
@@ -499,11 +503,17 @@ pub trait JobQueue: Send + Sync {
         lease: Duration,
     ) -> Result<Vec<Job>, StoreError>;
 
-    /// Marks a claimed job done.
+    /// Marks a claimed job done; `note` (for example "model failed, offline reply sent") is kept
+    /// in the job's `last_error` so degraded runs stay visible.
     ///
     /// # Errors
     /// On database failure.
-    async fn complete(&self, id: JobId, now: DateTime<Utc>) -> Result<(), StoreError>;
+    async fn complete(
+        &self,
+        id: JobId,
+        now: DateTime<Utc>,
+        note: Option<String>,
+    ) -> Result<(), StoreError>;
 
     /// Records a failed attempt with its error; requeues at the given time or marks the job dead.
     ///

@@ -1,0 +1,928 @@
+//! The use cases: accept an inbound contact durably, then (in a queued job) qualify, score,
+//! escalate and answer it; deliver outbound messages. Written only against ports.
+
+use crate::contact::Address;
+use crate::escalation::{self, EscalationInput, EscalationReason};
+use crate::ids::{ConversationId, EscalationId, JobId, LeadId, MessageId, TenantId};
+use crate::jobs::{Job, JobPayload, NewJob, RetryDecision, RetryPolicy};
+use crate::language::detect_language;
+use crate::lead::{
+    Channel, Conversation, DeliveryStatus, Direction, Escalation, Lead, Message, Sender,
+    UsageRecord, YearMonth,
+};
+use crate::lifecycle::{LeadEvent, LeadState, StateChange};
+use crate::ports::{
+    Clock, ContactInfo, EscalationRepository, ExtractionProfile, HoursState, IdGenerator,
+    InboundIntake, IntakeIds, IntakeReceipt, JobQueue, LanguageModel, LeadRepository, LlmError,
+    MessageSender, ModelRequest, NewMessage, Notification, Notifier, OfflineExtractor,
+    OptOutRegistry, OutboundMessage, Page, Role, SendError, StoreError, TenantRepository, Turn,
+    UsageLedger,
+};
+use crate::qualification::Qualification;
+use crate::scoring::{Score, score};
+use crate::templates::{TemplateContext, TemplateKind, offline_reply, render};
+use crate::tenant::{PhoneReplyChannel, Tenant};
+use std::sync::Arc;
+
+/// The adapters a use case runs on, chosen by the app at start.
+#[derive(Clone)]
+pub struct Deps {
+    /// Tenants and keys.
+    pub tenants: Arc<dyn TenantRepository>,
+    /// Leads, conversations, messages.
+    pub leads: Arc<dyn LeadRepository>,
+    /// Escalation records.
+    pub escalations: Arc<dyn EscalationRepository>,
+    /// Model usage.
+    pub usage: Arc<dyn UsageLedger>,
+    /// Opt-outs.
+    pub opt_outs: Arc<dyn OptOutRegistry>,
+    /// The job queue.
+    pub jobs: Arc<dyn JobQueue>,
+    /// The language model; `None` runs the offline qualifier only.
+    pub model: Option<Arc<dyn LanguageModel>>,
+    /// The offline qualifier: fallback and cross-check.
+    pub extractor: Arc<dyn OfflineExtractor>,
+    /// Delivers SMS, WhatsApp and email.
+    pub sender: Arc<dyn MessageSender>,
+    /// Tells the tenant's team.
+    pub notifier: Arc<dyn Notifier>,
+    /// Time.
+    pub clock: Arc<dyn Clock>,
+    /// Ids.
+    pub ids: Arc<dyn IdGenerator>,
+    /// Backoff for failed jobs.
+    pub retry: RetryPolicy,
+    /// Attempts per job before it is dead.
+    pub max_attempts: u32,
+}
+
+/// Why a use case failed.
+#[derive(Debug, thiserror::Error)]
+pub enum UseCaseError {
+    /// Storage failed.
+    #[error(transparent)]
+    Store(#[from] StoreError),
+    /// A record the job refers to does not exist (deleted, or another tenant's).
+    #[error("{0} not found")]
+    NotFound(&'static str),
+    /// The request had nothing to store.
+    #[error("invalid inbound contact: {0}")]
+    Invalid(&'static str),
+    /// Sending failed.
+    #[error(transparent)]
+    Send(#[from] SendError),
+}
+
+impl UseCaseError {
+    /// Whether retrying the job may help.
+    pub fn is_retryable(&self) -> bool {
+        match self {
+            UseCaseError::Store(
+                StoreError::Unavailable(_) | StoreError::Stale(_) | StoreError::Unexpected(_),
+            ) => true,
+            UseCaseError::Store(StoreError::Conflict(_)) => false,
+            UseCaseError::NotFound(_) | UseCaseError::Invalid(_) => false,
+            UseCaseError::Send(SendError::Retryable { .. }) => true,
+            UseCaseError::Send(_) => false,
+        }
+    }
+
+    /// How long the remote side asked us to wait, if it did.
+    pub fn retry_after(&self) -> Option<chrono::Duration> {
+        match self {
+            UseCaseError::Send(SendError::Retryable {
+                retry_after: Some(d),
+                ..
+            }) => chrono::Duration::from_std(*d).ok(),
+            _ => None,
+        }
+    }
+}
+
+/// An inbound contact as a webhook or the API hands it over, already authenticated and parsed.
+#[derive(Debug, Clone, Default)]
+pub struct InboundRequest {
+    /// Channel; defaults to web form.
+    pub channel: Option<Channel>,
+    /// Who.
+    pub contact: ContactInfo,
+    /// Text, if any.
+    pub body: Option<String>,
+    /// Free-form source label.
+    pub source_detail: Option<String>,
+    /// Provider id or idempotency key.
+    pub dedup_key: Option<(String, String)>,
+    /// Who wrote it; defaults to the lead.
+    pub sender: Option<Sender>,
+}
+
+/// Where replies on a channel go, by the tenant's preference.
+pub fn reply_address(
+    tenant: &Tenant,
+    channel: Channel,
+    contact: &ContactInfo,
+) -> Option<(Channel, Address)> {
+    let phone_channel = match tenant.settings.phone_reply_channel {
+        PhoneReplyChannel::Sms => Channel::Sms,
+        PhoneReplyChannel::Whatsapp => Channel::Whatsapp,
+    };
+    match channel {
+        Channel::Sms | Channel::Whatsapp => {
+            contact.phone.clone().map(|p| (channel, Address::Phone(p)))
+        }
+        Channel::LiveChat => contact
+            .chat_session
+            .clone()
+            .map(|s| (Channel::LiveChat, Address::ChatSession(s)))
+            .or_else(|| {
+                contact
+                    .email
+                    .clone()
+                    .map(|e| (Channel::Email, Address::Email(e)))
+            }),
+        Channel::WebForm | Channel::MissedCall | Channel::Email => contact
+            .phone
+            .clone()
+            .map(|p| (phone_channel, Address::Phone(p)))
+            .or_else(|| {
+                contact
+                    .email
+                    .clone()
+                    .map(|e| (Channel::Email, Address::Email(e)))
+            }),
+    }
+}
+
+/// Stores an inbound contact durably and, for an active tenant, enqueues its processing.
+/// Nothing is acknowledged before this returns `Ok`.
+///
+/// # Errors
+/// [`UseCaseError::Invalid`] when there is no way to identify the lead; storage errors otherwise,
+/// in which case nothing was stored.
+pub async fn accept_inbound(
+    deps: &Deps,
+    tenant: &Tenant,
+    req: InboundRequest,
+) -> Result<IntakeReceipt, UseCaseError> {
+    let channel = req.channel.unwrap_or(Channel::WebForm);
+    let c = &req.contact;
+    if c.phone.is_none() && c.email.is_none() && c.chat_session.is_none() {
+        return Err(UseCaseError::Invalid(
+            "a phone number, an email or a chat session is required",
+        ));
+    }
+    let body = req
+        .body
+        .map(|b| b.trim().to_owned())
+        .filter(|b| !b.is_empty());
+    let language = body.as_deref().and_then(detect_language);
+    let reply_to = reply_address(tenant, channel, c).map(|(_, a)| a);
+    let intake = InboundIntake {
+        tenant_id: tenant.id,
+        channel,
+        contact: req.contact.clone(),
+        source_detail: req.source_detail,
+        enqueue: tenant.is_active() && (body.is_some() || channel == Channel::MissedCall),
+        body,
+        language,
+        sender: req.sender.unwrap_or(Sender::Lead),
+        dedup_key: req.dedup_key,
+        reply_to,
+        ids: IntakeIds {
+            lead: LeadId::from_uuid(deps.ids.new_uuid()),
+            conversation: ConversationId::from_uuid(deps.ids.new_uuid()),
+            message: MessageId::from_uuid(deps.ids.new_uuid()),
+            job: JobId::from_uuid(deps.ids.new_uuid()),
+        },
+        received_at: deps.clock.now(),
+    };
+    Ok(deps.leads.record_inbound(&intake).await?)
+}
+
+/// What processing an inbound message did, for the job record and logs.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ProcessOutcome {
+    /// The lead's score afterwards.
+    pub score: Score,
+    /// The lead's state afterwards.
+    pub state: LeadState,
+    /// Escalation reasons raised by this message.
+    pub escalations: Vec<EscalationReason>,
+    /// The reply stored, if any.
+    pub reply: Option<MessageId>,
+    /// Why the offline path answered instead of the model, if it did.
+    pub degraded: Option<String>,
+    /// Why no reply was sent, if none was.
+    pub silent_because: Option<&'static str>,
+}
+
+/// Runs one claimed job to the end.
+///
+/// # Errors
+/// [`UseCaseError`]; [`UseCaseError::is_retryable`] tells the worker whether to retry.
+pub async fn run_job(deps: &Deps, job: &Job) -> Result<Option<String>, UseCaseError> {
+    match &job.payload {
+        JobPayload::ProcessInbound {
+            lead_id,
+            conversation_id,
+            message_id,
+        } => {
+            let outcome =
+                process_inbound(deps, job.tenant_id, *lead_id, *conversation_id, *message_id)
+                    .await?;
+            Ok(outcome
+                .degraded
+                .or(outcome.silent_because.map(str::to_owned)))
+        }
+        JobPayload::SendOutbound {
+            conversation_id,
+            message_id,
+        } => deliver_outbound(deps, job.tenant_id, *conversation_id, *message_id).await,
+    }
+}
+
+/// Claims due jobs and runs them; failures are recorded with a retry decision. Returns how many
+/// jobs were claimed, so a worker loop can sleep when there was nothing to do.
+///
+/// # Errors
+/// Only when claiming or recording a result fails; a job's own failure is recorded, not returned.
+pub async fn worker_tick(
+    deps: &Deps,
+    worker: &str,
+    limit: u32,
+    lease: std::time::Duration,
+) -> Result<usize, StoreError> {
+    let jobs = deps
+        .jobs
+        .claim_due(worker, deps.clock.now(), limit, lease)
+        .await?;
+    for job in &jobs {
+        match run_job(deps, job).await {
+            Ok(note) => deps.jobs.complete(job.id, deps.clock.now(), note).await?,
+            Err(err) => {
+                let now = deps.clock.now();
+                let decision = deps.retry.decide(
+                    job.attempts,
+                    job.max_attempts,
+                    err.is_retryable(),
+                    err.retry_after(),
+                    now,
+                );
+                if decision == RetryDecision::GiveUp
+                    && let JobPayload::SendOutbound { message_id, .. } = &job.payload
+                {
+                    // The reply stays stored with the reason, so nothing is lost and a person can follow up.
+                    deps.leads
+                        .set_delivery(
+                            job.tenant_id,
+                            *message_id,
+                            DeliveryStatus::Failed,
+                            None,
+                            Some(err.to_string()),
+                        )
+                        .await?;
+                }
+                deps.jobs
+                    .fail(job.id, &err.to_string(), decision, now)
+                    .await?;
+            }
+        }
+    }
+    Ok(jobs.len())
+}
+
+fn turns_of(messages: &[Message]) -> Vec<Turn> {
+    messages
+        .iter()
+        .map(|m| Turn {
+            role: match m.direction {
+                Direction::Inbound => Role::Lead,
+                Direction::Outbound => Role::Agent,
+            },
+            text: m.body.clone(),
+            message_id: Some(m.id),
+        })
+        .collect()
+}
+
+/// Loads every message of a conversation, oldest first.
+async fn all_messages(
+    deps: &Deps,
+    tenant: TenantId,
+    conversation: ConversationId,
+) -> Result<Vec<Message>, StoreError> {
+    let mut out = Vec::new();
+    loop {
+        let page = Page {
+            limit: 200,
+            offset: out.len() as u64,
+        };
+        let batch = deps.leads.list_messages(tenant, conversation, page).await?;
+        let done = batch.items.len() < 200;
+        out.extend(batch.items);
+        if done || out.len() as u64 >= batch.total {
+            return Ok(out);
+        }
+    }
+}
+
+/// Month-to-date spend of a tenant in US dollars.
+async fn month_spend(deps: &Deps, tenant: TenantId, month: YearMonth) -> Result<f64, StoreError> {
+    Ok(deps
+        .usage
+        .month_usage(tenant, month)
+        .await?
+        .iter()
+        .map(|t| t.cost_usd)
+        .sum())
+}
+
+/// Qualifies and answers one inbound message: the heart of the product.
+///
+/// Steps: tenant active; conversation not escalated; opt-out; language; model (router, then
+/// qualifier) unless the budget is spent or the model fails, with the offline qualifier as
+/// cross-check and fallback; merge; score; escalation; lifecycle; reply in the lead's language with
+/// business hours respected; outbound message and its send job stored together.
+///
+/// # Errors
+/// Storage failures (retryable) and missing records (not retryable).
+pub async fn process_inbound(
+    deps: &Deps,
+    tenant_id: TenantId,
+    lead_id: LeadId,
+    conversation_id: ConversationId,
+    message_id: MessageId,
+) -> Result<ProcessOutcome, UseCaseError> {
+    let tenant = deps
+        .tenants
+        .get_tenant(tenant_id)
+        .await?
+        .ok_or(UseCaseError::NotFound("tenant"))?;
+    let mut lead = deps
+        .leads
+        .get_lead(tenant_id, lead_id)
+        .await?
+        .ok_or(UseCaseError::NotFound("lead"))?;
+    let mut conversation = deps
+        .leads
+        .get_conversation(tenant_id, conversation_id)
+        .await?
+        .ok_or(UseCaseError::NotFound("conversation"))?;
+    let messages = all_messages(deps, tenant_id, conversation_id).await?;
+    let inbound = messages
+        .iter()
+        .find(|m| m.id == message_id)
+        .ok_or(UseCaseError::NotFound("message"))?;
+    let now = deps.clock.now();
+    let mut outcome = ProcessOutcome {
+        score: lead.score.score,
+        state: lead.state,
+        escalations: Vec::new(),
+        reply: None,
+        degraded: None,
+        silent_because: None,
+    };
+    if !tenant.is_active() {
+        outcome.silent_because = Some("tenant paused");
+        return Ok(outcome);
+    }
+    // Later messages of the same conversation are handled by their own jobs; answering an old one
+    // after a newer message arrived would reply out of order, so only the latest inbound is answered.
+    let latest_inbound = messages
+        .iter()
+        .rev()
+        .find(|m| m.direction == Direction::Inbound)
+        .map(|m| m.id);
+    let is_latest = latest_inbound == Some(message_id);
+
+    let language = inbound
+        .language
+        .or_else(|| detect_language(&inbound.body))
+        .or(conversation.language)
+        .unwrap_or(tenant.settings.default_language);
+    conversation.language = Some(language);
+    let reply_to = conversation
+        .reply_to
+        .clone()
+        .or_else(|| lead.contact_address());
+    let opted_out = match &reply_to {
+        Some(addr) => deps.opt_outs.is_opted_out(tenant_id, addr).await?,
+        None => false,
+    };
+
+    let hours = &tenant.settings.business_hours;
+    let today = now.with_timezone(&hours.timezone()).date_naive();
+    let hours_state = HoursState {
+        open_now: hours.is_open(now),
+        next_opening: hours.next_opening(now),
+    };
+    let turns = turns_of(&messages);
+    let profile = ExtractionProfile::of(&tenant);
+    let mut reading = deps.extractor.extract(&profile, &turns, today);
+
+    // The model runs only for an active conversation, while the budget lasts.
+    let mut model_reply = None;
+    if !conversation.escalated && is_latest {
+        match &deps.model {
+            None => {
+                outcome.degraded =
+                    Some("no language model configured: offline qualifier answered".to_owned())
+            }
+            Some(model) => {
+                let month = YearMonth::of(now);
+                let spent = month_spend(deps, tenant_id, month).await?;
+                let budget = tenant.settings.monthly_budget_usd;
+                if budget.is_some_and(|b| spent >= b) {
+                    outcome.degraded =
+                        Some("monthly model budget spent: offline qualifier answered".to_owned());
+                } else {
+                    let request = ModelRequest {
+                        tenant: tenant.clone(),
+                        turns: turns.clone(),
+                        known: lead.qualification.clone(),
+                        missing: merged(&lead.qualification, &reading).missing_fields(),
+                        reply_language: language,
+                        hours: hours_state,
+                        knowledge: Vec::new(),
+                        today,
+                    };
+                    match ask_model(
+                        deps,
+                        model.as_ref(),
+                        &tenant,
+                        conversation_id,
+                        &request,
+                        now,
+                    )
+                    .await
+                    {
+                        Ok((q, reply)) => {
+                            reading.merge(q);
+                            model_reply = reply;
+                        }
+                        Err(e) => {
+                            outcome.degraded = Some(format!("{e}: offline qualifier answered"))
+                        }
+                    }
+                    check_budget_alert(deps, &tenant, month, budget, now).await?;
+                }
+            }
+        }
+    }
+
+    lead.qualification.merge(reading);
+    if lead.score_override.is_none() {
+        lead.score = score(&lead.qualification, &tenant.settings.rules);
+    }
+    let mut changes: Vec<StateChange> = Vec::new();
+    let mut apply = |lead: &mut Lead, event: LeadEvent, reason: String| {
+        if let Ok(change) = lead.apply(event, reason, now) {
+            changes.push(change);
+        }
+    };
+    match lead.state {
+        LeadState::New => apply(
+            &mut lead,
+            LeadEvent::StartQualifying,
+            format!("first message on {}", conversation.channel),
+        ),
+        LeadState::Nurturing => apply(
+            &mut lead,
+            LeadEvent::Reengage,
+            "the lead wrote again".to_owned(),
+        ),
+        _ => {}
+    }
+
+    // Escalation: every trigger, recorded one row per reason.
+    let reasons = if conversation.escalated {
+        Vec::new()
+    } else {
+        escalation::evaluate(
+            &tenant.settings.escalation,
+            &tenant.settings.rules,
+            &EscalationInput {
+                qualification: &lead.qualification,
+                confidence: lead.qualification.confidence,
+                exchanges: conversation.exchanges,
+                latest_text: &inbound.body,
+            },
+        )
+    };
+    let was_hot = outcome.score == Score::Hot;
+    if lead.state == LeadState::Qualifying {
+        let q = &lead.qualification;
+        let explain = || {
+            lead.score
+                .reasons
+                .iter()
+                .map(ToString::to_string)
+                .collect::<Vec<_>>()
+                .join("; ")
+        };
+        let reason = explain();
+        if q.not_interested() {
+            apply(&mut lead, LeadEvent::Disqualify, reason);
+        } else if lead.score.score == Score::Cold
+            && q.timeline
+                .as_ref()
+                .is_some_and(|t| t.value == crate::qualification::Timeline::OverSixMonths)
+        {
+            apply(&mut lead, LeadEvent::Nurture, reason);
+        } else if lead.score.score == Score::Cold
+            && lead.score.points == 0
+            && lead
+                .score
+                .reasons
+                .iter()
+                .any(|r| matches!(r, crate::scoring::ScoreReason::BudgetBelowMinimum { .. }))
+        {
+            apply(&mut lead, LeadEvent::Disqualify, reason);
+        } else if lead.score.score == Score::Hot {
+            apply(&mut lead, LeadEvent::Qualify, reason);
+        }
+    }
+    if !reasons.is_empty() {
+        let summary = reasons
+            .iter()
+            .map(ToString::to_string)
+            .collect::<Vec<_>>()
+            .join("; ");
+        apply(&mut lead, LeadEvent::HandOff, summary);
+        conversation.escalated = true;
+        let rows: Vec<Escalation> = reasons
+            .iter()
+            .map(|r| Escalation {
+                id: EscalationId::from_uuid(deps.ids.new_uuid()),
+                tenant_id,
+                conversation_id,
+                lead_id,
+                reason: r.clone(),
+                created_at: now,
+                released_at: None,
+            })
+            .collect();
+        deps.escalations.record_escalations(&rows).await?;
+    }
+    conversation.updated_at = now;
+    let lead = deps.leads.update_lead(&lead, &changes).await?;
+    deps.leads.update_conversation(&conversation).await?;
+    outcome.score = lead.score.score;
+    outcome.state = lead.state;
+    outcome.escalations = reasons.clone();
+
+    // Notify the team; a failed notification never fails the job.
+    if !reasons.is_empty() {
+        let _ = deps
+            .notifier
+            .notify(
+                &tenant,
+                &Notification::Escalated {
+                    lead_id,
+                    conversation_id,
+                    reasons: reasons.clone(),
+                },
+            )
+            .await;
+    }
+    if lead.score.score == Score::Hot && !was_hot {
+        let summary = lead
+            .score
+            .reasons
+            .iter()
+            .map(ToString::to_string)
+            .collect::<Vec<_>>()
+            .join("; ");
+        let _ = deps
+            .notifier
+            .notify(
+                &tenant,
+                &Notification::HotLead {
+                    lead_id,
+                    conversation_id,
+                    summary,
+                },
+            )
+            .await;
+    }
+
+    // The reply.
+    if !is_latest {
+        outcome.silent_because = Some("a newer message will be answered instead");
+        return Ok(outcome);
+    }
+    if opted_out {
+        outcome.silent_because = Some("recipient opted out");
+        return Ok(outcome);
+    }
+    if conversation.escalated && reasons.is_empty() {
+        outcome.silent_because = Some("conversation is with a person");
+        return Ok(outcome);
+    }
+    let Some(reply_to) = reply_to else {
+        outcome.silent_because = Some("no address to reply to");
+        return Ok(outcome);
+    };
+    let first_name = lead
+        .name
+        .as_deref()
+        .and_then(|n| n.split_whitespace().next());
+    let ctx = TemplateContext {
+        business: tenant.business_name(),
+        lead_name: first_name,
+        open_now: hours_state.open_now,
+        next_opening: hours_state.next_opening,
+        hours,
+    };
+    let first_reply = !messages.iter().any(|m| m.direction == Direction::Outbound);
+    let body = if !reasons.is_empty() {
+        render(TemplateKind::HandOff, language, &ctx)
+    } else if lead.qualification.not_interested() {
+        render(TemplateKind::Goodbye, language, &ctx)
+    } else if let Some(reply) = model_reply {
+        reply
+    } else {
+        offline_reply(
+            first_reply,
+            &lead.qualification.missing_fields(),
+            language,
+            &ctx,
+        )
+    };
+    let channel = match (&reply_to, conversation.channel) {
+        (Address::ChatSession(_), _) => Channel::LiveChat,
+        (Address::Email(_), _) => Channel::Email,
+        (Address::Phone(_), Channel::Sms | Channel::Whatsapp) => conversation.channel,
+        (Address::Phone(_), _) => match tenant.settings.phone_reply_channel {
+            PhoneReplyChannel::Sms => Channel::Sms,
+            PhoneReplyChannel::Whatsapp => Channel::Whatsapp,
+        },
+    };
+    let reply_id = MessageId::from_uuid(deps.ids.new_uuid());
+    let live = channel == Channel::LiveChat;
+    let message = NewMessage {
+        id: reply_id,
+        tenant_id,
+        conversation_id,
+        direction: Direction::Outbound,
+        sender: Sender::Ai,
+        channel,
+        body,
+        language: Some(language),
+        delivery: if live {
+            DeliveryStatus::NotApplicable
+        } else {
+            DeliveryStatus::Pending
+        },
+        created_at: now,
+    };
+    let job = (!live).then(|| NewJob {
+        id: JobId::from_uuid(deps.ids.new_uuid()),
+        tenant_id,
+        payload: JobPayload::SendOutbound {
+            conversation_id,
+            message_id: reply_id,
+        },
+        run_at: now,
+        max_attempts: deps.max_attempts,
+    });
+    deps.leads.append_message(&message, job).await?;
+    outcome.reply = Some(reply_id);
+    Ok(outcome)
+}
+
+fn merged(known: &Qualification, newer: &Qualification) -> Qualification {
+    let mut q = known.clone();
+    q.merge(newer.clone());
+    q
+}
+
+/// Routes and qualifies with the model, recording every call's usage. Returns the model's reading
+/// and its reply; a simple turn answered by the router has no reading of its own.
+async fn ask_model(
+    deps: &Deps,
+    model: &dyn LanguageModel,
+    tenant: &Tenant,
+    conversation: ConversationId,
+    request: &ModelRequest,
+    now: chrono::DateTime<chrono::Utc>,
+) -> Result<(Qualification, Option<String>), LlmError> {
+    let record = |usage: Vec<crate::lead::ModelUsage>| async move {
+        for u in usage {
+            let rec = UsageRecord {
+                tenant_id: tenant.id,
+                conversation_id: Some(conversation),
+                usage: u,
+                at: now,
+            };
+            // A usage row that cannot be written must not cost the lead its reply; the cost is
+            // still bounded by the budget check of the next turn.
+            let _ = deps.usage.record_usage(&rec).await;
+        }
+    };
+    let route = model.route(request).await?;
+    record(route.usage.clone()).await;
+    use crate::ports::Intent;
+    match route.intent {
+        Intent::Greeting | Intent::Question | Intent::Spam if route.reply.is_some() => {
+            Ok((Qualification::default(), route.reply))
+        }
+        _ => {
+            let turn = model.qualify(request).await?;
+            record(turn.usage.clone()).await;
+            Ok((turn.qualification, Some(turn.reply)))
+        }
+    }
+}
+
+/// Raises the 80% budget alert once per month.
+async fn check_budget_alert(
+    deps: &Deps,
+    tenant: &Tenant,
+    month: YearMonth,
+    budget: Option<f64>,
+    now: chrono::DateTime<chrono::Utc>,
+) -> Result<(), StoreError> {
+    let Some(budget) = budget.filter(|b| *b > 0.0) else {
+        return Ok(());
+    };
+    let spent = month_spend(deps, tenant.id, month).await?;
+    if spent >= 0.8 * budget && deps.usage.mark_budget_alert(tenant.id, month, now).await? {
+        let _ = deps
+            .notifier
+            .notify(
+                tenant,
+                &Notification::BudgetAlert {
+                    month,
+                    spent_usd: spent,
+                    budget_usd: budget,
+                },
+            )
+            .await;
+    }
+    Ok(())
+}
+
+/// Delivers a stored outbound message, once: a message no longer pending is not sent again; an
+/// opted-out recipient or a paused tenant suppresses it.
+///
+/// # Errors
+/// [`UseCaseError::Send`] with the sender's classification; storage errors.
+pub async fn deliver_outbound(
+    deps: &Deps,
+    tenant_id: TenantId,
+    conversation_id: ConversationId,
+    message_id: MessageId,
+) -> Result<Option<String>, UseCaseError> {
+    let tenant = deps
+        .tenants
+        .get_tenant(tenant_id)
+        .await?
+        .ok_or(UseCaseError::NotFound("tenant"))?;
+    let message = deps
+        .leads
+        .get_message(tenant_id, message_id)
+        .await?
+        .ok_or(UseCaseError::NotFound("message"))?;
+    if message.delivery != DeliveryStatus::Pending {
+        return Ok(Some(format!(
+            "message already {}",
+            message.delivery.as_str()
+        )));
+    }
+    let conversation = deps
+        .leads
+        .get_conversation(tenant_id, conversation_id)
+        .await?
+        .ok_or(UseCaseError::NotFound("conversation"))?;
+    let lead = deps
+        .leads
+        .get_lead(tenant_id, conversation.lead_id)
+        .await?
+        .ok_or(UseCaseError::NotFound("lead"))?;
+    let suppress = |why: &str| {
+        let why = why.to_owned();
+        async move {
+            deps.leads
+                .set_delivery(
+                    tenant_id,
+                    message_id,
+                    DeliveryStatus::Suppressed,
+                    None,
+                    Some(why.clone()),
+                )
+                .await?;
+            Ok::<_, UseCaseError>(Some(why))
+        }
+    };
+    if !tenant.is_active() {
+        return suppress("tenant paused").await;
+    }
+    let to = match message.channel {
+        Channel::Email => lead.email.clone().map(Address::Email),
+        Channel::Sms | Channel::Whatsapp => lead.phone.clone().map(Address::Phone),
+        _ => conversation.reply_to.clone(),
+    };
+    let Some(to) = to else {
+        return suppress("no address for the channel").await;
+    };
+    if deps.opt_outs.is_opted_out(tenant_id, &to).await? {
+        return suppress("recipient opted out").await;
+    }
+    let outbound = OutboundMessage {
+        message_id,
+        conversation_id,
+        channel: message.channel,
+        to,
+        body: message.body.clone(),
+        language: message.language.unwrap_or(tenant.settings.default_language),
+        last_inbound_at: conversation.last_inbound_at,
+        lead_name: lead.name.clone(),
+    };
+    match deps.sender.send(&tenant, &outbound).await {
+        Ok(receipt) => {
+            deps.leads
+                .set_delivery(
+                    tenant_id,
+                    message_id,
+                    DeliveryStatus::Sent,
+                    receipt.provider_message_id,
+                    None,
+                )
+                .await?;
+            Ok(receipt
+                .used_template
+                .then(|| "sent as an approved template".to_owned()))
+        }
+        Err(e @ (SendError::OptedOut | SendError::OutsideWindow | SendError::NotConfigured(_))) => {
+            suppress(&e.to_string()).await
+        }
+        Err(e @ SendError::Permanent { .. }) => {
+            deps.leads
+                .set_delivery(
+                    tenant_id,
+                    message_id,
+                    DeliveryStatus::Failed,
+                    None,
+                    Some(e.to_string()),
+                )
+                .await?;
+            Err(e.into())
+        }
+        Err(e) => Err(e.into()),
+    }
+}
+
+/// A person takes over a conversation by hand: escalation recorded, AI replies stop, lead handed off.
+///
+/// # Errors
+/// [`UseCaseError::NotFound`] for another tenant's conversation; storage errors.
+pub async fn escalate_manually(
+    deps: &Deps,
+    tenant: &Tenant,
+    conversation_id: ConversationId,
+    note: String,
+) -> Result<Conversation, UseCaseError> {
+    let now = deps.clock.now();
+    let mut conversation = deps
+        .leads
+        .get_conversation(tenant.id, conversation_id)
+        .await?
+        .ok_or(UseCaseError::NotFound("conversation"))?;
+    let mut lead = deps
+        .leads
+        .get_lead(tenant.id, conversation.lead_id)
+        .await?
+        .ok_or(UseCaseError::NotFound("lead"))?;
+    let reason = EscalationReason::Manual { note };
+    deps.escalations
+        .record_escalations(&[Escalation {
+            id: EscalationId::from_uuid(deps.ids.new_uuid()),
+            tenant_id: tenant.id,
+            conversation_id,
+            lead_id: lead.id,
+            reason: reason.clone(),
+            created_at: now,
+            released_at: None,
+        }])
+        .await?;
+    conversation.escalated = true;
+    conversation.updated_at = now;
+    deps.leads.update_conversation(&conversation).await?;
+    if let Ok(change) = lead.apply(LeadEvent::HandOff, reason.to_string(), now) {
+        deps.leads.update_lead(&lead, &[change]).await?;
+    }
+    let _ = deps
+        .notifier
+        .notify(
+            tenant,
+            &Notification::Escalated {
+                lead_id: lead.id,
+                conversation_id,
+                reasons: vec![reason],
+            },
+        )
+        .await;
+    Ok(conversation)
+}

@@ -1,0 +1,13 @@
+//! Test support for the lead response service: in-memory fakes of every port, builders, and
+//! contract suites that hold the fakes and the real adapters to the same behaviour.
+
+pub mod builders;
+pub mod contract;
+pub mod fakes;
+pub mod memory;
+
+pub use builders::{TenantBuilder, deps_with};
+pub use fakes::{
+    FixedClock, RecordingNotifier, RecordingSender, ScriptedExtractor, ScriptedModel, SequentialIds,
+};
+pub use memory::InMemoryStore;

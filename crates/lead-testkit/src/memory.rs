@@ -1,0 +1,893 @@
+//! `InMemoryStore`: every storage port in memory, with the same contract as the database adapter.
+
+use async_trait::async_trait;
+use chrono::{DateTime, Utc};
+use lead_domain::contact::{Address, PhoneNumber};
+use lead_domain::ids::{ConversationId, JobId, LeadId, MessageId, TenantId};
+use lead_domain::jobs::{Job, JobStatus, NewJob, RetryDecision};
+use lead_domain::lead::{
+    Conversation, ConversationStatus, DeliveryStatus, Direction, Escalation, Lead, Message,
+    ModelUsageTotal, Sender, UsageRecord, YearMonth,
+};
+use lead_domain::lifecycle::{LeadState, StateChange};
+use lead_domain::ports::{
+    EscalationRepository, InboundIntake, IntakeReceipt, JobQueue, LeadFilter, LeadRepository,
+    NewMessage, OptOutRegistry, Page, PageOf, StoreError, TenantRepository, UsageLedger,
+    WebhookLog,
+};
+use lead_domain::qualification::Qualification;
+use lead_domain::scoring::{Score, ScoreCard};
+use lead_domain::tenant::{ApiKeyRecord, NumberKind, Tenant};
+use std::collections::{BTreeMap, HashMap, HashSet};
+use std::sync::Mutex;
+use std::time::Duration;
+
+#[derive(Default)]
+struct State {
+    tenants: BTreeMap<TenantId, Tenant>,
+    keys: Vec<(TenantId, ApiKeyRecord)>,
+    leads: BTreeMap<LeadId, Lead>,
+    history: HashMap<LeadId, Vec<StateChange>>,
+    chat_sessions: HashMap<(TenantId, String), LeadId>,
+    conversations: BTreeMap<ConversationId, Conversation>,
+    messages: Vec<Message>,
+    escalations: Vec<Escalation>,
+    usage: Vec<UsageRecord>,
+    alerts: HashSet<(TenantId, YearMonth)>,
+    opt_outs: HashSet<(TenantId, String)>,
+    jobs: Vec<(Job, String)>,
+    receipts: HashMap<(TenantId, String, String), IntakeReceipt>,
+    webhooks: HashSet<(TenantId, String, String)>,
+}
+
+/// Every storage port in memory; one mutex, so every method is atomic like a transaction.
+#[derive(Default)]
+pub struct InMemoryStore(Mutex<State>);
+
+impl InMemoryStore {
+    /// An empty store.
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    fn state(&self) -> std::sync::MutexGuard<'_, State> {
+        self.0
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+    }
+}
+
+fn page<T: Clone>(items: Vec<T>, page: Page) -> PageOf<T> {
+    let total = items.len() as u64;
+    let items = items
+        .into_iter()
+        .skip(page.offset as usize)
+        .take(page.limit.min(200) as usize)
+        .collect();
+    PageOf { items, total }
+}
+
+fn numbers_of(tenant: &Tenant) -> Vec<(PhoneNumber, NumberKind)> {
+    tenant
+        .settings
+        .twilio
+        .as_ref()
+        .map(|t| {
+            t.phone_numbers
+                .iter()
+                .map(|n| (n.clone(), NumberKind::Sms))
+                .chain(
+                    t.whatsapp_numbers
+                        .iter()
+                        .map(|n| (n.clone(), NumberKind::Whatsapp)),
+                )
+                .collect()
+        })
+        .unwrap_or_default()
+}
+
+#[async_trait]
+impl TenantRepository for InMemoryStore {
+    async fn insert_tenant(&self, tenant: &Tenant, key: &ApiKeyRecord) -> Result<(), StoreError> {
+        let mut s = self.state();
+        if s.tenants
+            .values()
+            .any(|t| t.slug == tenant.slug || t.widget_key == tenant.widget_key)
+        {
+            return Err(StoreError::Conflict(format!(
+                "slug {} is taken",
+                tenant.slug
+            )));
+        }
+        if s.tenants.contains_key(&tenant.id) {
+            return Err(StoreError::Conflict("tenant id exists".into()));
+        }
+        let mine = numbers_of(tenant);
+        if s.tenants.values().any(|t| {
+            numbers_of(t)
+                .iter()
+                .any(|n| mine.iter().any(|m| m.0 == n.0))
+        }) {
+            return Err(StoreError::Conflict(
+                "phone number belongs to another tenant".into(),
+            ));
+        }
+        s.tenants.insert(tenant.id, tenant.clone());
+        s.keys.push((tenant.id, key.clone()));
+        Ok(())
+    }
+
+    async fn get_tenant(&self, id: TenantId) -> Result<Option<Tenant>, StoreError> {
+        Ok(self.state().tenants.get(&id).cloned())
+    }
+
+    async fn update_tenant(&self, tenant: &Tenant) -> Result<(), StoreError> {
+        let mut s = self.state();
+        if !s.tenants.contains_key(&tenant.id) {
+            return Err(StoreError::Stale(format!(
+                "tenant {} does not exist",
+                tenant.id
+            )));
+        }
+        if s.tenants
+            .values()
+            .any(|t| t.id != tenant.id && t.slug == tenant.slug)
+        {
+            return Err(StoreError::Conflict(format!(
+                "slug {} is taken",
+                tenant.slug
+            )));
+        }
+        let mine = numbers_of(tenant);
+        if s.tenants.values().any(|t| {
+            t.id != tenant.id
+                && numbers_of(t)
+                    .iter()
+                    .any(|n| mine.iter().any(|m| m.0 == n.0))
+        }) {
+            return Err(StoreError::Conflict(
+                "phone number belongs to another tenant".into(),
+            ));
+        }
+        s.tenants.insert(tenant.id, tenant.clone());
+        Ok(())
+    }
+
+    async fn find_tenant_by_api_key(
+        &self,
+        hash: &str,
+        now: DateTime<Utc>,
+    ) -> Result<Option<Tenant>, StoreError> {
+        let s = self.state();
+        let owner = s
+            .keys
+            .iter()
+            .find(|(_, k)| k.hash == hash && k.expires_at.is_none_or(|e| e > now))
+            .map(|(t, _)| *t);
+        Ok(owner.and_then(|t| s.tenants.get(&t).cloned()))
+    }
+
+    async fn rotate_api_key(
+        &self,
+        tenant: TenantId,
+        key: &ApiKeyRecord,
+        expire_others_at: DateTime<Utc>,
+    ) -> Result<(), StoreError> {
+        let mut s = self.state();
+        if !s.tenants.contains_key(&tenant) {
+            return Err(StoreError::Stale(format!("tenant {tenant} does not exist")));
+        }
+        for (t, k) in &mut s.keys {
+            if *t == tenant && k.expires_at.is_none_or(|e| e > expire_others_at) {
+                k.expires_at = Some(expire_others_at);
+            }
+        }
+        s.keys.push((tenant, key.clone()));
+        Ok(())
+    }
+
+    async fn find_tenant_by_number(
+        &self,
+        number: &PhoneNumber,
+        kind: NumberKind,
+    ) -> Result<Option<Tenant>, StoreError> {
+        Ok(self
+            .state()
+            .tenants
+            .values()
+            .find(|t| numbers_of(t).contains(&(number.clone(), kind)))
+            .cloned())
+    }
+
+    async fn find_tenant_by_widget_key(&self, key: &str) -> Result<Option<Tenant>, StoreError> {
+        Ok(self
+            .state()
+            .tenants
+            .values()
+            .find(|t| t.widget_key == key)
+            .cloned())
+    }
+}
+
+#[async_trait]
+impl LeadRepository for InMemoryStore {
+    async fn record_inbound(&self, intake: &InboundIntake) -> Result<IntakeReceipt, StoreError> {
+        let mut s = self.state();
+        let t = intake.tenant_id;
+        if let Some((provider, id)) = &intake.dedup_key
+            && let Some(first) = s.receipts.get(&(t, provider.clone(), id.clone()))
+        {
+            return Ok(IntakeReceipt {
+                duplicate: true,
+                ..*first
+            });
+        }
+        let c = &intake.contact;
+        let existing = s
+            .leads
+            .values()
+            .find(|l| {
+                l.tenant_id == t
+                    && ((c.phone.is_some() && l.phone == c.phone)
+                        || (c.phone.is_none() && c.email.is_some() && l.email == c.email))
+            })
+            .map(|l| l.id)
+            .or_else(|| {
+                if c.phone.is_none() && c.email.is_none() {
+                    c.chat_session
+                        .as_ref()
+                        .and_then(|cs| s.chat_sessions.get(&(t, cs.clone())).copied())
+                } else {
+                    None
+                }
+            });
+        let now = intake.received_at;
+        let (lead_id, lead_created) = match existing {
+            Some(id) => {
+                if let Some(lead) = s.leads.get_mut(&id) {
+                    if lead.name.is_none() {
+                        lead.name.clone_from(&c.name);
+                    }
+                    if lead.email.is_none() {
+                        lead.email.clone_from(&c.email);
+                    }
+                    if lead.phone.is_none() {
+                        lead.phone.clone_from(&c.phone);
+                    }
+                }
+                (id, false)
+            }
+            None => {
+                let id = intake.ids.lead;
+                s.leads.insert(
+                    id,
+                    Lead {
+                        id,
+                        tenant_id: t,
+                        name: c.name.clone(),
+                        phone: c.phone.clone(),
+                        email: c.email.clone(),
+                        source: intake.channel,
+                        source_detail: intake.source_detail.clone(),
+                        state: LeadState::New,
+                        qualification: Qualification::default(),
+                        score: ScoreCard {
+                            score: Score::Unscored,
+                            points: 0,
+                            reasons: vec![],
+                        },
+                        score_override: None,
+                        version: 1,
+                        created_at: now,
+                        updated_at: now,
+                    },
+                );
+                if let Some(cs) = &c.chat_session {
+                    s.chat_sessions.insert((t, cs.clone()), id);
+                }
+                (id, true)
+            }
+        };
+        let open = s
+            .conversations
+            .values()
+            .find(|cv| {
+                cv.tenant_id == t
+                    && cv.lead_id == lead_id
+                    && cv.channel == intake.channel
+                    && cv.status == ConversationStatus::Open
+            })
+            .map(|cv| cv.id);
+        let conversation_id = match open {
+            Some(id) => id,
+            None => {
+                let id = intake.ids.conversation;
+                s.conversations.insert(
+                    id,
+                    Conversation {
+                        id,
+                        tenant_id: t,
+                        lead_id,
+                        channel: intake.channel,
+                        status: ConversationStatus::Open,
+                        escalated: false,
+                        exchanges: 0,
+                        language: None,
+                        reply_to: None,
+                        last_inbound_at: None,
+                        created_at: now,
+                        updated_at: now,
+                    },
+                );
+                id
+            }
+        };
+        if let Some(cv) = s.conversations.get_mut(&conversation_id) {
+            if intake.reply_to.is_some() {
+                cv.reply_to.clone_from(&intake.reply_to);
+            }
+            if intake.body.is_some() && intake.sender == Sender::Lead {
+                cv.exchanges += 1;
+                cv.last_inbound_at = Some(now);
+            }
+            if intake.language.is_some() {
+                cv.language = intake.language;
+            }
+            cv.updated_at = now;
+        }
+        let message_id = intake.body.as_ref().map(|body| {
+            s.messages.push(Message {
+                id: intake.ids.message,
+                tenant_id: t,
+                conversation_id,
+                direction: Direction::Inbound,
+                sender: intake.sender,
+                channel: intake.channel,
+                body: body.clone(),
+                language: intake.language,
+                provider_message_id: intake.dedup_key.as_ref().map(|(_, id)| id.clone()),
+                delivery: DeliveryStatus::NotApplicable,
+                delivery_error: None,
+                created_at: now,
+            });
+            intake.ids.message
+        });
+        let job_id = match (intake.enqueue, message_id) {
+            (true, Some(message_id)) => {
+                let job = NewJob {
+                    id: intake.ids.job,
+                    tenant_id: t,
+                    payload: lead_domain::jobs::JobPayload::ProcessInbound {
+                        lead_id,
+                        conversation_id,
+                        message_id,
+                    },
+                    run_at: now,
+                    max_attempts: 5,
+                };
+                push_job(&mut s, &job);
+                Some(job.id)
+            }
+            _ => None,
+        };
+        let receipt = IntakeReceipt {
+            lead_id,
+            conversation_id,
+            message_id,
+            job_id,
+            lead_created,
+            duplicate: false,
+        };
+        if let Some((provider, id)) = &intake.dedup_key {
+            s.receipts
+                .insert((t, provider.clone(), id.clone()), receipt);
+        }
+        Ok(receipt)
+    }
+
+    async fn get_lead(&self, tenant: TenantId, id: LeadId) -> Result<Option<Lead>, StoreError> {
+        Ok(self
+            .state()
+            .leads
+            .get(&id)
+            .filter(|l| l.tenant_id == tenant)
+            .cloned())
+    }
+
+    async fn update_lead(&self, lead: &Lead, changes: &[StateChange]) -> Result<Lead, StoreError> {
+        let mut s = self.state();
+        let stored = s
+            .leads
+            .get(&lead.id)
+            .filter(|l| l.tenant_id == lead.tenant_id);
+        match stored {
+            Some(current) if current.version == lead.version => {}
+            Some(_) => {
+                return Err(StoreError::Stale(format!(
+                    "lead {} changed since it was read",
+                    lead.id
+                )));
+            }
+            None => {
+                return Err(StoreError::Stale(format!(
+                    "lead {} does not exist",
+                    lead.id
+                )));
+            }
+        }
+        let mut saved = lead.clone();
+        saved.version += 1;
+        s.leads.insert(lead.id, saved.clone());
+        s.history
+            .entry(lead.id)
+            .or_default()
+            .extend_from_slice(changes);
+        Ok(saved)
+    }
+
+    async fn list_leads(
+        &self,
+        tenant: TenantId,
+        filter: &LeadFilter,
+        p: Page,
+    ) -> Result<PageOf<Lead>, StoreError> {
+        let s = self.state();
+        let mut items: Vec<Lead> = s
+            .leads
+            .values()
+            .filter(|l| l.tenant_id == tenant)
+            .filter(|l| filter.state.is_none_or(|st| l.state == st))
+            .filter(|l| filter.score.is_none_or(|sc| l.score.score == sc))
+            .filter(|l| filter.source.is_none_or(|c| l.source == c))
+            .filter(|l| filter.created_from.is_none_or(|f| l.created_at >= f))
+            .filter(|l| filter.created_to.is_none_or(|f| l.created_at < f))
+            .cloned()
+            .collect();
+        items.sort_by(|a, b| b.created_at.cmp(&a.created_at).then(b.id.cmp(&a.id)));
+        Ok(page(items, p))
+    }
+
+    async fn lead_history(
+        &self,
+        tenant: TenantId,
+        id: LeadId,
+    ) -> Result<Vec<StateChange>, StoreError> {
+        let s = self.state();
+        if s.leads.get(&id).is_none_or(|l| l.tenant_id != tenant) {
+            return Ok(vec![]);
+        }
+        Ok(s.history.get(&id).cloned().unwrap_or_default())
+    }
+
+    async fn get_conversation(
+        &self,
+        tenant: TenantId,
+        id: ConversationId,
+    ) -> Result<Option<Conversation>, StoreError> {
+        Ok(self
+            .state()
+            .conversations
+            .get(&id)
+            .filter(|c| c.tenant_id == tenant)
+            .cloned())
+    }
+
+    async fn update_conversation(&self, conversation: &Conversation) -> Result<(), StoreError> {
+        let mut s = self.state();
+        match s.conversations.get_mut(&conversation.id) {
+            Some(c) if c.tenant_id == conversation.tenant_id => {
+                *c = conversation.clone();
+                Ok(())
+            }
+            _ => Err(StoreError::Stale(format!(
+                "conversation {} does not exist",
+                conversation.id
+            ))),
+        }
+    }
+
+    async fn lead_conversations(
+        &self,
+        tenant: TenantId,
+        lead: LeadId,
+    ) -> Result<Vec<Conversation>, StoreError> {
+        let mut v: Vec<Conversation> = self
+            .state()
+            .conversations
+            .values()
+            .filter(|c| c.tenant_id == tenant && c.lead_id == lead)
+            .cloned()
+            .collect();
+        v.sort_by_key(|c| std::cmp::Reverse(c.created_at));
+        Ok(v)
+    }
+
+    async fn active_conversations(
+        &self,
+        tenant: TenantId,
+        p: Page,
+    ) -> Result<PageOf<Conversation>, StoreError> {
+        let mut v: Vec<Conversation> = self
+            .state()
+            .conversations
+            .values()
+            .filter(|c| c.tenant_id == tenant && c.status == ConversationStatus::Open)
+            .cloned()
+            .collect();
+        v.sort_by(|a, b| b.updated_at.cmp(&a.updated_at).then(b.id.cmp(&a.id)));
+        Ok(page(v, p))
+    }
+
+    async fn list_messages(
+        &self,
+        tenant: TenantId,
+        conversation: ConversationId,
+        p: Page,
+    ) -> Result<PageOf<Message>, StoreError> {
+        let v: Vec<Message> = self
+            .state()
+            .messages
+            .iter()
+            .filter(|m| m.tenant_id == tenant && m.conversation_id == conversation)
+            .cloned()
+            .collect();
+        Ok(page(v, p))
+    }
+
+    async fn get_message(
+        &self,
+        tenant: TenantId,
+        id: MessageId,
+    ) -> Result<Option<Message>, StoreError> {
+        Ok(self
+            .state()
+            .messages
+            .iter()
+            .find(|m| m.id == id && m.tenant_id == tenant)
+            .cloned())
+    }
+
+    async fn append_message(
+        &self,
+        message: &NewMessage,
+        job: Option<NewJob>,
+    ) -> Result<Message, StoreError> {
+        let mut s = self.state();
+        if s.conversations
+            .get(&message.conversation_id)
+            .is_none_or(|c| c.tenant_id != message.tenant_id)
+        {
+            return Err(StoreError::Stale(format!(
+                "conversation {} does not exist",
+                message.conversation_id
+            )));
+        }
+        let stored = Message {
+            id: message.id,
+            tenant_id: message.tenant_id,
+            conversation_id: message.conversation_id,
+            direction: message.direction,
+            sender: message.sender,
+            channel: message.channel,
+            body: message.body.clone(),
+            language: message.language,
+            provider_message_id: None,
+            delivery: message.delivery,
+            delivery_error: None,
+            created_at: message.created_at,
+        };
+        s.messages.push(stored.clone());
+        if let Some(job) = &job {
+            push_job(&mut s, job);
+        }
+        Ok(stored)
+    }
+
+    async fn set_delivery(
+        &self,
+        tenant: TenantId,
+        id: MessageId,
+        status: DeliveryStatus,
+        provider_message_id: Option<String>,
+        error: Option<String>,
+    ) -> Result<(), StoreError> {
+        let mut s = self.state();
+        let m = s
+            .messages
+            .iter_mut()
+            .find(|m| m.id == id && m.tenant_id == tenant)
+            .ok_or_else(|| StoreError::Stale(format!("message {id} does not exist")))?;
+        m.delivery = status;
+        if provider_message_id.is_some() {
+            m.provider_message_id = provider_message_id;
+        }
+        m.delivery_error = error;
+        Ok(())
+    }
+
+    async fn set_delivery_by_provider_id(
+        &self,
+        tenant: TenantId,
+        provider_message_id: &str,
+        status: DeliveryStatus,
+        error: Option<String>,
+    ) -> Result<bool, StoreError> {
+        let mut s = self.state();
+        match s.messages.iter_mut().find(|m| {
+            m.tenant_id == tenant && m.provider_message_id.as_deref() == Some(provider_message_id)
+        }) {
+            Some(m) => {
+                m.delivery = status;
+                m.delivery_error = error;
+                Ok(true)
+            }
+            None => Ok(false),
+        }
+    }
+}
+
+fn push_job(s: &mut State, job: &NewJob) {
+    let now = job.run_at;
+    s.jobs.push((
+        Job {
+            id: job.id,
+            tenant_id: job.tenant_id,
+            payload: job.payload.clone(),
+            status: JobStatus::Queued,
+            attempts: 0,
+            max_attempts: job.max_attempts,
+            run_at: job.run_at,
+            locked_until: None,
+            last_error: None,
+            created_at: now,
+            updated_at: now,
+        },
+        job.payload.ordering_key(),
+    ));
+}
+
+#[async_trait]
+impl EscalationRepository for InMemoryStore {
+    async fn record_escalations(&self, escalations: &[Escalation]) -> Result<(), StoreError> {
+        self.state().escalations.extend_from_slice(escalations);
+        Ok(())
+    }
+
+    async fn conversation_escalations(
+        &self,
+        tenant: TenantId,
+        conversation: ConversationId,
+    ) -> Result<Vec<Escalation>, StoreError> {
+        Ok(self
+            .state()
+            .escalations
+            .iter()
+            .filter(|e| e.tenant_id == tenant && e.conversation_id == conversation)
+            .cloned()
+            .collect())
+    }
+
+    async fn release_escalations(
+        &self,
+        tenant: TenantId,
+        conversation: ConversationId,
+        at: DateTime<Utc>,
+    ) -> Result<u64, StoreError> {
+        let mut n = 0;
+        for e in self.state().escalations.iter_mut() {
+            if e.tenant_id == tenant && e.conversation_id == conversation && e.released_at.is_none()
+            {
+                e.released_at = Some(at);
+                n += 1;
+            }
+        }
+        Ok(n)
+    }
+}
+
+#[async_trait]
+impl UsageLedger for InMemoryStore {
+    async fn record_usage(&self, record: &UsageRecord) -> Result<(), StoreError> {
+        self.state().usage.push(record.clone());
+        Ok(())
+    }
+
+    async fn month_usage(
+        &self,
+        tenant: TenantId,
+        month: YearMonth,
+    ) -> Result<Vec<ModelUsageTotal>, StoreError> {
+        let mut totals: BTreeMap<String, ModelUsageTotal> = BTreeMap::new();
+        for r in self
+            .state()
+            .usage
+            .iter()
+            .filter(|r| r.tenant_id == tenant && YearMonth::of(r.at) == month)
+        {
+            let t = totals
+                .entry(r.usage.model.clone())
+                .or_insert_with(|| ModelUsageTotal {
+                    model: r.usage.model.clone(),
+                    calls: 0,
+                    input_tokens: 0,
+                    output_tokens: 0,
+                    cache_write_tokens: 0,
+                    cache_read_tokens: 0,
+                    cost_usd: 0.0,
+                });
+            t.calls += 1;
+            t.input_tokens += r.usage.input_tokens;
+            t.output_tokens += r.usage.output_tokens;
+            t.cache_write_tokens += r.usage.cache_write_tokens;
+            t.cache_read_tokens += r.usage.cache_read_tokens;
+            t.cost_usd += r.usage.cost_usd;
+        }
+        Ok(totals.into_values().collect())
+    }
+
+    async fn mark_budget_alert(
+        &self,
+        tenant: TenantId,
+        month: YearMonth,
+        _at: DateTime<Utc>,
+    ) -> Result<bool, StoreError> {
+        Ok(self.state().alerts.insert((tenant, month)))
+    }
+}
+
+#[async_trait]
+impl OptOutRegistry for InMemoryStore {
+    async fn opt_out(
+        &self,
+        tenant: TenantId,
+        address: &Address,
+        _at: DateTime<Utc>,
+    ) -> Result<(), StoreError> {
+        self.state().opt_outs.insert((tenant, address.key()));
+        Ok(())
+    }
+
+    async fn opt_in(&self, tenant: TenantId, address: &Address) -> Result<(), StoreError> {
+        self.state().opt_outs.remove(&(tenant, address.key()));
+        Ok(())
+    }
+
+    async fn is_opted_out(&self, tenant: TenantId, address: &Address) -> Result<bool, StoreError> {
+        Ok(self.state().opt_outs.contains(&(tenant, address.key())))
+    }
+}
+
+#[async_trait]
+impl JobQueue for InMemoryStore {
+    async fn enqueue(&self, job: &NewJob) -> Result<(), StoreError> {
+        let mut s = self.state();
+        if s.jobs.iter().any(|(j, _)| j.id == job.id) {
+            return Err(StoreError::Conflict(format!("job {} exists", job.id)));
+        }
+        push_job(&mut s, job);
+        Ok(())
+    }
+
+    async fn claim_due(
+        &self,
+        worker: &str,
+        now: DateTime<Utc>,
+        limit: u32,
+        lease: Duration,
+    ) -> Result<Vec<Job>, StoreError> {
+        let _ = worker;
+        let mut s = self.state();
+        let lease = chrono::Duration::from_std(lease).unwrap_or(chrono::Duration::seconds(60));
+        // A key is busy while an earlier job of it is running (lease not expired) or still waiting.
+        let mut busy: HashSet<String> = HashSet::new();
+        let mut claimed = Vec::new();
+        let order: Vec<usize> = {
+            let mut idx: Vec<usize> = (0..s.jobs.len()).collect();
+            idx.sort_by(|a, b| {
+                s.jobs[*a]
+                    .0
+                    .created_at
+                    .cmp(&s.jobs[*b].0.created_at)
+                    .then(a.cmp(b))
+            });
+            idx
+        };
+        for i in order {
+            let (job, key) = &s.jobs[i];
+            let live = match job.status {
+                JobStatus::Running => job.locked_until.is_some_and(|t| t > now),
+                JobStatus::Queued => false,
+                JobStatus::Done | JobStatus::Dead => continue,
+            };
+            if live {
+                busy.insert(key.clone());
+                continue;
+            }
+            let due = job.run_at <= now;
+            if busy.contains(key) {
+                continue;
+            }
+            busy.insert(key.clone());
+            if !due || claimed.len() >= limit as usize {
+                continue;
+            }
+            let (job, _) = &mut s.jobs[i];
+            job.status = JobStatus::Running;
+            job.attempts += 1;
+            job.locked_until = Some(now + lease);
+            job.updated_at = now;
+            claimed.push(job.clone());
+        }
+        Ok(claimed)
+    }
+
+    async fn complete(
+        &self,
+        id: JobId,
+        now: DateTime<Utc>,
+        note: Option<String>,
+    ) -> Result<(), StoreError> {
+        let mut s = self.state();
+        let (job, _) = s
+            .jobs
+            .iter_mut()
+            .find(|(j, _)| j.id == id)
+            .ok_or_else(|| StoreError::Stale(format!("job {id} does not exist")))?;
+        job.status = JobStatus::Done;
+        job.locked_until = None;
+        job.last_error = note;
+        job.updated_at = now;
+        Ok(())
+    }
+
+    async fn fail(
+        &self,
+        id: JobId,
+        error: &str,
+        decision: RetryDecision,
+        now: DateTime<Utc>,
+    ) -> Result<(), StoreError> {
+        let mut s = self.state();
+        let (job, _) = s
+            .jobs
+            .iter_mut()
+            .find(|(j, _)| j.id == id)
+            .ok_or_else(|| StoreError::Stale(format!("job {id} does not exist")))?;
+        job.last_error = Some(error.to_owned());
+        job.locked_until = None;
+        job.updated_at = now;
+        match decision {
+            RetryDecision::RetryAt(at) => {
+                job.status = JobStatus::Queued;
+                job.run_at = at;
+            }
+            RetryDecision::GiveUp => job.status = JobStatus::Dead,
+        }
+        Ok(())
+    }
+
+    async fn get_job(&self, tenant: TenantId, id: JobId) -> Result<Option<Job>, StoreError> {
+        Ok(self
+            .state()
+            .jobs
+            .iter()
+            .find(|(j, _)| j.id == id && j.tenant_id == tenant)
+            .map(|(j, _)| j.clone()))
+    }
+}
+
+#[async_trait]
+impl WebhookLog for InMemoryStore {
+    async fn first_time(
+        &self,
+        tenant: TenantId,
+        provider: &str,
+        id: &str,
+        _at: DateTime<Utc>,
+    ) -> Result<bool, StoreError> {
+        Ok(self
+            .state()
+            .webhooks
+            .insert((tenant, provider.to_owned(), id.to_owned())))
+    }
+}

@@ -1,0 +1,4 @@
+//! Tests of the fakes against the contract suites, and of the use cases on fakes and mocks.
+
+mod contract;
+mod usecases;
