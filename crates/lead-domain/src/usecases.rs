@@ -642,6 +642,17 @@ pub async fn process_inbound(
         render(TemplateKind::Goodbye, language, &ctx)
     } else if let Some(reply) = model_reply {
         reply
+    } else if lead.score.score == Score::Hot {
+        // A hot lead has told us enough: the next words should come from a person.
+        let greeting = if first_reply {
+            format!("{} ", render(TemplateKind::Greeting, language, &ctx))
+        } else {
+            String::new()
+        };
+        format!(
+            "{greeting}{}",
+            render(TemplateKind::Qualified, language, &ctx)
+        )
     } else {
         offline_reply(
             first_reply,
