@@ -1,0 +1,209 @@
+//! The command line: `serve` (default), `worker`, `migrate`, `admin create-tenant|rotate-key`, `eval`.
+
+use crate::config::Settings;
+use crate::routes::clients::{CreateClientRequest, create_client, rotate_key};
+use crate::startup::{Application, wire, worker_settings};
+use crate::worker::WorkerPool;
+use clap::{Parser, Subcommand};
+use lead_domain::ids::TenantId;
+use std::path::PathBuf;
+use std::sync::Arc;
+use tokio::sync::Notify;
+
+/// `lead-server`: AI lead response and qualification service.
+#[derive(Debug, Parser)]
+#[command(name = "lead-server", version, about)]
+pub struct Cli {
+    /// What to run; `serve` when omitted.
+    #[command(subcommand)]
+    pub command: Option<Command>,
+}
+
+/// The subcommands.
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Serves the HTTP API and webhooks, with queue workers in-process.
+    Serve {
+        /// Queue workers in this process (default 2, or WORKERS); 0 serves HTTP only.
+        #[arg(long)]
+        workers: Option<usize>,
+    },
+    /// Runs queue workers only, for scaling work out.
+    Worker {
+        /// Queue workers in this process.
+        #[arg(long, default_value_t = 2)]
+        workers: usize,
+    },
+    /// Applies the database migrations and exits.
+    Migrate,
+    /// Platform administration.
+    Admin {
+        /// The admin action.
+        #[command(subcommand)]
+        command: AdminCommand,
+    },
+    /// Runs the qualification evaluation over labelled cases.
+    Eval {
+        /// Cases, one JSON object per line.
+        #[arg(long)]
+        cases: PathBuf,
+        /// Client profiles (`clients.json`).
+        #[arg(long)]
+        profiles: PathBuf,
+        /// Where to write the predictions; stdout when omitted.
+        #[arg(long)]
+        out: Option<PathBuf>,
+    },
+}
+
+/// Admin actions.
+#[derive(Debug, Subcommand)]
+pub enum AdminCommand {
+    /// Creates a client and prints its id and API key (shown once).
+    CreateTenant {
+        /// Display name.
+        #[arg(long)]
+        name: String,
+        /// Unique URL-safe name.
+        #[arg(long)]
+        slug: String,
+        /// Industry key (real_estate, dental_clinic, ...).
+        #[arg(long)]
+        industry: String,
+        /// IANA timezone.
+        #[arg(long, default_value = "Asia/Riyadh")]
+        timezone: String,
+        /// Weekly hours as JSON: `{"monday": {"start": "09:00", "end": "18:00"}}`.
+        #[arg(long)]
+        hours: Option<String>,
+    },
+    /// Issues a new API key for a client and prints it (shown once).
+    RotateKey {
+        /// Client id.
+        #[arg(long)]
+        client_id: uuid::Uuid,
+        /// Seconds the old keys keep working.
+        #[arg(long, default_value_t = 0)]
+        grace_period_seconds: u32,
+    },
+}
+
+/// Parses the command line, loads the settings, starts logging and runs the command.
+///
+/// # Errors
+/// Configuration, startup and command failures, for `main` to print.
+pub async fn main() -> anyhow::Result<()> {
+    let cli = Cli::parse();
+    let settings = Settings::load()?;
+    crate::telemetry::init(settings.log_format);
+    run(cli, settings).await
+}
+
+/// Runs a parsed command with loaded settings.
+///
+/// # Errors
+/// Startup and command failures.
+pub async fn run(cli: Cli, mut settings: Settings) -> anyhow::Result<()> {
+    match cli.command.unwrap_or(Command::Serve { workers: None }) {
+        Command::Serve { workers } => {
+            if let Some(n) = workers {
+                settings.workers = n;
+            }
+            Application::build(settings).await?.run_until_stopped().await
+        }
+        Command::Worker { workers } => {
+            let wiring = wire(&settings).await?;
+            let pool = WorkerPool::spawn(wiring.deps, workers, worker_settings(&settings), Arc::new(Notify::new()));
+            shutdown_signal().await;
+            tracing::info!("stopping queue workers");
+            pool.stop().await;
+            Ok(())
+        }
+        Command::Migrate => {
+            crate::storage::migrate(&settings).await?;
+            tracing::info!("migrations applied");
+            Ok(())
+        }
+        Command::Admin { command } => admin(command, &settings).await,
+        Command::Eval { cases, profiles, out } => crate::eval::run(&cases, &profiles, out.as_deref()),
+    }
+}
+
+async fn admin(command: AdminCommand, settings: &Settings) -> anyhow::Result<()> {
+    let wiring = wire(settings).await?;
+    match command {
+        AdminCommand::CreateTenant {
+            name,
+            slug,
+            industry,
+            timezone,
+            hours,
+        } => {
+            let body = serde_json::json!({
+                "name": name,
+                "slug": slug,
+                "industry": industry,
+                "timezone": timezone,
+                "business_hours": match hours {
+                    Some(h) => serde_json::from_str::<serde_json::Value>(&h)
+                        .map_err(|e| anyhow::anyhow!("--hours is not JSON: {e}"))?,
+                    None => serde_json::json!({}),
+                },
+            });
+            let req: CreateClientRequest = crate::extract::parse_json(body.to_string().as_bytes())
+                .map_err(|e| anyhow::anyhow!("{}", describe(&e)))?;
+            let (tenant, key) = create_client(&wiring.deps, req)
+                .await
+                .map_err(|e| anyhow::anyhow!("{}", describe(&e)))?;
+            println!("client_id={}\napi_key={key}", tenant.id);
+        }
+        AdminCommand::RotateKey {
+            client_id,
+            grace_period_seconds,
+        } => {
+            let (rotated, _) = rotate_key(&wiring.deps, TenantId::from_uuid(client_id), grace_period_seconds)
+                .await
+                .map_err(|e| anyhow::anyhow!("{}", describe(&e)))?;
+            println!(
+                "client_id={}\napi_key={}\nprevious_keys_expire_at={}",
+                rotated.client_id, rotated.api_key, rotated.previous_keys_expire_at
+            );
+        }
+    }
+    Ok(())
+}
+
+fn describe(err: &crate::error::ApiError) -> String {
+    match err {
+        crate::error::ApiError::Validation(fields) => fields
+            .iter()
+            .map(|f| format!("{}: {}", f.field, f.message))
+            .collect::<Vec<_>>()
+            .join("; "),
+        other => other.to_string(),
+    }
+}
+
+/// Resolves on SIGINT or SIGTERM.
+pub async fn shutdown_signal() {
+    let ctrl_c = async {
+        if tokio::signal::ctrl_c().await.is_err() {
+            std::future::pending::<()>().await;
+        }
+    };
+    #[cfg(unix)]
+    let term = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut s) => {
+                s.recv().await;
+            }
+            Err(_) => std::future::pending::<()>().await,
+        }
+    };
+    #[cfg(not(unix))]
+    let term = std::future::pending::<()>();
+    tokio::select! {
+        () = ctrl_c => {}
+        () = term => {}
+    }
+}

@@ -1,0 +1,415 @@
+//! Settings from `lead-server.toml` (when present) and environment variables, checked once at start.
+
+use figment::Figment;
+use figment::providers::{Env, Format, Serialized, Toml};
+use serde::{Deserialize, Serialize};
+use std::fmt;
+use std::path::{Path, PathBuf};
+
+/// The configuration file read when it exists in the working directory.
+pub const CONFIG_FILE: &str = "lead-server.toml";
+
+/// Every environment variable the server reads, in the order `.env.example` documents them.
+pub const ENV_KEYS: &[&str] = &[
+    "HOST",
+    "PORT",
+    "DATABASE_URL",
+    "DB_MAX_CONNECTIONS",
+    "DATA_DIR",
+    "REDIS_URL",
+    "ADMIN_TOKEN",
+    "LOG_FORMAT",
+    "LLM_PROVIDER",
+    "ANTHROPIC_API_KEY",
+    "ANTHROPIC_BASE_URL",
+    "OPENAI_API_KEY",
+    "OPENAI_BASE_URL",
+    "TWILIO_API_BASE_URL",
+    "PUBLIC_BASE_URL",
+    "SMTP_HOST",
+    "SMTP_PORT",
+    "SMTP_USERNAME",
+    "SMTP_PASSWORD",
+    "SMTP_FROM",
+    "SMTP_SECURITY",
+    "RATE_LIMIT_PER_MINUTE",
+    "MAX_BODY_BYTES",
+    "API_KEY_CACHE_SECONDS",
+    "WORKERS",
+    "WORKER_POLL_MS",
+    "WORKER_BATCH",
+    "WORKER_LEASE_SECONDS",
+    "SHUTDOWN_TIMEOUT_SECONDS",
+];
+
+/// A configuration value that cannot be used; names the key so the operator can fix it.
+#[derive(Debug, thiserror::Error)]
+#[error("invalid configuration {key}: {message}")]
+pub struct ConfigError {
+    /// The environment variable (or file key in upper case) at fault.
+    pub key: String,
+    /// What is wrong.
+    pub message: String,
+}
+
+impl ConfigError {
+    fn new(key: &str, message: impl Into<String>) -> Self {
+        Self {
+            key: key.to_owned(),
+            message: message.into(),
+        }
+    }
+}
+
+/// Log line format.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, Default)]
+#[serde(rename_all = "lowercase")]
+pub enum LogFormat {
+    /// One JSON object per line, for log collectors.
+    #[default]
+    Json,
+    /// Human-readable lines, for a terminal.
+    Pretty,
+}
+
+/// Which language model answers leads.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum LlmProvider {
+    /// The Anthropic Messages API.
+    Anthropic,
+    /// An OpenAI-compatible chat completions server.
+    Openai,
+    /// No model: the offline qualifier and templates.
+    Offline,
+}
+
+/// How the SMTP connection is secured.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, Default)]
+#[serde(rename_all = "lowercase")]
+pub enum SmtpSecurity {
+    /// Plain connection upgraded with STARTTLS.
+    #[default]
+    Starttls,
+    /// TLS from the first byte (port 465).
+    Tls,
+    /// No encryption, for a local relay or a test sink.
+    None,
+}
+
+/// A secret setting whose `Debug` never shows the value.
+#[derive(Clone, PartialEq, Eq, Serialize, Deserialize, Default)]
+#[serde(transparent)]
+pub struct SecretString(String);
+
+impl SecretString {
+    /// Wraps a secret.
+    pub fn new(value: impl Into<String>) -> Self {
+        Self(value.into())
+    }
+
+    /// The value, for the one place that uses it.
+    pub fn expose(&self) -> &str {
+        &self.0
+    }
+}
+
+impl fmt::Debug for SecretString {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("***")
+    }
+}
+
+/// The raw settings as figment reads them; [`Settings::load`] checks them.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Settings {
+    /// Address to listen on.
+    pub host: String,
+    /// Port to listen on; 0 picks a free port (tests).
+    pub port: u16,
+    /// `sqlite://...` or `postgres://...`.
+    pub database_url: String,
+    /// Most database connections in the pool.
+    pub db_max_connections: u32,
+    /// Directory for the SQLite file and the generated admin token hash.
+    pub data_dir: PathBuf,
+    /// Redis for shared rate limits, when several instances run.
+    pub redis_url: Option<String>,
+    /// The platform admin token; generated at first start when absent.
+    pub admin_token: Option<SecretString>,
+    /// Log format.
+    pub log_format: LogFormat,
+    /// Language model provider; defaults to the one whose key is set, else offline.
+    pub llm_provider: Option<LlmProvider>,
+    /// Anthropic API key.
+    pub anthropic_api_key: Option<SecretString>,
+    /// Anthropic base URL.
+    pub anthropic_base_url: String,
+    /// OpenAI-compatible API key.
+    pub openai_api_key: Option<SecretString>,
+    /// OpenAI-compatible base URL.
+    pub openai_base_url: String,
+    /// Twilio REST base URL.
+    pub twilio_api_base_url: String,
+    /// The public URL Twilio calls, over which signatures are computed.
+    pub public_base_url: Option<String>,
+    /// SMTP relay host; email replies are off without it.
+    pub smtp_host: Option<String>,
+    /// SMTP port.
+    pub smtp_port: u16,
+    /// SMTP user.
+    pub smtp_username: Option<String>,
+    /// SMTP password.
+    pub smtp_password: Option<SecretString>,
+    /// Sender address of email replies.
+    pub smtp_from: Option<String>,
+    /// SMTP transport security.
+    pub smtp_security: SmtpSecurity,
+    /// Requests per minute per tenant on the API and webhooks; 0 disables the limit.
+    pub rate_limit_per_minute: u32,
+    /// Largest request body accepted, in bytes.
+    pub max_body_bytes: usize,
+    /// How long a resolved API key is trusted before it is looked up again.
+    pub api_key_cache_seconds: u64,
+    /// Queue workers `serve` runs in-process (`--workers` overrides; 0 serves HTTP only).
+    pub workers: usize,
+    /// How often an idle worker polls the queue, in milliseconds.
+    pub worker_poll_ms: u64,
+    /// Jobs a worker claims at once.
+    pub worker_batch: u32,
+    /// How long a claimed job is leased to a worker.
+    pub worker_lease_seconds: u64,
+    /// How long shutdown waits for in-flight requests and jobs.
+    pub shutdown_timeout_seconds: u64,
+}
+
+impl Default for Settings {
+    fn default() -> Self {
+        Self {
+            host: "127.0.0.1".to_owned(),
+            port: 8000,
+            database_url: "sqlite://./data/lead-server.db?mode=rwc".to_owned(),
+            db_max_connections: 16,
+            data_dir: PathBuf::from("./data"),
+            redis_url: None,
+            admin_token: None,
+            log_format: LogFormat::Json,
+            llm_provider: None,
+            anthropic_api_key: None,
+            anthropic_base_url: "https://api.anthropic.com".to_owned(),
+            openai_api_key: None,
+            openai_base_url: "https://api.openai.com".to_owned(),
+            twilio_api_base_url: "https://api.twilio.com".to_owned(),
+            public_base_url: None,
+            smtp_host: None,
+            smtp_port: 587,
+            smtp_username: None,
+            smtp_password: None,
+            smtp_from: None,
+            smtp_security: SmtpSecurity::Starttls,
+            rate_limit_per_minute: 1200,
+            max_body_bytes: 64 * 1024,
+            api_key_cache_seconds: 30,
+            workers: 2,
+            worker_poll_ms: 500,
+            worker_batch: 16,
+            worker_lease_seconds: 120,
+            shutdown_timeout_seconds: 30,
+        }
+    }
+}
+
+impl Settings {
+    /// Reads defaults, then `lead-server.toml` in the working directory, then the environment.
+    ///
+    /// # Errors
+    /// [`ConfigError`] naming the key of the first value that cannot be used.
+    pub fn load() -> Result<Self, ConfigError> {
+        Self::load_from(Path::new(CONFIG_FILE))
+    }
+
+    /// Like [`Settings::load`] with an explicit file path (it may be absent).
+    ///
+    /// # Errors
+    /// [`ConfigError`] naming the key at fault.
+    pub fn load_from(file: &Path) -> Result<Self, ConfigError> {
+        let figment = Figment::from(Serialized::defaults(Settings::default()))
+            .merge(Toml::file(file))
+            .merge(Env::raw().only(ENV_KEYS));
+        let mut settings: Settings = figment.extract().map_err(|e| {
+            let key = e
+                .path
+                .last()
+                .map(|k| k.to_ascii_uppercase())
+                .unwrap_or_else(|| "CONFIG".to_owned());
+            ConfigError::new(&key, e.kind.to_string())
+        })?;
+        settings.drop_empty();
+        settings.check()?;
+        Ok(settings)
+    }
+
+    /// Treats empty optional strings as unset.
+    fn drop_empty(&mut self) {
+        fn clear(v: &mut Option<String>) {
+            if v.as_deref().is_some_and(|s| s.trim().is_empty()) {
+                *v = None;
+            }
+        }
+        fn clear_secret(v: &mut Option<SecretString>) {
+            if v.as_ref().is_some_and(|s| s.0.trim().is_empty()) {
+                *v = None;
+            }
+        }
+        clear(&mut self.redis_url);
+        clear(&mut self.public_base_url);
+        clear(&mut self.smtp_host);
+        clear(&mut self.smtp_username);
+        clear(&mut self.smtp_from);
+        clear_secret(&mut self.admin_token);
+        clear_secret(&mut self.anthropic_api_key);
+        clear_secret(&mut self.openai_api_key);
+        clear_secret(&mut self.smtp_password);
+    }
+
+    /// Checks values that parse but cannot work.
+    ///
+    /// # Errors
+    /// [`ConfigError`] naming the key.
+    pub fn check(&self) -> Result<(), ConfigError> {
+        if self.host.parse::<std::net::IpAddr>().is_err() && self.host != "localhost" {
+            return Err(ConfigError::new("HOST", "expected an IP address such as 127.0.0.1 or 0.0.0.0"));
+        }
+        let db = self.database_url.as_str();
+        if !(db.starts_with("sqlite:") || db.starts_with("postgres://") || db.starts_with("postgresql://")) {
+            return Err(ConfigError::new(
+                "DATABASE_URL",
+                "expected a sqlite:// or postgres:// URL",
+            ));
+        }
+        if self.db_max_connections == 0 {
+            return Err(ConfigError::new("DB_MAX_CONNECTIONS", "must be at least 1"));
+        }
+        if let Some(redis) = &self.redis_url
+            && !(redis.starts_with("redis://") || redis.starts_with("rediss://"))
+        {
+            return Err(ConfigError::new("REDIS_URL", "expected a redis:// or rediss:// URL"));
+        }
+        if let Some(token) = &self.admin_token
+            && token.expose().len() < 16
+        {
+            return Err(ConfigError::new("ADMIN_TOKEN", "must be at least 16 characters"));
+        }
+        for (key, url) in [
+            ("ANTHROPIC_BASE_URL", Some(&self.anthropic_base_url)),
+            ("OPENAI_BASE_URL", Some(&self.openai_base_url)),
+            ("TWILIO_API_BASE_URL", Some(&self.twilio_api_base_url)),
+            ("PUBLIC_BASE_URL", self.public_base_url.as_ref()),
+        ] {
+            if let Some(url) = url
+                && !(url.starts_with("http://") || url.starts_with("https://"))
+            {
+                return Err(ConfigError::new(key, "expected an http:// or https:// URL"));
+            }
+        }
+        match self.llm_provider {
+            Some(LlmProvider::Anthropic) if self.anthropic_api_key.is_none() => {
+                return Err(ConfigError::new(
+                    "LLM_PROVIDER",
+                    "anthropic needs ANTHROPIC_API_KEY",
+                ));
+            }
+            _ => {}
+        }
+        if self.smtp_host.is_some() && self.smtp_from.is_none() {
+            return Err(ConfigError::new("SMTP_FROM", "required when SMTP_HOST is set"));
+        }
+        if self.max_body_bytes < 1024 {
+            return Err(ConfigError::new("MAX_BODY_BYTES", "must be at least 1024"));
+        }
+        if self.worker_batch == 0 {
+            return Err(ConfigError::new("WORKER_BATCH", "must be at least 1"));
+        }
+        if self.worker_lease_seconds == 0 {
+            return Err(ConfigError::new("WORKER_LEASE_SECONDS", "must be at least 1"));
+        }
+        Ok(())
+    }
+
+    /// The provider in effect: the configured one, else Anthropic or OpenAI when a key is set, else offline.
+    pub fn effective_llm_provider(&self) -> LlmProvider {
+        match self.llm_provider {
+            Some(p) => p,
+            None if self.anthropic_api_key.is_some() => LlmProvider::Anthropic,
+            None if self.openai_api_key.is_some() => LlmProvider::Openai,
+            None => LlmProvider::Offline,
+        }
+    }
+
+    /// Whether the database is an embedded SQLite file.
+    pub fn is_sqlite(&self) -> bool {
+        self.database_url.starts_with("sqlite:")
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn check(f: impl FnOnce(&mut Settings)) -> Result<(), String> {
+        let mut s = Settings::default();
+        f(&mut s);
+        s.check().map_err(|e| e.key)
+    }
+
+    #[test]
+    fn defaults_are_valid_and_match_the_quick_start() {
+        let s = Settings::default();
+        assert_eq!(check(|_| {}), Ok(()));
+        assert_eq!((s.host.as_str(), s.port), ("127.0.0.1", 8000));
+        assert!(s.is_sqlite());
+        assert_eq!(s.effective_llm_provider(), LlmProvider::Offline);
+    }
+
+    #[test]
+    fn bad_values_name_their_key() {
+        assert_eq!(check(|s| s.host = "not a host".into()), Err("HOST".into()));
+        assert_eq!(check(|s| s.database_url = "mysql://x".into()), Err("DATABASE_URL".into()));
+        assert_eq!(check(|s| s.redis_url = Some("http://x".into())), Err("REDIS_URL".into()));
+        assert_eq!(check(|s| s.admin_token = Some(SecretString::new("short"))), Err("ADMIN_TOKEN".into()));
+        assert_eq!(
+            check(|s| s.llm_provider = Some(LlmProvider::Anthropic)),
+            Err("LLM_PROVIDER".into())
+        );
+        assert_eq!(check(|s| s.smtp_host = Some("mail".into())), Err("SMTP_FROM".into()));
+    }
+
+    #[test]
+    fn a_key_selects_its_provider() {
+        let s = Settings {
+            anthropic_api_key: Some(SecretString::new("sk-ant")),
+            ..Settings::default()
+        };
+        assert_eq!(s.effective_llm_provider(), LlmProvider::Anthropic);
+    }
+
+    #[test]
+    fn file_values_load_and_type_errors_name_the_key() {
+        let dir = std::env::temp_dir().join(format!("lead-server-config-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).ok();
+        let file = dir.join("ok.toml");
+        std::fs::write(&file, "port = 9100\nlog_format = \"pretty\"\n").ok();
+        let s = Settings::load_from(&file);
+        assert!(matches!(s, Ok(ref s) if s.port == 9100 && s.log_format == LogFormat::Pretty), "{s:?}");
+        let bad = dir.join("bad.toml");
+        std::fs::write(&bad, "port = \"eighty\"\n").ok();
+        assert_eq!(Settings::load_from(&bad).map_err(|e| e.key).err(), Some("PORT".into()));
+        let unknown = dir.join("unknown.toml");
+        std::fs::write(&unknown, "log_format = \"xml\"\n").ok();
+        assert_eq!(
+            Settings::load_from(&unknown).map_err(|e| e.key).err(),
+            Some("LOG_FORMAT".into())
+        );
+    }
+}

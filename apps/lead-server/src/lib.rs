@@ -1,0 +1,20 @@
+//! The lead response service as a library: settings, wiring, HTTP routes, auth, workers and the
+//! command line, so integration tests boot exactly what the binary runs.
+
+pub mod adapters;
+pub mod auth;
+pub mod cli;
+pub mod config;
+pub mod error;
+pub mod eval;
+pub mod extract;
+pub mod phone;
+pub mod presets;
+pub mod qualifier;
+pub mod ratelimit;
+pub mod routes;
+pub mod startup;
+pub mod storage;
+pub mod telemetry;
+pub mod views;
+pub mod worker;

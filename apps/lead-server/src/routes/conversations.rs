@@ -1,0 +1,246 @@
+//! Conversations of the authenticated client: read with messages, page through messages, send a
+//! message as a person, escalate to a person or release back to the AI, and the active list.
+
+use crate::auth::TenantAuth;
+use crate::error::ApiError;
+use crate::extract::{OptionalJson, ValidJson};
+use crate::routes::leads::usecase_error;
+use crate::startup::AppState;
+use crate::views::{ConversationDetail, ConversationPage, ConversationView, EscalationView, MessagePage, MessageView, PageQuery};
+use actix_web::{HttpResponse, web};
+use lead_domain::contact::Address;
+use lead_domain::ids::{ConversationId, JobId, MessageId, TenantId};
+use lead_domain::jobs::{JobPayload, NewJob};
+use lead_domain::lead::{Channel, Conversation, DeliveryStatus, Direction, Sender};
+use lead_domain::language::detect_language;
+use lead_domain::ports::{NewMessage, Page};
+use lead_domain::tenant::{PhoneReplyChannel, Tenant};
+use lead_domain::usecases;
+use serde::Deserialize;
+use utoipa::ToSchema;
+use uuid::Uuid;
+use validator::Validate;
+
+async fn load(state: &AppState, tenant: TenantId, id: Uuid) -> Result<Conversation, ApiError> {
+    state
+        .deps
+        .leads
+        .get_conversation(tenant, ConversationId::from_uuid(id))
+        .await?
+        .ok_or(ApiError::NotFound("conversation"))
+}
+
+async fn detail(state: &AppState, conversation: &Conversation) -> Result<ConversationDetail, ApiError> {
+    let messages = state
+        .deps
+        .leads
+        .list_messages(conversation.tenant_id, conversation.id, Page { limit: 200, offset: 0 })
+        .await?;
+    let escalations = state
+        .deps
+        .escalations
+        .conversation_escalations(conversation.tenant_id, conversation.id)
+        .await?;
+    Ok(ConversationDetail {
+        conversation: ConversationView::from(conversation),
+        messages: messages.items.iter().map(MessageView::from).collect(),
+        message_total: messages.total,
+        escalations: escalations.iter().map(EscalationView::from).collect(),
+    })
+}
+
+/// A conversation with its messages and escalations.
+#[utoipa::path(
+    get, path = "/api/v1/conversations/{id}", tag = "conversations",
+    params(("id" = Uuid, Path, description = "Conversation id")),
+    responses((status = 200, body = ConversationDetail), (status = 404, body = crate::error::Problem, content_type = "application/problem+json")),
+    security(("api_key" = []))
+)]
+pub async fn get(TenantAuth(tenant): TenantAuth, state: web::Data<AppState>, id: web::Path<Uuid>) -> Result<HttpResponse, ApiError> {
+    let conversation = load(&state, tenant.id, id.into_inner()).await?;
+    Ok(HttpResponse::Ok().json(detail(&state, &conversation).await?))
+}
+
+/// Messages of a conversation, oldest first.
+#[utoipa::path(
+    get, path = "/api/v1/conversations/{id}/messages", tag = "conversations",
+    params(("id" = Uuid, Path, description = "Conversation id"), PageQuery),
+    responses((status = 200, body = MessagePage), (status = 404, body = crate::error::Problem, content_type = "application/problem+json")),
+    security(("api_key" = []))
+)]
+pub async fn messages(
+    TenantAuth(tenant): TenantAuth,
+    state: web::Data<AppState>,
+    id: web::Path<Uuid>,
+    query: web::Query<PageQuery>,
+) -> Result<HttpResponse, ApiError> {
+    let page = query.page()?;
+    let conversation = load(&state, tenant.id, id.into_inner()).await?;
+    let result = state.deps.leads.list_messages(tenant.id, conversation.id, page).await?;
+    Ok(HttpResponse::Ok().json(MessagePage::new(
+        result.items.iter().map(MessageView::from).collect(),
+        result.total,
+        page,
+    )))
+}
+
+/// The body of `POST /api/v1/conversations/{id}/messages`.
+#[derive(Debug, Clone, Deserialize, Validate, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct AddMessageRequest {
+    /// Text to send to the lead.
+    #[validate(length(min = 1, max = 4000))]
+    pub body: String,
+}
+
+/// The channel a person's message to the lead travels on.
+fn outbound_channel(tenant: &Tenant, conversation: &Conversation) -> Option<Channel> {
+    match (&conversation.reply_to, conversation.channel) {
+        (Some(Address::ChatSession(_)), _) => Some(Channel::LiveChat),
+        (Some(Address::Email(_)), _) => Some(Channel::Email),
+        (Some(Address::Phone(_)), Channel::Sms | Channel::Whatsapp) => Some(conversation.channel),
+        (Some(Address::Phone(_)), _) => Some(match tenant.settings.phone_reply_channel {
+            PhoneReplyChannel::Sms => Channel::Sms,
+            PhoneReplyChannel::Whatsapp => Channel::Whatsapp,
+        }),
+        (None, _) => None,
+    }
+}
+
+/// Sends a message to the lead as a person of the client; it is stored and delivered by a queued job.
+#[utoipa::path(
+    post, path = "/api/v1/conversations/{id}/messages", tag = "conversations",
+    params(("id" = Uuid, Path, description = "Conversation id")),
+    request_body = AddMessageRequest,
+    responses(
+        (status = 201, body = MessageView),
+        (status = 404, body = crate::error::Problem, content_type = "application/problem+json"),
+        (status = 409, description = "The conversation has no address to reply to", body = crate::error::Problem, content_type = "application/problem+json"),
+        (status = 422, body = crate::error::Problem, content_type = "application/problem+json"),
+    ),
+    security(("api_key" = []))
+)]
+pub async fn add_message(
+    TenantAuth(tenant): TenantAuth,
+    state: web::Data<AppState>,
+    id: web::Path<Uuid>,
+    body: ValidJson<AddMessageRequest>,
+) -> Result<HttpResponse, ApiError> {
+    let conversation = load(&state, tenant.id, id.into_inner()).await?;
+    let channel = outbound_channel(&tenant, &conversation)
+        .ok_or_else(|| ApiError::Conflict("the conversation has no address to reply to".to_owned()))?;
+    let now = state.deps.clock.now();
+    let message_id = MessageId::from_uuid(state.deps.ids.new_uuid());
+    let live = channel == Channel::LiveChat;
+    let text = body.0.body.trim().to_owned();
+    let message = NewMessage {
+        id: message_id,
+        tenant_id: tenant.id,
+        conversation_id: conversation.id,
+        direction: Direction::Outbound,
+        sender: Sender::Human,
+        channel,
+        language: detect_language(&text).or(conversation.language),
+        body: text,
+        delivery: if live {
+            DeliveryStatus::NotApplicable
+        } else {
+            DeliveryStatus::Pending
+        },
+        created_at: now,
+    };
+    let job = (!live).then(|| NewJob {
+        id: JobId::from_uuid(state.deps.ids.new_uuid()),
+        tenant_id: tenant.id,
+        payload: JobPayload::SendOutbound {
+            conversation_id: conversation.id,
+            message_id,
+        },
+        run_at: now,
+        max_attempts: state.deps.max_attempts,
+    });
+    let stored = state.deps.leads.append_message(&message, job).await?;
+    Ok(HttpResponse::Created().json(MessageView::from(&stored)))
+}
+
+/// The optional body of `POST /api/v1/conversations/{id}/escalate`.
+#[derive(Debug, Clone, Default, Deserialize, Validate, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct EscalateRequest {
+    /// Why.
+    #[validate(length(min = 1, max = 500))]
+    pub note: Option<String>,
+}
+
+/// Escalates a conversation to a person: AI replies stop and the lead is handed off.
+#[utoipa::path(
+    post, path = "/api/v1/conversations/{id}/escalate", tag = "conversations",
+    params(("id" = Uuid, Path, description = "Conversation id")),
+    request_body(content = Option<EscalateRequest>),
+    responses((status = 200, body = ConversationDetail), (status = 404, body = crate::error::Problem, content_type = "application/problem+json")),
+    security(("api_key" = []))
+)]
+pub async fn escalate(
+    TenantAuth(tenant): TenantAuth,
+    state: web::Data<AppState>,
+    id: web::Path<Uuid>,
+    body: OptionalJson<EscalateRequest>,
+) -> Result<HttpResponse, ApiError> {
+    let note = body
+        .0
+        .and_then(|b| b.note)
+        .unwrap_or_else(|| "escalated through the API".to_owned());
+    let conversation = load(&state, tenant.id, id.into_inner()).await?;
+    let conversation = if conversation.escalated {
+        conversation
+    } else {
+        usecases::escalate_manually(&state.deps, &tenant, conversation.id, note)
+            .await
+            .map_err(usecase_error)?
+    };
+    Ok(HttpResponse::Ok().json(detail(&state, &conversation).await?))
+}
+
+/// Releases an escalated conversation back to the AI.
+#[utoipa::path(
+    post, path = "/api/v1/conversations/{id}/release", tag = "conversations",
+    params(("id" = Uuid, Path, description = "Conversation id")),
+    responses((status = 200, body = ConversationDetail), (status = 404, body = crate::error::Problem, content_type = "application/problem+json")),
+    security(("api_key" = []))
+)]
+pub async fn release(TenantAuth(tenant): TenantAuth, state: web::Data<AppState>, id: web::Path<Uuid>) -> Result<HttpResponse, ApiError> {
+    let mut conversation = load(&state, tenant.id, id.into_inner()).await?;
+    if conversation.escalated {
+        let now = state.deps.clock.now();
+        state.deps.escalations.release_escalations(tenant.id, conversation.id, now).await?;
+        conversation.escalated = false;
+        conversation.updated_at = now;
+        state.deps.leads.update_conversation(&conversation).await?;
+    }
+    Ok(HttpResponse::Ok().json(detail(&state, &conversation).await?))
+}
+
+/// Open conversations of a client, most recently active first; another client's id answers 404.
+#[utoipa::path(
+    get, path = "/api/v1/conversations/client/{id}/active", tag = "conversations",
+    params(("id" = Uuid, Path, description = "Client id (must be the caller's)"), PageQuery),
+    responses((status = 200, body = ConversationPage), (status = 404, body = crate::error::Problem, content_type = "application/problem+json")),
+    security(("api_key" = []))
+)]
+pub async fn active(
+    TenantAuth(tenant): TenantAuth,
+    state: web::Data<AppState>,
+    id: web::Path<Uuid>,
+    query: web::Query<PageQuery>,
+) -> Result<HttpResponse, ApiError> {
+    if id.into_inner() != tenant.id.as_uuid() {
+        return Err(ApiError::NotFound("client"));
+    }
+    let page = query.page()?;
+    let result = state.deps.leads.active_conversations(tenant.id, page).await?;
+    Ok(HttpResponse::Ok().json(ConversationPage::new(
+        result.items.iter().map(ConversationView::from).collect(),
+        result.total,
+        page,
+    )))
+}

@@ -1,0 +1,81 @@
+//! Health endpoints: `/health` (seed format), `/health/live` (the process runs) and
+//! `/health/ready` (the database and, when configured, Redis answer).
+
+use crate::error::ApiError;
+use crate::startup::AppState;
+use actix_web::{HttpResponse, web};
+use lead_domain::ids::TenantId;
+use serde::Serialize;
+use std::time::Duration;
+use utoipa::ToSchema;
+
+/// How long a dependency may take to answer a health probe.
+const PROBE_TIMEOUT: Duration = Duration::from_secs(2);
+
+/// The body of the health endpoints.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct HealthStatus {
+    /// `healthy`, `alive` or `ready`.
+    pub status: String,
+    /// `connected` when the database answered.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub database: Option<String>,
+    /// `connected` or `not_configured`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub redis: Option<String>,
+    /// Server version.
+    pub version: String,
+}
+
+/// Asks the database a cheap question through the storage port.
+async fn database_ok(state: &AppState) -> Result<(), ApiError> {
+    let probe = state.deps.tenants.get_tenant(TenantId::from_uuid(uuid::Uuid::nil()));
+    match tokio::time::timeout(PROBE_TIMEOUT, probe).await {
+        Ok(Ok(_)) => Ok(()),
+        Ok(Err(e)) => Err(ApiError::Unavailable(format!("database: {e}"))),
+        Err(_) => Err(ApiError::Unavailable("database: no answer within 2 seconds".to_owned())),
+    }
+}
+
+/// Basic health, as the seed's quick start shows it.
+#[utoipa::path(get, path = "/health", tag = "health",
+    responses((status = 200, body = HealthStatus), (status = 503, body = crate::error::Problem, content_type = "application/problem+json")))]
+pub async fn health(state: web::Data<AppState>) -> Result<HttpResponse, ApiError> {
+    database_ok(&state).await?;
+    Ok(HttpResponse::Ok().json(HealthStatus {
+        status: "healthy".to_owned(),
+        database: Some("connected".to_owned()),
+        redis: None,
+        version: env!("CARGO_PKG_VERSION").to_owned(),
+    }))
+}
+
+/// Liveness: the process serves requests.
+#[utoipa::path(get, path = "/health/live", tag = "health", responses((status = 200, body = HealthStatus)))]
+pub async fn live() -> HttpResponse {
+    HttpResponse::Ok().json(HealthStatus {
+        status: "alive".to_owned(),
+        database: None,
+        redis: None,
+        version: env!("CARGO_PKG_VERSION").to_owned(),
+    })
+}
+
+/// Readiness: the database and, when configured, Redis answer; 503 otherwise.
+#[utoipa::path(get, path = "/health/ready", tag = "health",
+    responses((status = 200, body = HealthStatus), (status = 503, body = crate::error::Problem, content_type = "application/problem+json")))]
+pub async fn ready(state: web::Data<AppState>) -> Result<HttpResponse, ApiError> {
+    database_ok(&state).await?;
+    let redis = match tokio::time::timeout(PROBE_TIMEOUT, state.limiter.redis_ping()).await {
+        Ok(None) => "not_configured".to_owned(),
+        Ok(Some(Ok(()))) => "connected".to_owned(),
+        Ok(Some(Err(e))) => return Err(ApiError::Unavailable(format!("redis: {e}"))),
+        Err(_) => return Err(ApiError::Unavailable("redis: no answer within 2 seconds".to_owned())),
+    };
+    Ok(HttpResponse::Ok().json(HealthStatus {
+        status: "ready".to_owned(),
+        database: Some("connected".to_owned()),
+        redis: Some(redis),
+        version: env!("CARGO_PKG_VERSION").to_owned(),
+    }))
+}

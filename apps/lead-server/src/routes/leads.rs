@@ -1,0 +1,476 @@
+//! Leads of the authenticated client: create, list with filters, read, edit (lifecycle through the
+//! domain's table), score by hand, hand off to a person, and the hot list.
+
+use crate::auth::TenantAuth;
+use crate::error::{ApiError, FieldError};
+use crate::extract::{OptionalJson, ValidJson};
+use crate::phone;
+use crate::startup::AppState;
+use crate::views::{ConversationView, LeadDetail, LeadPage, LeadView, PageQuery, StateChangeView};
+use actix_web::{HttpResponse, web};
+use chrono::{DateTime, Utc};
+use lead_domain::contact::Email;
+use lead_domain::ids::{LeadId, TenantId};
+use lead_domain::lead::{Channel, ConversationStatus, Lead};
+use lead_domain::lifecycle::{LeadEvent, LeadState, event_for, next_state};
+use lead_domain::ports::{ContactInfo, LeadFilter};
+use lead_domain::scoring::Score;
+use lead_domain::tenant::Tenant;
+use lead_domain::usecases::{self, InboundRequest, UseCaseError};
+use serde::Deserialize;
+use utoipa::{IntoParams, ToSchema};
+use uuid::Uuid;
+use validator::Validate;
+
+/// Parses the contact fields of a form or API request against a tenant's phone region, collecting
+/// every field error.
+pub fn parse_contact(
+    tenant: &Tenant,
+    name: Option<&str>,
+    phone_raw: Option<&str>,
+    email_raw: Option<&str>,
+    errors: &mut Vec<FieldError>,
+) -> ContactInfo {
+    let phone = phone_raw.filter(|p| !p.trim().is_empty()).and_then(|p| {
+        phone::normalise(p, &tenant.settings.default_region)
+            .map_err(|e| errors.push(FieldError::new("phone", e.code, e.message)))
+            .ok()
+    });
+    let email = email_raw.filter(|e| !e.trim().is_empty()).and_then(|e| {
+        Email::parse(e)
+            .map_err(|err| errors.push(FieldError::new("email", "invalid_email", err.to_string())))
+            .ok()
+    });
+    if phone_raw.is_none_or(|p| p.trim().is_empty()) && email_raw.is_none_or(|e| e.trim().is_empty()) {
+        errors.push(FieldError::new("phone", "required", "a phone number or an email is required"));
+    }
+    ContactInfo {
+        name: name.map(str::trim).filter(|n| !n.is_empty()).map(str::to_owned),
+        phone,
+        email,
+        chat_session: None,
+    }
+}
+
+/// Maps use-case failures to HTTP.
+pub fn usecase_error(err: UseCaseError) -> ApiError {
+    match err {
+        UseCaseError::Store(e) => e.into(),
+        UseCaseError::NotFound(what) => ApiError::NotFound(what),
+        UseCaseError::Invalid(why) => ApiError::field("phone", "required", why),
+        UseCaseError::Send(e) => ApiError::Internal(anyhow::anyhow!("send failed: {e}")),
+    }
+}
+
+/// The body of `POST /api/v1/leads`.
+#[derive(Debug, Clone, Deserialize, Validate, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct CreateLeadRequest {
+    /// Name.
+    #[validate(length(max = 200))]
+    pub name: Option<String>,
+    /// Phone; local numbers use the client's region.
+    #[validate(length(max = 32))]
+    pub phone: Option<String>,
+    /// Email.
+    #[validate(length(max = 254))]
+    pub email: Option<String>,
+    /// A first message from the lead; when given, it is qualified and answered.
+    #[validate(length(min = 1, max = 5000))]
+    pub message: Option<String>,
+    /// Channel of first contact (default `web_form`).
+    pub source: Option<String>,
+    /// Free-form source label.
+    #[validate(length(max = 200))]
+    pub source_detail: Option<String>,
+}
+
+/// Creates a lead (or finds the existing one with the same phone or email).
+#[utoipa::path(
+    post, path = "/api/v1/leads", tag = "leads",
+    request_body = CreateLeadRequest,
+    responses(
+        (status = 201, description = "Created", body = LeadView),
+        (status = 200, description = "A lead with this phone or email existed", body = LeadView),
+        (status = 422, body = crate::error::Problem, content_type = "application/problem+json"),
+    ),
+    security(("api_key" = []))
+)]
+pub async fn create(
+    TenantAuth(tenant): TenantAuth,
+    state: web::Data<AppState>,
+    body: ValidJson<CreateLeadRequest>,
+) -> Result<HttpResponse, ApiError> {
+    let req = body.0;
+    let mut errors = Vec::new();
+    let contact = parse_contact(&tenant, req.name.as_deref(), req.phone.as_deref(), req.email.as_deref(), &mut errors);
+    let channel = match req.source.as_deref() {
+        None => Channel::WebForm,
+        Some(s) => match Channel::parse(s) {
+            Some(c) if c != Channel::Email => c,
+            _ => {
+                errors.push(FieldError::new(
+                    "source",
+                    "invalid_channel",
+                    "expected web_form, sms, whatsapp, live_chat or missed_call",
+                ));
+                Channel::WebForm
+            }
+        },
+    };
+    if !errors.is_empty() {
+        return Err(ApiError::Validation(errors));
+    }
+    let receipt = usecases::accept_inbound(
+        &state.deps,
+        &tenant,
+        InboundRequest {
+            channel: Some(channel),
+            contact,
+            body: req.message,
+            source_detail: req.source_detail,
+            dedup_key: None,
+            sender: None,
+        },
+    )
+    .await
+    .map_err(usecase_error)?;
+    let lead = load(&state, tenant.id, receipt.lead_id.as_uuid()).await?;
+    let view = LeadView::from(&lead);
+    Ok(if receipt.lead_created {
+        HttpResponse::Created().json(view)
+    } else {
+        HttpResponse::Ok().json(view)
+    })
+}
+
+/// Filters of the lead list.
+#[derive(Debug, Clone, Deserialize, IntoParams)]
+#[serde(deny_unknown_fields)]
+#[into_params(parameter_in = Query)]
+pub struct LeadListQuery {
+    /// Only this state (`NEW`, `QUALIFYING`, ...).
+    pub state: Option<String>,
+    /// Only this score (`HOT`, `WARM`, `COLD`, `UNSCORED`).
+    pub score: Option<String>,
+    /// Only this first-contact channel.
+    pub source: Option<String>,
+    /// Only leads created at or after (RFC 3339).
+    pub created_from: Option<DateTime<Utc>>,
+    /// Only leads created before (RFC 3339).
+    pub created_to: Option<DateTime<Utc>>,
+    /// Rows to return, 1 to 200.
+    pub limit: Option<u32>,
+    /// Rows to skip.
+    pub offset: Option<u64>,
+}
+
+/// Leads of the client, newest first.
+#[utoipa::path(
+    get, path = "/api/v1/leads", tag = "leads",
+    params(LeadListQuery),
+    responses((status = 200, body = LeadPage), (status = 422, body = crate::error::Problem, content_type = "application/problem+json")),
+    security(("api_key" = []))
+)]
+pub async fn list(
+    TenantAuth(tenant): TenantAuth,
+    state: web::Data<AppState>,
+    query: web::Query<LeadListQuery>,
+) -> Result<HttpResponse, ApiError> {
+    let q = query.into_inner();
+    let page = PageQuery {
+        limit: q.limit,
+        offset: q.offset,
+    }
+    .page()?;
+    let mut errors = Vec::new();
+    let filter = LeadFilter {
+        state: q.state.as_deref().and_then(|s| {
+            LeadState::parse(s).or_else(|| {
+                errors.push(FieldError::new("state", "invalid_state", "not a lead state"));
+                None
+            })
+        }),
+        score: q.score.as_deref().and_then(|s| {
+            Score::parse(s).or_else(|| {
+                errors.push(FieldError::new("score", "invalid_score", "expected HOT, WARM, COLD or UNSCORED"));
+                None
+            })
+        }),
+        source: q.source.as_deref().and_then(|s| {
+            Channel::parse(s).or_else(|| {
+                errors.push(FieldError::new("source", "invalid_channel", "not a channel"));
+                None
+            })
+        }),
+        created_from: q.created_from,
+        created_to: q.created_to,
+    };
+    if !errors.is_empty() {
+        return Err(ApiError::Validation(errors));
+    }
+    let result = state.deps.leads.list_leads(tenant.id, &filter, page).await?;
+    Ok(HttpResponse::Ok().json(LeadPage::new(
+        result.items.iter().map(LeadView::from).collect(),
+        result.total,
+        page,
+    )))
+}
+
+async fn load(state: &AppState, tenant: TenantId, id: Uuid) -> Result<Lead, ApiError> {
+    state
+        .deps
+        .leads
+        .get_lead(tenant, LeadId::from_uuid(id))
+        .await?
+        .ok_or(ApiError::NotFound("lead"))
+}
+
+/// A lead with its lifecycle history and conversations.
+#[utoipa::path(
+    get, path = "/api/v1/leads/{id}", tag = "leads",
+    params(("id" = Uuid, Path, description = "Lead id")),
+    responses((status = 200, body = LeadDetail), (status = 404, body = crate::error::Problem, content_type = "application/problem+json")),
+    security(("api_key" = []))
+)]
+pub async fn get(TenantAuth(tenant): TenantAuth, state: web::Data<AppState>, id: web::Path<Uuid>) -> Result<HttpResponse, ApiError> {
+    let lead = load(&state, tenant.id, id.into_inner()).await?;
+    detail(&state, &lead).await
+}
+
+async fn detail(state: &AppState, lead: &Lead) -> Result<HttpResponse, ApiError> {
+    let history = state.deps.leads.lead_history(lead.tenant_id, lead.id).await?;
+    let conversations = state.deps.leads.lead_conversations(lead.tenant_id, lead.id).await?;
+    Ok(HttpResponse::Ok().json(LeadDetail {
+        lead: LeadView::from(lead),
+        history: history.iter().map(StateChangeView::from).collect(),
+        conversations: conversations.iter().map(ConversationView::from).collect(),
+    }))
+}
+
+/// The body of `PATCH /api/v1/leads/{id}`.
+#[derive(Debug, Clone, Default, Deserialize, Validate, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct UpdateLeadRequest {
+    /// Name.
+    #[validate(length(min = 1, max = 200))]
+    pub name: Option<String>,
+    /// Email.
+    #[validate(length(max = 254))]
+    pub email: Option<String>,
+    /// Phone.
+    #[validate(length(max = 32))]
+    pub phone: Option<String>,
+    /// Source label.
+    #[validate(length(max = 200))]
+    pub source_detail: Option<String>,
+    /// Target lifecycle state; only transitions the lifecycle allows are accepted (409 otherwise).
+    pub state: Option<String>,
+    /// Why the state changes (kept in the history).
+    #[validate(length(min = 1, max = 500))]
+    pub reason: Option<String>,
+}
+
+/// Edits a lead's contact details or moves it through the lifecycle.
+#[utoipa::path(
+    patch, path = "/api/v1/leads/{id}", tag = "leads",
+    params(("id" = Uuid, Path, description = "Lead id")),
+    request_body = UpdateLeadRequest,
+    responses(
+        (status = 200, body = LeadDetail),
+        (status = 404, body = crate::error::Problem, content_type = "application/problem+json"),
+        (status = 409, description = "Illegal lifecycle transition", body = crate::error::Problem, content_type = "application/problem+json"),
+        (status = 422, body = crate::error::Problem, content_type = "application/problem+json"),
+    ),
+    security(("api_key" = []))
+)]
+pub async fn update(
+    TenantAuth(tenant): TenantAuth,
+    state: web::Data<AppState>,
+    id: web::Path<Uuid>,
+    body: ValidJson<UpdateLeadRequest>,
+) -> Result<HttpResponse, ApiError> {
+    let req = body.0;
+    let mut lead = load(&state, tenant.id, id.into_inner()).await?;
+    let now = state.deps.clock.now();
+    let mut errors = Vec::new();
+    let target = req.state.as_deref().and_then(|s| {
+        LeadState::parse(s).or_else(|| {
+            errors.push(FieldError::new("state", "invalid_state", "not a lead state"));
+            None
+        })
+    });
+    if let Some(p) = &req.phone {
+        match phone::normalise(p, &tenant.settings.default_region) {
+            Ok(p) => lead.phone = Some(p),
+            Err(e) => errors.push(FieldError::new("phone", e.code, e.message)),
+        }
+    }
+    if let Some(e) = &req.email {
+        match Email::parse(e) {
+            Ok(e) => lead.email = Some(e),
+            Err(err) => errors.push(FieldError::new("email", "invalid_email", err.to_string())),
+        }
+    }
+    if !errors.is_empty() {
+        return Err(ApiError::Validation(errors));
+    }
+    if let Some(name) = req.name {
+        lead.name = Some(name.trim().to_owned());
+    }
+    if let Some(d) = req.source_detail {
+        lead.source_detail = Some(d);
+    }
+    let mut changes = Vec::new();
+    if let Some(to) = target
+        && to != lead.state
+    {
+        let event = event_for(lead.state, to).ok_or(lead_domain::lifecycle::IllegalTransition {
+            from: lead.state,
+            // The event a person most plausibly meant, for the error message.
+            event: closest_event(to),
+        })?;
+        let reason = req.reason.unwrap_or_else(|| "changed through the API".to_owned());
+        changes.push(lead.apply(event, reason, now)?);
+    }
+    lead.updated_at = now;
+    let lead = state.deps.leads.update_lead(&lead, &changes).await?;
+    detail(&state, &lead).await
+}
+
+fn closest_event(to: LeadState) -> LeadEvent {
+    match to {
+        LeadState::New | LeadState::Qualifying => LeadEvent::StartQualifying,
+        LeadState::Qualified => LeadEvent::Qualify,
+        LeadState::AppointmentBooked => LeadEvent::BookAppointment,
+        LeadState::HandedOff => LeadEvent::HandOff,
+        LeadState::Nurturing => LeadEvent::Nurture,
+        LeadState::Disqualified => LeadEvent::Disqualify,
+    }
+}
+
+/// The body of `PATCH /api/v1/leads/{id}/score`.
+#[derive(Debug, Clone, Deserialize, Validate, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ScoreRequest {
+    /// `HOT`, `WARM`, `COLD` or `UNSCORED`.
+    pub score: String,
+    /// Why; kept with the lead, and the score is no longer recomputed automatically.
+    #[validate(length(min = 1, max = 500))]
+    pub reason: String,
+}
+
+/// Sets a lead's score by hand, with a reason.
+#[utoipa::path(
+    patch, path = "/api/v1/leads/{id}/score", tag = "leads",
+    params(("id" = Uuid, Path, description = "Lead id")),
+    request_body = ScoreRequest,
+    responses((status = 200, body = LeadView), (status = 404, body = crate::error::Problem, content_type = "application/problem+json"), (status = 422, body = crate::error::Problem, content_type = "application/problem+json")),
+    security(("api_key" = []))
+)]
+pub async fn score(
+    TenantAuth(tenant): TenantAuth,
+    state: web::Data<AppState>,
+    id: web::Path<Uuid>,
+    body: ValidJson<ScoreRequest>,
+) -> Result<HttpResponse, ApiError> {
+    let req = body.0;
+    let score = Score::parse(&req.score)
+        .ok_or_else(|| ApiError::field("score", "invalid_score", "expected HOT, WARM, COLD or UNSCORED"))?;
+    let mut lead = load(&state, tenant.id, id.into_inner()).await?;
+    lead.score.score = score;
+    lead.score_override = Some(req.reason.trim().to_owned());
+    lead.updated_at = state.deps.clock.now();
+    let lead = state.deps.leads.update_lead(&lead, &[]).await?;
+    Ok(HttpResponse::Ok().json(LeadView::from(&lead)))
+}
+
+/// The optional body of `POST /api/v1/leads/{id}/handoff`.
+#[derive(Debug, Clone, Default, Deserialize, Validate, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct HandoffRequest {
+    /// Why, or who takes over.
+    #[validate(length(min = 1, max = 500))]
+    pub reason: Option<String>,
+}
+
+/// Hands a lead to a person: the lead becomes HANDED_OFF and its open conversations stop getting AI replies.
+#[utoipa::path(
+    post, path = "/api/v1/leads/{id}/handoff", tag = "leads",
+    params(("id" = Uuid, Path, description = "Lead id")),
+    request_body(content = Option<HandoffRequest>),
+    responses(
+        (status = 200, body = LeadDetail),
+        (status = 404, body = crate::error::Problem, content_type = "application/problem+json"),
+        (status = 409, description = "Disqualified or already handed off", body = crate::error::Problem, content_type = "application/problem+json"),
+    ),
+    security(("api_key" = []))
+)]
+pub async fn handoff(
+    TenantAuth(tenant): TenantAuth,
+    state: web::Data<AppState>,
+    id: web::Path<Uuid>,
+    body: OptionalJson<HandoffRequest>,
+) -> Result<HttpResponse, ApiError> {
+    let reason = body
+        .0
+        .and_then(|b| b.reason)
+        .unwrap_or_else(|| "handed off through the API".to_owned());
+    let mut lead = load(&state, tenant.id, id.into_inner()).await?;
+    if next_state(lead.state, LeadEvent::HandOff).is_none() {
+        return Err(lead_domain::lifecycle::IllegalTransition {
+            from: lead.state,
+            event: LeadEvent::HandOff,
+        }
+        .into());
+    }
+    let conversations = state.deps.leads.lead_conversations(tenant.id, lead.id).await?;
+    let open: Vec<_> = conversations
+        .iter()
+        .filter(|c| c.status == ConversationStatus::Open && !c.escalated)
+        .collect();
+    if open.is_empty() {
+        let now = state.deps.clock.now();
+        let change = lead.apply(LeadEvent::HandOff, reason, now)?;
+        state.deps.leads.update_lead(&lead, &[change]).await?;
+    } else {
+        // The use case records the escalation, stops AI replies and hands the lead off once.
+        for c in open {
+            usecases::escalate_manually(&state.deps, &tenant, c.id, reason.clone())
+                .await
+                .map_err(usecase_error)?;
+        }
+    }
+    let lead = load(&state, tenant.id, lead.id.as_uuid()).await?;
+    tracing::info!(client_id = %tenant.id, lead_id = %lead.id, "lead handed off");
+    detail(&state, &lead).await
+}
+
+/// HOT leads of a client; another client's id answers 404.
+#[utoipa::path(
+    get, path = "/api/v1/leads/client/{id}/hot", tag = "leads",
+    params(("id" = Uuid, Path, description = "Client id (must be the caller's)"), PageQuery),
+    responses((status = 200, body = LeadPage), (status = 404, body = crate::error::Problem, content_type = "application/problem+json")),
+    security(("api_key" = []))
+)]
+pub async fn hot(
+    TenantAuth(tenant): TenantAuth,
+    state: web::Data<AppState>,
+    id: web::Path<Uuid>,
+    query: web::Query<PageQuery>,
+) -> Result<HttpResponse, ApiError> {
+    if id.into_inner() != tenant.id.as_uuid() {
+        return Err(ApiError::NotFound("client"));
+    }
+    let page = query.page()?;
+    let filter = LeadFilter {
+        score: Some(Score::Hot),
+        ..LeadFilter::default()
+    };
+    let result = state.deps.leads.list_leads(tenant.id, &filter, page).await?;
+    Ok(HttpResponse::Ok().json(LeadPage::new(
+        result.items.iter().map(LeadView::from).collect(),
+        result.total,
+        page,
+    )))
+}

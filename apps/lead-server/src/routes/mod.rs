@@ -1,0 +1,51 @@
+//! The HTTP routes, one module per resource, and the table that mounts them.
+
+pub mod clients;
+pub mod conversations;
+pub mod docs;
+pub mod health;
+pub mod leads;
+pub mod webhooks;
+
+use actix_web::web;
+
+/// Mounts every route of the service.
+pub fn configure(cfg: &mut web::ServiceConfig) {
+    cfg.route("/health", web::get().to(health::health))
+        .route("/health/live", web::get().to(health::live))
+        .route("/health/ready", web::get().to(health::ready))
+        .route("/openapi.json", web::get().to(docs::openapi_json))
+        .route("/docs", web::get().to(docs::docs_page))
+        .service(
+            web::scope("/api/v1")
+                .route("/clients", web::post().to(clients::create))
+                .route("/clients/{id}", web::get().to(clients::get))
+                .route("/clients/{id}", web::patch().to(clients::update))
+                .route("/clients/{id}/activate", web::post().to(clients::activate))
+                .route("/clients/{id}/pause", web::post().to(clients::pause))
+                .route("/clients/{id}/rotate-api-key", web::post().to(clients::rotate))
+                .route("/clients/{id}/usage", web::get().to(clients::usage))
+                .route("/leads", web::post().to(leads::create))
+                .route("/leads", web::get().to(leads::list))
+                .route("/leads/client/{id}/hot", web::get().to(leads::hot))
+                .route("/leads/{id}", web::get().to(leads::get))
+                .route("/leads/{id}", web::patch().to(leads::update))
+                .route("/leads/{id}/score", web::patch().to(leads::score))
+                .route("/leads/{id}/handoff", web::post().to(leads::handoff))
+                .route("/conversations/client/{id}/active", web::get().to(conversations::active))
+                .route("/conversations/{id}", web::get().to(conversations::get))
+                .route("/conversations/{id}/messages", web::get().to(conversations::messages))
+                .route("/conversations/{id}/messages", web::post().to(conversations::add_message))
+                .route("/conversations/{id}/escalate", web::post().to(conversations::escalate))
+                .route("/conversations/{id}/release", web::post().to(conversations::release)),
+        )
+        .service(
+            web::scope("/webhooks")
+                .route("/web-form", web::post().to(webhooks::web_form))
+                .route("/sms/inbound", web::post().to(webhooks::sms_inbound))
+                .route("/whatsapp/inbound", web::post().to(webhooks::whatsapp_inbound))
+                .route("/missed-call", web::post().to(webhooks::missed_call))
+                .route("/twilio/status", web::post().to(webhooks::twilio_status))
+                .route("/live-chat", web::post().to(webhooks::live_chat)),
+        );
+}

@@ -1,0 +1,285 @@
+//! Wiring: adapters chosen from the settings, the actix application with its middleware, and the
+//! in-process queue workers; `Application` is what `main` and the tests boot.
+
+use crate::adapters::{LogNotifier, SystemClock, UnconfiguredSender, UuidV7Ids};
+use crate::auth::{AdminAuthority, KeyCache};
+use crate::config::{LlmProvider, Settings};
+use crate::error::{ApiError, PROBLEM_JSON};
+use crate::ratelimit::RateLimiter;
+use crate::routes;
+use crate::storage::{self, Storage};
+use crate::worker::{WorkerPool, WorkerSettings};
+use actix_web::body::MessageBody;
+use actix_web::dev::{Server, ServiceRequest, ServiceResponse};
+use actix_web::http::header::{self, HeaderName, HeaderValue};
+use actix_web::middleware::{ErrorHandlerResponse, ErrorHandlers, Next, from_fn};
+use actix_web::{App, HttpRequest, HttpResponse, HttpServer, web};
+use lead_domain::jobs::RetryPolicy;
+use lead_domain::ports::{LanguageModel, OfflineExtractor};
+use lead_domain::usecases::Deps;
+use std::net::TcpListener;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+use tokio::sync::Notify;
+use tracing::Instrument;
+
+/// The header carrying the request id, echoed on every response.
+pub const REQUEST_ID: &str = "x-request-id";
+
+/// Everything handlers share.
+pub struct AppState {
+    /// The adapters behind the ports.
+    pub deps: Deps,
+    /// The platform admin credential.
+    pub admin: AdminAuthority,
+    /// Recently resolved API keys.
+    pub keys: KeyCache,
+    /// Per-tenant rate limit.
+    pub limiter: RateLimiter,
+    /// Wakes idle queue workers when an intake queued work.
+    pub wake: Arc<Notify>,
+    /// The settings in effect.
+    pub settings: Arc<Settings>,
+}
+
+/// The adapters the settings select, ready for the use cases.
+pub struct Wiring {
+    /// Use-case dependencies.
+    pub deps: Deps,
+    /// Storage, kept for the webhook log and closing.
+    pub storage: Storage,
+}
+
+/// Chooses the adapters: storage by `DATABASE_URL` (migrations applied), the language model by
+/// `LLM_PROVIDER` and keys, the offline qualifier, senders and the notifier.
+///
+/// # Errors
+/// When the database cannot be opened or migrated, or an adapter rejects its settings.
+pub async fn wire(settings: &Settings) -> anyhow::Result<Wiring> {
+    if settings.is_sqlite() {
+        std::fs::create_dir_all(&settings.data_dir)
+            .map_err(|e| anyhow::anyhow!("creating the data directory {}: {e}", settings.data_dir.display()))?;
+    }
+    let storage = storage::open(settings).await?;
+    let model: Option<Arc<dyn LanguageModel>> = match settings.effective_llm_provider() {
+        LlmProvider::Offline => {
+            tracing::info!("no language model configured: the offline qualifier and templates answer leads");
+            None
+        }
+        provider @ (LlmProvider::Anthropic | LlmProvider::Openai) => {
+            tracing::warn!(
+                ?provider,
+                "language-model adapters are not built into this binary: the offline qualifier answers leads"
+            );
+            None
+        }
+    };
+    let extractor: Arc<dyn OfflineExtractor> = crate::qualifier::offline_extractor();
+    let deps = Deps {
+        tenants: storage.tenants.clone(),
+        leads: storage.leads.clone(),
+        escalations: storage.escalations.clone(),
+        usage: storage.usage.clone(),
+        opt_outs: storage.opt_outs.clone(),
+        jobs: storage.jobs.clone(),
+        model,
+        extractor,
+        sender: Arc::new(UnconfiguredSender),
+        notifier: Arc::new(LogNotifier),
+        clock: Arc::new(SystemClock),
+        ids: Arc::new(UuidV7Ids),
+        retry: RetryPolicy::default(),
+        max_attempts: 8,
+    };
+    Ok(Wiring { deps, storage })
+}
+
+/// The queue worker settings from the service settings.
+pub fn worker_settings(settings: &Settings) -> WorkerSettings {
+    WorkerSettings {
+        batch: settings.worker_batch,
+        lease: Duration::from_secs(settings.worker_lease_seconds),
+        poll: Duration::from_millis(settings.worker_poll_ms.max(10)),
+        drain: Duration::from_secs(settings.shutdown_timeout_seconds),
+    }
+}
+
+/// A built server, bound to its port, with its workers running.
+pub struct Application {
+    port: u16,
+    server: Server,
+    workers: WorkerPool,
+    generated_admin_token: Option<String>,
+    state: web::Data<AppState>,
+}
+
+impl Application {
+    /// Wires the adapters, binds `HOST:PORT` (port 0 picks a free one) and starts `settings.workers` queue workers.
+    ///
+    /// # Errors
+    /// When the database, the admin credential, Redis or the listening socket cannot be set up.
+    pub async fn build(settings: Settings) -> anyhow::Result<Self> {
+        let wiring = wire(&settings).await?;
+        let admin = AdminAuthority::initialise(settings.admin_token.as_ref().map(|t| t.expose()), &settings.data_dir)?;
+        if let Some(token) = &admin.generated_token {
+            // Printed once, on stdout rather than the log, so log shipping does not capture it.
+            println!(
+                "generated platform admin token (shown once, only its argon2 hash is kept in {}): {token}",
+                settings.data_dir.join(crate::auth::ADMIN_HASH_FILE).display()
+            );
+        }
+        let limiter = match &settings.redis_url {
+            Some(url) => {
+                let pool = deadpool_redis::Config::from_url(url)
+                    .create_pool(Some(deadpool_redis::Runtime::Tokio1))
+                    .map_err(|e| anyhow::anyhow!("invalid configuration REDIS_URL: {e}"))?;
+                RateLimiter::redis(settings.rate_limit_per_minute, pool)
+            }
+            None => RateLimiter::memory(settings.rate_limit_per_minute),
+        };
+        let listener = TcpListener::bind((settings.host.as_str(), settings.port))
+            .map_err(|e| anyhow::anyhow!("binding {}:{}: {e}", settings.host, settings.port))?;
+        let port = listener.local_addr()?.port();
+        let wake = Arc::new(Notify::new());
+        let workers = WorkerPool::spawn(
+            wiring.deps.clone(),
+            settings.workers,
+            worker_settings(&settings),
+            wake.clone(),
+        );
+        let shutdown = settings.shutdown_timeout_seconds;
+        let state = web::Data::new(AppState {
+            deps: wiring.deps,
+            admin: admin.authority,
+            keys: KeyCache::new(Duration::from_secs(settings.api_key_cache_seconds)),
+            limiter,
+            wake,
+            settings: Arc::new(settings),
+        });
+        let server_state = state.clone();
+        let server = HttpServer::new(move || {
+            App::new()
+                .app_data(server_state.clone())
+                .app_data(web::PathConfig::default().error_handler(crate::error::handlers::path_error))
+                .app_data(web::QueryConfig::default().error_handler(crate::error::handlers::query_error))
+                .configure(routes::configure)
+                .default_service(web::to(route_not_found))
+                .wrap(ErrorHandlers::new().default_handler(problem_fallback))
+                .wrap(from_fn(request_context))
+        })
+        .listen(listener)?
+        .shutdown_timeout(shutdown)
+        .run();
+        tracing::info!(port, "listening");
+        Ok(Self {
+            port,
+            server,
+            workers,
+            generated_admin_token: admin.generated_token,
+            state,
+        })
+    }
+
+    /// The port the server listens on.
+    pub fn port(&self) -> u16 {
+        self.port
+    }
+
+    /// The admin token generated at this start, when none was configured (tests use it).
+    pub fn generated_admin_token(&self) -> Option<&str> {
+        self.generated_admin_token.as_deref()
+    }
+
+    /// The shared state, for tests that inspect the adapters.
+    pub fn state(&self) -> web::Data<AppState> {
+        self.state.clone()
+    }
+
+    /// Serves until SIGINT or SIGTERM, draining in-flight requests, then stops the workers after their current jobs.
+    ///
+    /// # Errors
+    /// When the server fails.
+    pub async fn run_until_stopped(self) -> anyhow::Result<()> {
+        let result = self.server.await;
+        self.workers.stop().await;
+        tracing::info!("stopped");
+        result.map_err(Into::into)
+    }
+}
+
+async fn route_not_found(req: HttpRequest) -> Result<HttpResponse, ApiError> {
+    Err(ApiError::RouteNotFound(req.path().to_owned()))
+}
+
+/// Turns the framework's own error responses (405, 413, ...) into problem documents, so every
+/// 4xx and 5xx has the same shape.
+fn problem_fallback<B: MessageBody + 'static>(res: ServiceResponse<B>) -> actix_web::Result<ErrorHandlerResponse<B>> {
+    let is_problem = res
+        .headers()
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| v.starts_with(PROBLEM_JSON));
+    if is_problem {
+        return Ok(ErrorHandlerResponse::Response(res.map_into_left_body()));
+    }
+    let (req, old) = res.into_parts();
+    let status = old.status();
+    let code = match status.as_u16() {
+        404 => "route_not_found".to_owned(),
+        405 => "method_not_allowed".to_owned(),
+        413 => "payload_too_large".to_owned(),
+        400 => "bad_request".to_owned(),
+        s => format!("http_{s}"),
+    };
+    let problem = serde_json::json!({
+        "type": format!("/problems/{code}"),
+        "title": status.canonical_reason().unwrap_or("Error"),
+        "status": status.as_u16(),
+        "detail": status.canonical_reason().unwrap_or("Error").to_lowercase(),
+        "code": code,
+    });
+    let mut new = HttpResponse::build(status);
+    for (name, value) in old.headers() {
+        if name != header::CONTENT_TYPE && name != header::CONTENT_LENGTH {
+            new.append_header((name.clone(), value.clone()));
+        }
+    }
+    let new = new.content_type(PROBLEM_JSON).body(problem.to_string());
+    Ok(ErrorHandlerResponse::Response(
+        ServiceResponse::new(req, new).map_into_right_body(),
+    ))
+}
+
+/// Gives every request an id (the caller's `X-Request-Id` when sane), a tracing span carrying it,
+/// an access log line without query strings or bodies, and the id on the response.
+async fn request_context(
+    req: ServiceRequest,
+    next: Next<impl MessageBody + 'static>,
+) -> Result<ServiceResponse<impl MessageBody + 'static>, actix_web::Error> {
+    let request_id = req
+        .headers()
+        .get(REQUEST_ID)
+        .and_then(|v| v.to_str().ok())
+        .filter(|v| !v.is_empty() && v.len() <= 64 && v.chars().all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_'))
+        .map(str::to_owned)
+        .unwrap_or_else(|| uuid::Uuid::now_v7().to_string());
+    let span = tracing::info_span!("request", request_id = %request_id);
+    let method = req.method().to_string();
+    let path = req.path().to_owned();
+    let started = Instant::now();
+    let result = next.call(req).instrument(span.clone()).await;
+    let mut res = result?;
+    let status = res.status().as_u16();
+    span.in_scope(|| {
+        let latency_ms = started.elapsed().as_secs_f64() * 1000.0;
+        if status >= 500 {
+            tracing::error!(%method, %path, status, latency_ms, "request");
+        } else {
+            tracing::info!(%method, %path, status, latency_ms, "request");
+        }
+    });
+    if let Ok(value) = HeaderValue::from_str(&request_id) {
+        res.headers_mut().insert(HeaderName::from_static(REQUEST_ID), value);
+    }
+    Ok(res)
+}

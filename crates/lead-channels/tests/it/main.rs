@@ -1,0 +1,7 @@
+//! Integration tests for lead-channels: Twilio's API and SMTP against local servers, and
+//! property tests over the parsers.
+
+mod email;
+mod properties;
+mod sender;
+mod twilio_client;

@@ -1,0 +1,488 @@
+//! The atomic intake of an inbound contact: find-or-create the lead, open-or-reuse the
+//! conversation, store the message, enqueue its processing and remember the provider's id,
+//! all in one transaction.
+//!
+//! Concurrent intakes of one contact must yield one lead on both backends.
+//! Inserts of leads, open conversations and webhook ids use
+//! `ON CONFLICT DO NOTHING` and read the row back: on PostgreSQL the insert
+//! waits for a concurrent transaction holding the same key and then sees its
+//! row; on SQLite the `BEGIN IMMEDIATE` transaction serialises writers. Any
+//! remaining race (a unique violation on another key, a serialization
+//! failure, a busy database) rolls the whole attempt back and retries it.
+
+use std::time::Duration;
+
+use lead_domain::ids::{ConversationId, LeadId, MessageId, TenantId};
+use lead_domain::jobs::{JobPayload, NewJob};
+use lead_domain::lead::{ConversationStatus, DeliveryStatus, Direction, Sender};
+use lead_domain::lifecycle::LeadState;
+use lead_domain::ports::{ContactInfo, InboundIntake, IntakeReceipt, StoreError};
+use lead_domain::qualification::Qualification;
+use lead_domain::scoring::{Score, ScoreCard};
+use sea_orm::sea_query::{Expr, OnConflict};
+use sea_orm::{
+    ActiveValue::Set, ColumnTrait, DatabaseTransaction, DbErr, EntityTrait, ExprTrait, QueryFilter,
+};
+
+use crate::SeaOrmStore;
+use crate::codec::{from_json, name_of, to_json, ts};
+use crate::entity::{conversations, jobs, leads, messages, processed_webhooks};
+use crate::error::{Failure, classify, store_error};
+use crate::jobs::job_row;
+
+/// How often an intake that lost a race is retried before the error is returned.
+const MAX_ATTEMPTS: u32 = 10;
+
+/// Attempts a processing job gets; the intake port does not carry the worker's setting.
+pub(crate) const INTAKE_JOB_MAX_ATTEMPTS: u32 = 5;
+
+/// Why one attempt failed: a database error (maybe worth retrying) or a final answer.
+enum AttemptError {
+    Db(DbErr),
+    Retry(&'static str),
+    Store(StoreError),
+}
+
+impl From<DbErr> for AttemptError {
+    fn from(err: DbErr) -> Self {
+        AttemptError::Db(err)
+    }
+}
+
+impl From<StoreError> for AttemptError {
+    fn from(err: StoreError) -> Self {
+        AttemptError::Store(err)
+    }
+}
+
+/// An ON CONFLICT DO NOTHING clause without a target, valid on both backends.
+fn do_nothing() -> OnConflict {
+    OnConflict::new().do_nothing().to_owned()
+}
+
+fn backoff(attempt: u32) -> Duration {
+    Duration::from_millis(2u64 << std::cmp::min(attempt, 6))
+}
+
+impl SeaOrmStore {
+    /// Stores an inbound contact, retrying the whole transaction when it lost a race.
+    pub(crate) async fn intake(&self, intake: &InboundIntake) -> Result<IntakeReceipt, StoreError> {
+        let mut attempt = 0;
+        loop {
+            attempt += 1;
+            let reason = match self.intake_once(intake).await {
+                Ok(receipt) => return Ok(receipt),
+                Err(AttemptError::Store(err)) => return Err(err),
+                Err(AttemptError::Retry(reason)) => {
+                    StoreError::Unavailable(format!("recording an inbound contact: {reason}"))
+                }
+                Err(AttemptError::Db(err)) => match classify(&err) {
+                    Failure::Unique | Failure::Contention => {
+                        store_error("recording an inbound contact", err)
+                    }
+                    _ => return Err(store_error("recording an inbound contact", err)),
+                },
+            };
+            if attempt >= MAX_ATTEMPTS {
+                return Err(reason);
+            }
+            tracing::debug!(attempt, error = %reason, "intake lost a race, retrying");
+            tokio::time::sleep(backoff(attempt)).await;
+        }
+    }
+
+    async fn intake_once(&self, intake: &InboundIntake) -> Result<IntakeReceipt, AttemptError> {
+        let txn = self.begin_write().await?;
+        match intake_in(&txn, intake).await {
+            Ok(receipt) => {
+                txn.commit().await?;
+                Ok(receipt)
+            }
+            Err(err) => {
+                // Release SQLite's write lock at once rather than when the
+                // connection goes back to the pool; a failed rollback only
+                // means the connection is dropped, which also rolls back.
+                if let Err(rollback) = txn.rollback().await {
+                    tracing::debug!(error = %rollback, "rolling back a failed intake");
+                }
+                Err(err)
+            }
+        }
+    }
+}
+
+async fn intake_in(
+    txn: &DatabaseTransaction,
+    intake: &InboundIntake,
+) -> Result<IntakeReceipt, AttemptError> {
+    {
+        let tenant = intake.tenant_id;
+
+        if let Some((provider, id)) = &intake.dedup_key
+            && let Some(seen) = processed_webhooks::Entity::find_by_id((
+                tenant.as_uuid(),
+                provider.clone(),
+                id.clone(),
+            ))
+            .one(txn)
+            .await?
+        {
+            let Some(receipt) = seen.receipt else {
+                return Err(StoreError::Conflict(format!(
+                    "{provider} id {id} was already processed without an intake"
+                ))
+                .into());
+            };
+            let first: IntakeReceipt = from_json("intake receipt", receipt)?;
+            return Ok(IntakeReceipt {
+                duplicate: true,
+                ..first
+            });
+        }
+
+        let (lead_id, lead_created) = find_or_create_lead(txn, intake).await?;
+        let conversation_id = open_conversation(txn, intake, lead_id).await?;
+        touch_conversation(txn, intake, conversation_id).await?;
+
+        let mut message_id = None;
+        if let Some(body) = &intake.body {
+            let id = intake.ids.message;
+            insert_inbound_message(txn, intake, conversation_id, id, body).await?;
+            message_id = Some(id);
+        }
+        let mut job_id = None;
+        if let (true, Some(message_id)) = (intake.enqueue, message_id) {
+            let job = NewJob {
+                id: intake.ids.job,
+                tenant_id: tenant,
+                payload: JobPayload::ProcessInbound {
+                    lead_id,
+                    conversation_id,
+                    message_id,
+                },
+                run_at: intake.received_at,
+                max_attempts: INTAKE_JOB_MAX_ATTEMPTS,
+            };
+            // A caller retrying with the same ids enqueues once.
+            jobs::Entity::insert(job_row(&job)?)
+                .on_conflict(do_nothing())
+                .exec_without_returning(txn)
+                .await?;
+            job_id = Some(job.id);
+        }
+
+        let receipt = IntakeReceipt {
+            lead_id,
+            conversation_id,
+            message_id,
+            job_id,
+            lead_created,
+            duplicate: false,
+        };
+        if let Some((provider, id)) = &intake.dedup_key {
+            let row = processed_webhooks::ActiveModel {
+                tenant_id: Set(tenant.as_uuid()),
+                provider: Set(provider.clone()),
+                provider_id: Set(id.clone()),
+                receipt: Set(Some(to_json("intake receipt", &receipt)?)),
+                created_at: Set(ts(intake.received_at)),
+            };
+            let inserted = processed_webhooks::Entity::insert(row)
+                .on_conflict(do_nothing())
+                .exec_without_returning(txn)
+                .await?;
+            if inserted == 0 {
+                // A concurrent delivery of the same webhook committed first;
+                // the retry returns its receipt.
+                return Err(AttemptError::Retry(
+                    "the same webhook is being stored concurrently",
+                ));
+            }
+        }
+        Ok(receipt)
+    }
+}
+
+/// The lead with this contact's phone, email or chat session, in that order.
+async fn find_lead(
+    txn: &DatabaseTransaction,
+    tenant: TenantId,
+    contact: &ContactInfo,
+) -> Result<Option<leads::Model>, DbErr> {
+    let keys = [
+        (
+            leads::Column::Phone,
+            contact.phone.as_ref().map(|p| p.as_str().to_owned()),
+        ),
+        (
+            leads::Column::Email,
+            contact.email.as_ref().map(|e| e.as_str().to_owned()),
+        ),
+        (leads::Column::ChatSession, contact.chat_session.clone()),
+    ];
+    for (column, value) in keys {
+        let Some(value) = value else { continue };
+        let found = leads::Entity::find()
+            .filter(leads::Column::TenantId.eq(tenant.as_uuid()))
+            .filter(column.eq(value))
+            .one(txn)
+            .await?;
+        if found.is_some() {
+            return Ok(found);
+        }
+    }
+    Ok(None)
+}
+
+async fn find_or_create_lead(
+    txn: &DatabaseTransaction,
+    intake: &InboundIntake,
+) -> Result<(LeadId, bool), AttemptError> {
+    let tenant = intake.tenant_id;
+    if let Some(existing) = find_lead(txn, tenant, &intake.contact).await? {
+        complete_contact(txn, intake, &existing).await?;
+        return Ok((LeadId::from_uuid(existing.id), false));
+    }
+    let now = ts(intake.received_at);
+    let card = ScoreCard {
+        score: Score::Unscored,
+        points: 0,
+        reasons: Vec::new(),
+    };
+    let qualification = Qualification::default();
+    let contact = &intake.contact;
+    let row = leads::ActiveModel {
+        id: Set(intake.ids.lead.as_uuid()),
+        tenant_id: Set(tenant.as_uuid()),
+        phone: Set(contact.phone.as_ref().map(|p| p.as_str().to_owned())),
+        email: Set(contact.email.as_ref().map(|e| e.as_str().to_owned())),
+        chat_session: Set(contact.chat_session.clone()),
+        name: Set(contact.name.clone()),
+        language: Set(None),
+        state: Set(LeadState::New.as_str().to_owned()),
+        score: Set(card.score.as_str().to_owned()),
+        score_points: Set(0),
+        score_card: Set(to_json("score card", &card)?),
+        score_override: Set(None),
+        budget_min: Set(None),
+        budget_max: Set(None),
+        currency: Set(None),
+        service: Set(None),
+        qualification: Set(to_json("qualification", &qualification)?),
+        version: Set(1),
+        source_channel: Set(intake.channel.as_str().to_owned()),
+        source_detail: Set(intake.source_detail.clone()),
+        created_at: Set(now),
+        updated_at: Set(now),
+    };
+    let inserted = leads::Entity::insert(row)
+        .on_conflict(do_nothing())
+        .exec_without_returning(txn)
+        .await?;
+    if inserted == 1 {
+        return Ok((intake.ids.lead, true));
+    }
+    // Another intake created the lead first; on PostgreSQL the insert waited
+    // for it to commit, so it is visible now.
+    match find_lead(txn, tenant, &intake.contact).await? {
+        Some(existing) => Ok((LeadId::from_uuid(existing.id), false)),
+        None => Err(AttemptError::Retry(
+            "a lead with this contact is being created concurrently",
+        )),
+    }
+}
+
+/// Fills contact details the lead did not have yet (a name, or an email when it wrote by SMS),
+/// unless another lead of the tenant already owns them.
+async fn complete_contact(
+    txn: &DatabaseTransaction,
+    intake: &InboundIntake,
+    lead: &leads::Model,
+) -> Result<(), AttemptError> {
+    let contact = &intake.contact;
+    let tenant = intake.tenant_id.as_uuid();
+    let mut update = leads::Entity::update_many();
+    let mut changed = false;
+    if lead.name.is_none()
+        && let Some(name) = &contact.name
+    {
+        update = update.col_expr(leads::Column::Name, Expr::value(name.clone()));
+        changed = true;
+    }
+    let unowned = [
+        (
+            leads::Column::Phone,
+            lead.phone.is_none(),
+            contact.phone.as_ref().map(|p| p.as_str().to_owned()),
+        ),
+        (
+            leads::Column::Email,
+            lead.email.is_none(),
+            contact.email.as_ref().map(|e| e.as_str().to_owned()),
+        ),
+        (
+            leads::Column::ChatSession,
+            lead.chat_session.is_none(),
+            contact.chat_session.clone(),
+        ),
+    ];
+    for (column, missing, value) in unowned {
+        let (true, Some(value)) = (missing, value) else {
+            continue;
+        };
+        let taken = leads::Entity::find()
+            .filter(leads::Column::TenantId.eq(tenant))
+            .filter(column.eq(value.clone()))
+            .one(txn)
+            .await?
+            .is_some();
+        if !taken {
+            update = update.col_expr(column, Expr::value(value));
+            changed = true;
+        }
+    }
+    if changed {
+        update
+            .col_expr(
+                leads::Column::Version,
+                Expr::col(leads::Column::Version).add(1),
+            )
+            .col_expr(
+                leads::Column::UpdatedAt,
+                Expr::value(ts(intake.received_at)),
+            )
+            .filter(leads::Column::Id.eq(lead.id))
+            .filter(leads::Column::TenantId.eq(tenant))
+            .exec(txn)
+            .await?;
+    }
+    Ok(())
+}
+
+async fn find_open_conversation(
+    txn: &DatabaseTransaction,
+    intake: &InboundIntake,
+    lead: LeadId,
+) -> Result<Option<conversations::Model>, DbErr> {
+    conversations::Entity::find()
+        .filter(conversations::Column::TenantId.eq(intake.tenant_id.as_uuid()))
+        .filter(conversations::Column::LeadId.eq(lead.as_uuid()))
+        .filter(conversations::Column::Channel.eq(intake.channel.as_str()))
+        .filter(conversations::Column::Status.eq("open"))
+        .one(txn)
+        .await
+}
+
+async fn open_conversation(
+    txn: &DatabaseTransaction,
+    intake: &InboundIntake,
+    lead: LeadId,
+) -> Result<ConversationId, AttemptError> {
+    if let Some(open) = find_open_conversation(txn, intake, lead).await? {
+        return Ok(ConversationId::from_uuid(open.id));
+    }
+    let now = ts(intake.received_at);
+    let row = conversations::ActiveModel {
+        id: Set(intake.ids.conversation.as_uuid()),
+        tenant_id: Set(intake.tenant_id.as_uuid()),
+        lead_id: Set(lead.as_uuid()),
+        channel: Set(intake.channel.as_str().to_owned()),
+        status: Set(name_of(&ConversationStatus::Open)?),
+        escalated: Set(false),
+        exchanges: Set(0),
+        language: Set(None),
+        reply_to: Set(None),
+        last_inbound_at: Set(None),
+        created_at: Set(now),
+        updated_at: Set(now),
+    };
+    let inserted = conversations::Entity::insert(row)
+        .on_conflict(do_nothing())
+        .exec_without_returning(txn)
+        .await?;
+    if inserted == 1 {
+        return Ok(intake.ids.conversation);
+    }
+    match find_open_conversation(txn, intake, lead).await? {
+        Some(open) => Ok(ConversationId::from_uuid(open.id)),
+        None => Err(AttemptError::Retry(
+            "a conversation is being opened concurrently",
+        )),
+    }
+}
+
+/// Records the new inbound turn on the conversation. The update also takes
+/// the conversation's row lock, so concurrent intakes of one conversation
+/// enqueue their jobs in the order they commit.
+async fn touch_conversation(
+    txn: &DatabaseTransaction,
+    intake: &InboundIntake,
+    id: ConversationId,
+) -> Result<(), AttemptError> {
+    let now = ts(intake.received_at);
+    let mut update = conversations::Entity::update_many()
+        .col_expr(conversations::Column::UpdatedAt, Expr::value(now));
+    if intake.body.is_some() && intake.sender == Sender::Lead {
+        update = update
+            .col_expr(
+                conversations::Column::Exchanges,
+                Expr::col(conversations::Column::Exchanges).add(1),
+            )
+            .col_expr(conversations::Column::LastInboundAt, Expr::value(now));
+    }
+    if let Some(language) = intake.language {
+        update = update.col_expr(
+            conversations::Column::Language,
+            Expr::value(language.code()),
+        );
+    }
+    if let Some(reply_to) = &intake.reply_to {
+        update = update.col_expr(
+            conversations::Column::ReplyTo,
+            Expr::value(to_json("reply address", reply_to)?),
+        );
+    }
+    update
+        .filter(conversations::Column::Id.eq(id.as_uuid()))
+        .filter(conversations::Column::TenantId.eq(intake.tenant_id.as_uuid()))
+        .exec(txn)
+        .await?;
+    Ok(())
+}
+
+async fn insert_inbound_message(
+    txn: &DatabaseTransaction,
+    intake: &InboundIntake,
+    conversation: ConversationId,
+    id: MessageId,
+    body: &str,
+) -> Result<(), AttemptError> {
+    // Twilio's MessageSid identifies an inbound SMS or WhatsApp message; an
+    // API idempotency key is not a provider message id.
+    let provider_message_id = intake
+        .dedup_key
+        .as_ref()
+        .filter(|(provider, _)| provider != "idempotency")
+        .map(|(_, id)| id.clone());
+    let row = messages::ActiveModel {
+        id: Set(id.as_uuid()),
+        tenant_id: Set(intake.tenant_id.as_uuid()),
+        conversation_id: Set(conversation.as_uuid()),
+        direction: Set(name_of(&Direction::Inbound)?),
+        sender: Set(name_of(&intake.sender)?),
+        channel: Set(intake.channel.as_str().to_owned()),
+        body: Set(body.to_owned()),
+        language: Set(intake.language.map(|l| l.code().to_owned())),
+        provider_message_id: Set(provider_message_id),
+        delivery_status: Set(DeliveryStatus::NotApplicable.as_str().to_owned()),
+        delivery_error: Set(None),
+        created_at: Set(ts(intake.received_at)),
+        ..Default::default()
+    };
+    // A caller retrying with the same ids stores the message once.
+    messages::Entity::insert(row)
+        .on_conflict(do_nothing())
+        .exec_without_returning(txn)
+        .await?;
+    Ok(())
+}

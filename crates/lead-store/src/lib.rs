@@ -1,0 +1,187 @@
+//! SQLite and PostgreSQL storage for the lead response service: the sea-orm adapter of the storage ports.
+//!
+//! [`SeaOrmStore`] implements every storage port of `lead_domain::ports`
+//! (tenants, leads and the atomic intake, escalations, usage, opt-outs, the
+//! durable job queue and the webhook log) on one database connection pool.
+//! The ORM models stay private; repositories map rows to domain types and
+//! database errors to [`StoreError`](lead_domain::ports::StoreError) at the
+//! trait implementations. Every query of tenant data is filtered by tenant.
+
+mod codec;
+mod entity;
+mod error;
+mod escalations;
+mod intake;
+mod jobs;
+mod leads;
+mod opt_outs;
+mod tenants;
+mod usage;
+mod webhooks;
+
+use std::time::Duration;
+
+use migrations::{Migrator, MigratorTrait};
+use sea_orm::sqlx::sqlite::{SqliteJournalMode, SqliteSynchronous};
+use sea_orm::{
+    ConnectOptions, Database, DatabaseConnection, DatabaseTransaction, DbBackend, DbErr,
+    SqliteTransactionMode, TransactionOptions, TransactionTrait,
+};
+
+/// Why the store could not be opened.
+#[derive(Debug, thiserror::Error)]
+pub enum ConnectError {
+    /// The URL names a database this adapter does not speak.
+    #[error("unsupported database url {0:?}: expected sqlite://... or postgres://...")]
+    UnsupportedUrl(String),
+    /// The database refused or could not be reached.
+    #[error("cannot connect to the database")]
+    Connect(#[source] DbErr),
+    /// The schema migrations failed.
+    #[error("cannot apply the schema migrations")]
+    Migrate(#[source] DbErr),
+}
+
+/// The database engine behind a store, for the few places where SQL differs.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Backend {
+    /// An embedded SQLite file (the default deployment).
+    Sqlite,
+    /// A PostgreSQL server (production).
+    Postgres,
+}
+
+/// Pool and timeout settings; the defaults suit the service.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct StoreOptions {
+    /// Connections in the pool.
+    pub max_connections: u32,
+    /// How long a SQLite writer waits for the write lock before giving up.
+    pub busy_timeout: Duration,
+    /// How long a caller waits for a free pooled connection.
+    pub acquire_timeout: Duration,
+}
+
+impl Default for StoreOptions {
+    fn default() -> Self {
+        Self {
+            max_connections: 10,
+            busy_timeout: Duration::from_secs(10),
+            acquire_timeout: Duration::from_secs(30),
+        }
+    }
+}
+
+/// The sea-orm adapter of every storage port, on SQLite or PostgreSQL chosen by URL.
+#[derive(Debug, Clone)]
+pub struct SeaOrmStore {
+    db: DatabaseConnection,
+    backend: Backend,
+}
+
+impl SeaOrmStore {
+    /// Opens a pool on `sqlite://path?mode=rwc` or `postgres://...` with default options.
+    ///
+    /// # Errors
+    /// [`ConnectError`] when the URL is not supported or the database cannot be reached.
+    pub async fn connect(url: &str) -> Result<Self, ConnectError> {
+        Self::connect_with(url, StoreOptions::default()).await
+    }
+
+    /// Opens a pool with explicit options.
+    ///
+    /// SQLite runs in WAL mode with full synchronous commits (durable
+    /// acknowledgements), foreign keys on and a busy timeout, so that readers
+    /// never block the single writer and writers queue instead of failing.
+    ///
+    /// # Errors
+    /// [`ConnectError`] when the URL is not supported or the database cannot be reached.
+    pub async fn connect_with(url: &str, options: StoreOptions) -> Result<Self, ConnectError> {
+        let backend = if url.starts_with("sqlite:") {
+            Backend::Sqlite
+        } else if url.starts_with("postgres://") || url.starts_with("postgresql://") {
+            Backend::Postgres
+        } else {
+            return Err(ConnectError::UnsupportedUrl(url.to_owned()));
+        };
+        let mut opt = ConnectOptions::new(url);
+        opt.max_connections(options.max_connections)
+            .acquire_timeout(options.acquire_timeout)
+            .sqlx_logging(false);
+        if backend == Backend::Sqlite {
+            let busy = options.busy_timeout;
+            opt.map_sqlx_sqlite_opts(move |o| {
+                o.journal_mode(SqliteJournalMode::Wal)
+                    .synchronous(SqliteSynchronous::Full)
+                    .foreign_keys(true)
+                    .busy_timeout(busy)
+            });
+        }
+        let db = Database::connect(opt)
+            .await
+            .map_err(ConnectError::Connect)?;
+        Ok(Self { db, backend })
+    }
+
+    /// Applies the pending schema migrations; harmless when there are none.
+    ///
+    /// # Errors
+    /// [`ConnectError::Migrate`] when a migration fails.
+    pub async fn migrate(&self) -> Result<(), ConnectError> {
+        Migrator::up(&self.db, None)
+            .await
+            .map_err(ConnectError::Migrate)
+    }
+
+    /// Which engine this store runs on.
+    pub fn backend(&self) -> Backend {
+        self.backend
+    }
+
+    /// Checks that the database answers, for readiness probes.
+    ///
+    /// # Errors
+    /// [`StoreError::Unavailable`](lead_domain::ports::StoreError::Unavailable) when it does not.
+    pub async fn ping(&self) -> Result<(), lead_domain::ports::StoreError> {
+        self.db.ping().await.map_err(|e| {
+            lead_domain::ports::StoreError::Unavailable(format!("pinging the database: {e}"))
+        })
+    }
+
+    /// Closes the pool, waiting for connections to be returned.
+    ///
+    /// # Errors
+    /// [`ConnectError::Connect`] when closing fails.
+    pub async fn close(self) -> Result<(), ConnectError> {
+        self.db.close().await.map_err(ConnectError::Connect)
+    }
+
+    /// Starts a transaction that will write. On SQLite it takes the write
+    /// lock at once (`BEGIN IMMEDIATE`): a deferred transaction that reads
+    /// first and writes later fails with `SQLITE_BUSY` instead of waiting when
+    /// another writer committed in between.
+    pub(crate) async fn begin_write(&self) -> Result<DatabaseTransaction, DbErr> {
+        match self.backend {
+            Backend::Sqlite => {
+                self.db
+                    .begin_with_options(TransactionOptions {
+                        sqlite_transaction_mode: Some(SqliteTransactionMode::Immediate),
+                        ..TransactionOptions::default()
+                    })
+                    .await
+            }
+            Backend::Postgres => self.db.begin().await,
+        }
+    }
+
+    pub(crate) fn db(&self) -> &DatabaseConnection {
+        &self.db
+    }
+
+    pub(crate) fn db_backend(&self) -> DbBackend {
+        match self.backend {
+            Backend::Sqlite => DbBackend::Sqlite,
+            Backend::Postgres => DbBackend::Postgres,
+        }
+    }
+}

@@ -1,0 +1,55 @@
+//! Schema migrations for the lead response service, one source for SQLite and PostgreSQL.
+//!
+//! The schema is written with sea-query builders so that the same migration
+//! produces the right DDL on both backends. A few statements that both
+//! backends accept verbatim (partial indexes) are issued as plain SQL.
+//!
+//! Timestamps carry no database default: the application always supplies
+//! them, because time is an input and SQLite's `CURRENT_TIMESTAMP` text format
+//! would not sort together with the RFC 3339 values the application writes.
+
+mod common;
+mod m20261130_000001_tenancy;
+mod m20261130_000002_leads;
+mod m20261130_000003_knowledge;
+mod m20261130_000004_operations;
+
+pub use sea_orm_migration;
+pub use sea_orm_migration::MigratorTrait;
+
+use sea_orm_migration::prelude::*;
+
+/// Every table the service uses, in dependency order; `Migrator::up` applies them and `down` reverts them.
+pub struct Migrator;
+
+#[async_trait::async_trait]
+impl MigratorTrait for Migrator {
+    fn migrations() -> Vec<Box<dyn MigrationTrait>> {
+        vec![
+            Box::new(m20261130_000001_tenancy::Migration),
+            Box::new(m20261130_000002_leads::Migration),
+            Box::new(m20261130_000003_knowledge::Migration),
+            Box::new(m20261130_000004_operations::Migration),
+        ]
+    }
+}
+
+/// The names of every table the migrations create, for checks and tooling.
+pub const TABLES: &[&str] = &[
+    "clients",
+    "api_keys",
+    "tenant_phone_numbers",
+    "leads",
+    "lead_state_history",
+    "conversations",
+    "messages",
+    "knowledge_base",
+    "knowledge_chunks",
+    "qualification_rules",
+    "escalations",
+    "usage_logs",
+    "usage_alerts",
+    "jobs",
+    "processed_webhooks",
+    "opt_outs",
+];

@@ -1,0 +1,4 @@
+//! Integration tests of the migrations on SQLite (temp file) and PostgreSQL (fresh database).
+
+mod schema;
+mod support;
