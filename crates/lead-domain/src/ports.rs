@@ -696,9 +696,15 @@ pub enum LlmError {
     /// The provider rate-limited us (after retries) or a spend cap was hit.
     #[error("model rate limited: {0}")]
     RateLimited(String),
-    /// The answer did not match the schema: treated as a failure, never as data.
-    #[error("invalid model output: {0}")]
-    InvalidOutput(String),
+    /// The answer did not match the schema: treated as a failure, never as data. The call still
+    /// cost tokens, which are recorded.
+    #[error("invalid model output: {reason}")]
+    InvalidOutput {
+        /// What was wrong.
+        reason: String,
+        /// The tokens the failed call consumed.
+        usage: Vec<ModelUsage>,
+    },
     /// The request was refused (bad key, bad request).
     #[error("model request rejected: {0}")]
     Rejected(String),

@@ -732,7 +732,18 @@ async fn ask_model(
             let _ = deps.usage.record_usage(&rec).await;
         }
     };
-    let route = model.route(request).await?;
+    // A call that answered outside the schema still cost tokens: record them before falling back.
+    let spent = |e: &LlmError| match e {
+        LlmError::InvalidOutput { usage, .. } => usage.clone(),
+        _ => Vec::new(),
+    };
+    let route = match model.route(request).await {
+        Ok(route) => route,
+        Err(e) => {
+            record(spent(&e)).await;
+            return Err(e);
+        }
+    };
     record(route.usage.clone()).await;
     use crate::ports::Intent;
     match route.intent {
@@ -740,7 +751,13 @@ async fn ask_model(
             Ok((Qualification::default(), route.reply))
         }
         _ => {
-            let turn = model.qualify(request).await?;
+            let turn = match model.qualify(request).await {
+                Ok(turn) => turn,
+                Err(e) => {
+                    record(spent(&e)).await;
+                    return Err(e);
+                }
+            };
             record(turn.usage.clone()).await;
             Ok((turn.qualification, Some(turn.reply)))
         }

@@ -188,7 +188,7 @@ async fn route(assistant: &Assistant, request: &ModelRequest) -> Result<RouteOut
     };
     let routed = assistant.route(input).await.map_err(|e| {
         tracing::warn!(tenant = %request.tenant.id, error = %e, "routing call failed");
-        port_error(e, assistant.prices())
+        port_error(e, assistant.prices(), assistant.client().vendor())
     })?;
     let vendor = assistant.client().vendor();
     Ok(RouteOutcome {
@@ -207,7 +207,7 @@ async fn qualify(assistant: &Assistant, request: &ModelRequest) -> Result<ModelT
     };
     let qualified = assistant.qualify(input).await.map_err(|e| {
         tracing::warn!(tenant = %request.tenant.id, error = %e, "qualification call failed");
-        port_error(e, assistant.prices())
+        port_error(e, assistant.prices(), assistant.client().vendor())
     })?;
     let vendor = assistant.client().vendor();
     let currency = request.tenant.settings.rules.currency;
@@ -218,11 +218,9 @@ async fn qualify(assistant: &Assistant, request: &ModelRequest) -> Result<ModelT
     })
 }
 
-/// Translates this crate's error into the port's, keeping the spent tokens of a model failure in its message.
-///
-/// The port's error carries no usage, so the tokens of an invalid answer are written into the
-/// message, where the job's record shows them.
-pub fn port_error(error: LlmError, prices: &PriceTable) -> PortError {
+/// Translates this crate's error into the port's; a model failure keeps the tokens it spent so
+/// they are recorded and paid for like any other call.
+pub fn port_error(error: LlmError, prices: &PriceTable, vendor: Vendor) -> PortError {
     match error {
         LlmError::NotConfigured { .. } => PortError::NotConfigured,
         LlmError::CircuitOpen { .. } => PortError::CircuitOpen,
@@ -238,14 +236,11 @@ pub fn port_error(error: LlmError, prices: &PriceTable) -> PortError {
             ref usage,
             ..
         } => {
-            let cost = prices.cost_usd(model, usage);
-            PortError::InvalidOutput(format!(
-                "{error} (spent {} input, {} output, {} cache-write, {} cache-read tokens, ${cost:.6})",
-                usage.input_tokens,
-                usage.output_tokens,
-                usage.cache_creation_input_tokens,
-                usage.cache_read_input_tokens
-            ))
+            let call = prices.record(model, *usage);
+            PortError::InvalidOutput {
+                reason: error.to_string(),
+                usage: vec![model_usage(vendor, &call)],
+            }
         }
     }
 }

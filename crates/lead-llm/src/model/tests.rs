@@ -265,7 +265,7 @@ fn every_error_maps_to_the_port_and_a_model_failure_keeps_its_cost() {
     let prices = PriceTable::default();
     let vendor = Vendor::Anthropic;
     let check = |error: LlmError, expected: fn(&PortError) -> bool| {
-        let mapped = port_error(error, &prices);
+        let mapped = port_error(error, &prices, vendor);
         assert!(expected(&mapped), "{mapped:?}");
     };
     check(
@@ -341,6 +341,6 @@ fn every_error_maps_to_the_port_and_a_model_failure_keeps_its_cost() {
     };
     check(
         failure,
-        |e| matches!(e, PortError::InvalidOutput(m) if m.contains("buy_yacht") && m.contains("1000 input") && m.contains("$0.017250")),
+        |e| matches!(e, PortError::InvalidOutput { reason, usage } if reason.contains("buy_yacht") && usage.len() == 1 && usage[0].input_tokens == 1000 && (usage[0].cost_usd - 0.01725).abs() < 1e-9),
     );
 }

@@ -173,7 +173,7 @@ async fn route_returns_the_intent_and_only_simple_replies() {
 }
 
 #[tokio::test]
-async fn invalid_output_is_an_invalid_output_error_that_names_its_cost() {
+async fn invalid_output_is_an_invalid_output_error_that_carries_its_cost() {
     let mut input = extraction_input();
     input["confidence"] = json!(7);
     let server = server_answering(anthropic_tool_response(TOOL_NAME, input)).await;
@@ -184,10 +184,12 @@ async fn invalid_output_is_an_invalid_output_error_that_names_its_cost() {
         .unwrap_err();
 
     match err {
-        PortError::InvalidOutput(message) => assert!(
-            message.contains("confidence") && message.contains("$0.017250"),
-            "{message}"
-        ),
+        PortError::InvalidOutput { reason, usage } => {
+            assert!(reason.contains("confidence"), "{reason}");
+            let cost: f64 = usage.iter().map(|u| u.cost_usd).sum();
+            assert!((cost - 0.01725).abs() < 1e-9, "{usage:?}");
+            assert_eq!(usage[0].provider, "anthropic");
+        }
         other => panic!("expected invalid output, got {other:?}"),
     }
 }

@@ -155,4 +155,3 @@ pub async fn received_bodies(server: &MockServer) -> Vec<Value> {
         .map(|r| serde_json::from_slice(&r.body).unwrap())
         .collect()
 }
-mod zz_measure;

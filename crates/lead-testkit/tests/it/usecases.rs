@@ -689,3 +689,45 @@ impl NowForTest for lead_testkit::FixedClock {
         lead_domain::ports::Clock::now(self)
     }
 }
+
+#[tokio::test]
+async fn invalid_model_output_is_paid_for_and_answered_offline() {
+    let model = Arc::new(ScriptedModel::default());
+    let usage = ModelUsage {
+        provider: "anthropic".into(),
+        model: "m".into(),
+        input_tokens: 900,
+        output_tokens: 50,
+        cache_write_tokens: 0,
+        cache_read_tokens: 0,
+        cost_usd: 0.02,
+    };
+    model.push_route(Ok(RouteOutcome {
+        intent: Intent::QualificationInfo,
+        reply: None,
+        usage: vec![],
+    }));
+    model.push_turn(Err(LlmError::InvalidOutput {
+        reason: "confidence 7 is out of range".into(),
+        usage: vec![usage],
+    }));
+    let w = world(
+        Some(model),
+        warm_reading(),
+        OPEN,
+        TenantBuilder::real_estate().build(),
+    )
+    .await;
+    let r = w.inbound("I want an apartment").await;
+    w.drain().await;
+    assert!(
+        w.outbound(&r).await[0].body.starts_with("Hi Ahmed"),
+        "offline reply"
+    );
+    let month = lead_domain::lead::YearMonth::of(w.fakes.clock.now_for_test());
+    let totals =
+        lead_domain::ports::UsageLedger::month_usage(w.fakes.store.as_ref(), w.tenant.id, month)
+            .await
+            .unwrap_or_default();
+    assert_eq!(totals.iter().map(|t| t.input_tokens).sum::<u64>(), 900);
+}
