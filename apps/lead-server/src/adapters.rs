@@ -1,12 +1,9 @@
-//! The small adapters the server owns: the system clock, time-ordered ids, and stand-ins used when
-//! a channel or the notifier is not configured.
+//! The small adapters the server owns: the system clock, time-ordered ids, and the log notifier
+//! used until team notifications have a channel.
 
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
-use lead_domain::ports::{
-    Clock, IdGenerator, MessageSender, Notification, Notifier, NotifyError, OutboundMessage,
-    SendError, SendReceipt,
-};
+use lead_domain::ports::{Clock, IdGenerator, Notification, Notifier, NotifyError};
 use lead_domain::tenant::Tenant;
 
 /// The real clock: the only place the server reads the system time.
@@ -29,21 +26,6 @@ impl IdGenerator for UuidV7Ids {
     }
 }
 
-/// The sender used when no channel is configured: every reply stays stored and is marked suppressed
-/// with the reason, so nothing is lost and the operator sees why nothing went out.
-#[derive(Debug, Default, Clone, Copy)]
-pub struct UnconfiguredSender;
-
-#[async_trait]
-impl MessageSender for UnconfiguredSender {
-    async fn send(&self, _tenant: &Tenant, message: &OutboundMessage) -> Result<SendReceipt, SendError> {
-        Err(SendError::NotConfigured(format!(
-            "no sender is configured for {}",
-            message.channel
-        )))
-    }
-}
-
 /// The notifier used until a delivery channel for team notifications is configured: a structured
 /// log line per notification, with ids only.
 #[derive(Debug, Default, Clone, Copy)]
@@ -51,7 +33,11 @@ pub struct LogNotifier;
 
 #[async_trait]
 impl Notifier for LogNotifier {
-    async fn notify(&self, tenant: &Tenant, notification: &Notification) -> Result<(), NotifyError> {
+    async fn notify(
+        &self,
+        tenant: &Tenant,
+        notification: &Notification,
+    ) -> Result<(), NotifyError> {
         match notification {
             Notification::HotLead {
                 lead_id,
@@ -70,7 +56,9 @@ impl Notifier for LogNotifier {
                 month,
                 spent_usd,
                 budget_usd,
-            } => tracing::warn!(tenant_id = %tenant.id, %month, spent_usd, budget_usd, "model budget at 80%"),
+            } => {
+                tracing::warn!(tenant_id = %tenant.id, %month, spent_usd, budget_usd, "model budget at 80%")
+            }
         }
         Ok(())
     }

@@ -109,7 +109,10 @@ impl AdminAuthority {
     ///
     /// # Errors
     /// [`AdminSetupError`] when the hash file cannot be read or written.
-    pub fn initialise(configured: Option<&str>, data_dir: &Path) -> Result<AdminSetup, AdminSetupError> {
+    pub fn initialise(
+        configured: Option<&str>,
+        data_dir: &Path,
+    ) -> Result<AdminSetup, AdminSetupError> {
         if let Some(token) = configured {
             return Ok(AdminSetup {
                 authority: Self::configured(token),
@@ -152,7 +155,9 @@ impl AdminAuthority {
 
     /// An authority for a configured token.
     pub fn configured(token: &str) -> Self {
-        Self::from_secret(AdminSecret::Configured(Sha256::digest(token.as_bytes()).into()))
+        Self::from_secret(AdminSecret::Configured(
+            Sha256::digest(token.as_bytes()).into(),
+        ))
     }
 
     fn from_secret(secret: AdminSecret) -> Self {
@@ -177,13 +182,20 @@ impl AdminAuthority {
                 // Argon2 is deliberately slow: keep it off the async workers.
                 let ok = tokio::task::spawn_blocking(move || {
                     PasswordHash::new(&phc)
-                        .map(|hash| Argon2::default().verify_password(token.as_bytes(), &hash).is_ok())
+                        .map(|hash| {
+                            Argon2::default()
+                                .verify_password(token.as_bytes(), &hash)
+                                .is_ok()
+                        })
                         .unwrap_or(false)
                 })
                 .await
                 .unwrap_or(false);
                 if ok {
-                    *self.verified.write().unwrap_or_else(PoisonError::into_inner) = Some(presented);
+                    *self
+                        .verified
+                        .write()
+                        .unwrap_or_else(PoisonError::into_inner) = Some(presented);
                 }
                 ok
             }
@@ -251,11 +263,16 @@ impl KeyCache {
             return;
         }
         let mut valid_until = Instant::now() + self.ttl;
-        let rotations = self.rotations.lock().unwrap_or_else(PoisonError::into_inner);
+        let rotations = self
+            .rotations
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner);
         if let Some(r) = rotations.get(&tenant.id)
             && r.new_hash != hash
         {
-            let left = (r.others_expire_at - now).to_std().unwrap_or(Duration::ZERO);
+            let left = (r.others_expire_at - now)
+                .to_std()
+                .unwrap_or(Duration::ZERO);
             valid_until = valid_until.min(Instant::now() + left);
         }
         drop(rotations);
@@ -309,7 +326,8 @@ impl FromRequest for TenantAuth {
             .get(API_KEY_HEADER)
             .map(|v| v.to_str().map(str::to_owned));
         Box::pin(async move {
-            let state = state.ok_or_else(|| ApiError::Internal(anyhow::anyhow!("application state missing")))?;
+            let state = state
+                .ok_or_else(|| ApiError::Internal(anyhow::anyhow!("application state missing")))?;
             let key = match key {
                 None => return Err(ApiError::MissingApiKey),
                 Some(Err(_)) => return Err(ApiError::InvalidApiKey),
@@ -361,12 +379,15 @@ impl FromRequest for AdminAuth {
             .get(actix_web::http::header::AUTHORIZATION)
             .map(|v| v.to_str().map(str::to_owned));
         Box::pin(async move {
-            let state = state.ok_or_else(|| ApiError::Internal(anyhow::anyhow!("application state missing")))?;
+            let state = state
+                .ok_or_else(|| ApiError::Internal(anyhow::anyhow!("application state missing")))?;
             let token = match header {
                 None => return Err(ApiError::MissingAdminToken),
                 Some(Err(_)) => return Err(ApiError::InvalidAdminToken),
                 Some(Ok(h)) => match h.split_once(' ') {
-                    Some((scheme, token)) if scheme.eq_ignore_ascii_case("bearer") && !token.trim().is_empty() => {
+                    Some((scheme, token))
+                        if scheme.eq_ignore_ascii_case("bearer") && !token.trim().is_empty() =>
+                    {
                         token.trim().to_owned()
                     }
                     _ => return Err(ApiError::MissingAdminToken),
@@ -392,7 +413,10 @@ mod tests {
         assert_eq!(key.secret.len(), 3 + 43);
         assert_eq!(key.record.hash, sha256_hex(&key.secret));
         assert_eq!(key.record.hash.len(), 64);
-        assert_ne!(generate_api_key(DateTime::<Utc>::UNIX_EPOCH).secret, key.secret);
+        assert_ne!(
+            generate_api_key(DateTime::<Utc>::UNIX_EPOCH).secret,
+            key.secret
+        );
     }
 
     #[test]

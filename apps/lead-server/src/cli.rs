@@ -109,11 +109,19 @@ pub async fn run(cli: Cli, mut settings: Settings) -> anyhow::Result<()> {
             if let Some(n) = workers {
                 settings.workers = n;
             }
-            Application::build(settings).await?.run_until_stopped().await
+            Application::build(settings)
+                .await?
+                .run_until_stopped()
+                .await
         }
         Command::Worker { workers } => {
             let wiring = wire(&settings).await?;
-            let pool = WorkerPool::spawn(wiring.deps, workers, worker_settings(&settings), Arc::new(Notify::new()));
+            let pool = WorkerPool::spawn(
+                wiring.deps,
+                workers,
+                worker_settings(&settings),
+                Arc::new(Notify::new()),
+            );
             shutdown_signal().await;
             tracing::info!("stopping queue workers");
             pool.stop().await;
@@ -124,14 +132,26 @@ pub async fn run(cli: Cli, mut settings: Settings) -> anyhow::Result<()> {
             tracing::info!("migrations applied");
             Ok(())
         }
-        Command::Admin { command } => admin(command, &settings).await,
-        Command::Eval { cases, profiles, out } => crate::eval::run(&cases, &profiles, out.as_deref()),
+        Command::Admin { command } => {
+            println!("{}", admin(command, &settings).await?);
+            Ok(())
+        }
+        Command::Eval {
+            cases,
+            profiles,
+            out,
+        } => crate::eval::run(&cases, &profiles, out.as_deref()),
     }
 }
 
-async fn admin(command: AdminCommand, settings: &Settings) -> anyhow::Result<()> {
+/// Runs an admin command against the configured database and returns what to print
+/// (`key=value` lines, the API key among them, shown this once).
+///
+/// # Errors
+/// Invalid arguments, an unknown client, or storage failures.
+pub async fn admin(command: AdminCommand, settings: &Settings) -> anyhow::Result<String> {
     let wiring = wire(settings).await?;
-    match command {
+    let output = match command {
         AdminCommand::CreateTenant {
             name,
             slug,
@@ -155,22 +175,26 @@ async fn admin(command: AdminCommand, settings: &Settings) -> anyhow::Result<()>
             let (tenant, key) = create_client(&wiring.deps, req)
                 .await
                 .map_err(|e| anyhow::anyhow!("{}", describe(&e)))?;
-            println!("client_id={}\napi_key={key}", tenant.id);
+            format!("client_id={}\napi_key={key}", tenant.id)
         }
         AdminCommand::RotateKey {
             client_id,
             grace_period_seconds,
         } => {
-            let (rotated, _) = rotate_key(&wiring.deps, TenantId::from_uuid(client_id), grace_period_seconds)
-                .await
-                .map_err(|e| anyhow::anyhow!("{}", describe(&e)))?;
-            println!(
+            let (rotated, _) = rotate_key(
+                &wiring.deps,
+                TenantId::from_uuid(client_id),
+                grace_period_seconds,
+            )
+            .await
+            .map_err(|e| anyhow::anyhow!("{}", describe(&e)))?;
+            format!(
                 "client_id={}\napi_key={}\nprevious_keys_expire_at={}",
                 rotated.client_id, rotated.api_key, rotated.previous_keys_expire_at
-            );
+            )
         }
-    }
-    Ok(())
+    };
+    Ok(output)
 }
 
 fn describe(err: &crate::error::ApiError) -> String {
@@ -205,5 +229,39 @@ pub async fn shutdown_signal() {
     tokio::select! {
         () = ctrl_c => {}
         () = term => {}
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn parse(args: &[&str]) -> Result<Cli, clap::Error> {
+        Cli::try_parse_from(std::iter::once("lead-server").chain(args.iter().copied()))
+    }
+
+    #[test]
+    fn serve_is_the_default_and_takes_a_worker_count() {
+        assert!(matches!(parse(&[]), Ok(Cli { command: None })));
+        assert!(matches!(
+            parse(&["serve", "--workers", "0"]),
+            Ok(Cli { command: Some(Command::Serve { workers: Some(0) }) })
+        ));
+        assert!(matches!(parse(&["worker"]), Ok(Cli { command: Some(Command::Worker { workers: 2 }) })));
+        assert!(parse(&["serve", "--workers", "many"]).is_err());
+    }
+
+    #[test]
+    fn admin_and_eval_arguments_parse() {
+        assert!(matches!(
+            parse(&["admin", "rotate-key", "--client-id", "00000000-0000-0000-0000-000000000001", "--grace-period-seconds", "60"]),
+            Ok(Cli { command: Some(Command::Admin { command: AdminCommand::RotateKey { grace_period_seconds: 60, .. } }) })
+        ));
+        assert!(parse(&["admin", "rotate-key", "--client-id", "not-a-uuid"]).is_err());
+        assert!(matches!(
+            parse(&["eval", "--cases", "c.jsonl", "--profiles", "p.json"]),
+            Ok(Cli { command: Some(Command::Eval { out: None, .. }) })
+        ));
+        assert!(parse(&["eval", "--cases", "c.jsonl"]).is_err());
     }
 }

@@ -279,10 +279,16 @@ impl Settings {
     /// [`ConfigError`] naming the key.
     pub fn check(&self) -> Result<(), ConfigError> {
         if self.host.parse::<std::net::IpAddr>().is_err() && self.host != "localhost" {
-            return Err(ConfigError::new("HOST", "expected an IP address such as 127.0.0.1 or 0.0.0.0"));
+            return Err(ConfigError::new(
+                "HOST",
+                "expected an IP address such as 127.0.0.1 or 0.0.0.0",
+            ));
         }
         let db = self.database_url.as_str();
-        if !(db.starts_with("sqlite:") || db.starts_with("postgres://") || db.starts_with("postgresql://")) {
+        if !(db.starts_with("sqlite:")
+            || db.starts_with("postgres://")
+            || db.starts_with("postgresql://"))
+        {
             return Err(ConfigError::new(
                 "DATABASE_URL",
                 "expected a sqlite:// or postgres:// URL",
@@ -294,12 +300,18 @@ impl Settings {
         if let Some(redis) = &self.redis_url
             && !(redis.starts_with("redis://") || redis.starts_with("rediss://"))
         {
-            return Err(ConfigError::new("REDIS_URL", "expected a redis:// or rediss:// URL"));
+            return Err(ConfigError::new(
+                "REDIS_URL",
+                "expected a redis:// or rediss:// URL",
+            ));
         }
         if let Some(token) = &self.admin_token
             && token.expose().len() < 16
         {
-            return Err(ConfigError::new("ADMIN_TOKEN", "must be at least 16 characters"));
+            return Err(ConfigError::new(
+                "ADMIN_TOKEN",
+                "must be at least 16 characters",
+            ));
         }
         for (key, url) in [
             ("ANTHROPIC_BASE_URL", Some(&self.anthropic_base_url)),
@@ -323,7 +335,10 @@ impl Settings {
             _ => {}
         }
         if self.smtp_host.is_some() && self.smtp_from.is_none() {
-            return Err(ConfigError::new("SMTP_FROM", "required when SMTP_HOST is set"));
+            return Err(ConfigError::new(
+                "SMTP_FROM",
+                "required when SMTP_HOST is set",
+            ));
         }
         if self.max_body_bytes < 1024 {
             return Err(ConfigError::new("MAX_BODY_BYTES", "must be at least 1024"));
@@ -332,7 +347,10 @@ impl Settings {
             return Err(ConfigError::new("WORKER_BATCH", "must be at least 1"));
         }
         if self.worker_lease_seconds == 0 {
-            return Err(ConfigError::new("WORKER_LEASE_SECONDS", "must be at least 1"));
+            return Err(ConfigError::new(
+                "WORKER_LEASE_SECONDS",
+                "must be at least 1",
+            ));
         }
         Ok(())
     }
@@ -375,14 +393,26 @@ mod tests {
     #[test]
     fn bad_values_name_their_key() {
         assert_eq!(check(|s| s.host = "not a host".into()), Err("HOST".into()));
-        assert_eq!(check(|s| s.database_url = "mysql://x".into()), Err("DATABASE_URL".into()));
-        assert_eq!(check(|s| s.redis_url = Some("http://x".into())), Err("REDIS_URL".into()));
-        assert_eq!(check(|s| s.admin_token = Some(SecretString::new("short"))), Err("ADMIN_TOKEN".into()));
+        assert_eq!(
+            check(|s| s.database_url = "mysql://x".into()),
+            Err("DATABASE_URL".into())
+        );
+        assert_eq!(
+            check(|s| s.redis_url = Some("http://x".into())),
+            Err("REDIS_URL".into())
+        );
+        assert_eq!(
+            check(|s| s.admin_token = Some(SecretString::new("short"))),
+            Err("ADMIN_TOKEN".into())
+        );
         assert_eq!(
             check(|s| s.llm_provider = Some(LlmProvider::Anthropic)),
             Err("LLM_PROVIDER".into())
         );
-        assert_eq!(check(|s| s.smtp_host = Some("mail".into())), Err("SMTP_FROM".into()));
+        assert_eq!(
+            check(|s| s.smtp_host = Some("mail".into())),
+            Err("SMTP_FROM".into())
+        );
     }
 
     #[test]
@@ -401,10 +431,16 @@ mod tests {
         let file = dir.join("ok.toml");
         std::fs::write(&file, "port = 9100\nlog_format = \"pretty\"\n").ok();
         let s = Settings::load_from(&file);
-        assert!(matches!(s, Ok(ref s) if s.port == 9100 && s.log_format == LogFormat::Pretty), "{s:?}");
+        assert!(
+            matches!(s, Ok(ref s) if s.port == 9100 && s.log_format == LogFormat::Pretty),
+            "{s:?}"
+        );
         let bad = dir.join("bad.toml");
         std::fs::write(&bad, "port = \"eighty\"\n").ok();
-        assert_eq!(Settings::load_from(&bad).map_err(|e| e.key).err(), Some("PORT".into()));
+        assert_eq!(
+            Settings::load_from(&bad).map_err(|e| e.key).err(),
+            Some("PORT".into())
+        );
         let unknown = dir.join("unknown.toml");
         std::fs::write(&unknown, "log_format = \"xml\"\n").ok();
         assert_eq!(

@@ -25,7 +25,11 @@ pub struct FieldError {
 
 impl FieldError {
     /// A field error from its parts.
-    pub fn new(field: impl Into<String>, code: impl Into<String>, message: impl Into<String>) -> Self {
+    pub fn new(
+        field: impl Into<String>,
+        code: impl Into<String>,
+        message: impl Into<String>,
+    ) -> Self {
         Self {
             field: field.into(),
             code: code.into(),
@@ -74,8 +78,11 @@ pub enum ApiError {
     #[error("the admin token is not valid")]
     InvalidAdminToken,
     /// A Twilio request whose signature does not match.
-    #[error("the request signature is not valid")]
-    InvalidSignature,
+    #[error("the twilio request signature is not valid: {0}")]
+    InvalidSignature(String),
+    /// A Twilio webhook to a number no client registered.
+    #[error("no client registered the number {0}")]
+    UnknownNumber(String),
     /// The resource does not exist for this caller (another tenant's resource looks the same).
     #[error("{0} not found")]
     NotFound(&'static str),
@@ -125,7 +132,8 @@ impl ApiError {
             ApiError::InvalidApiKey => "invalid_api_key",
             ApiError::MissingAdminToken => "missing_admin_token",
             ApiError::InvalidAdminToken => "invalid_admin_token",
-            ApiError::InvalidSignature => "invalid_signature",
+            ApiError::InvalidSignature(_) => "invalid_signature",
+            ApiError::UnknownNumber(_) => "unknown_number",
             ApiError::NotFound(_) => "not_found",
             ApiError::RouteNotFound(_) => "route_not_found",
             ApiError::MethodNotAllowed => "method_not_allowed",
@@ -152,8 +160,10 @@ impl ApiError {
             | ApiError::InvalidApiKey
             | ApiError::MissingAdminToken
             | ApiError::InvalidAdminToken => StatusCode::UNAUTHORIZED,
-            ApiError::InvalidSignature => StatusCode::FORBIDDEN,
-            ApiError::NotFound(_) | ApiError::RouteNotFound(_) => StatusCode::NOT_FOUND,
+            ApiError::InvalidSignature(_) => StatusCode::FORBIDDEN,
+            ApiError::NotFound(_) | ApiError::RouteNotFound(_) | ApiError::UnknownNumber(_) => {
+                StatusCode::NOT_FOUND
+            }
             ApiError::MethodNotAllowed => StatusCode::METHOD_NOT_ALLOWED,
             ApiError::Conflict(_) | ApiError::IllegalTransition(_) | ApiError::ConcurrentUpdate => {
                 StatusCode::CONFLICT
@@ -166,7 +176,11 @@ impl ApiError {
     }
 
     /// A validation failure of a single field.
-    pub fn field(field: impl Into<String>, code: impl Into<String>, message: impl Into<String>) -> Self {
+    pub fn field(
+        field: impl Into<String>,
+        code: impl Into<String>,
+        message: impl Into<String>,
+    ) -> Self {
         ApiError::Validation(vec![FieldError::new(field, code, message)])
     }
 
@@ -179,10 +193,7 @@ impl ApiError {
         };
         Problem {
             kind: format!("/problems/{}", self.code()),
-            title: status
-                .canonical_reason()
-                .unwrap_or("Error")
-                .to_owned(),
+            title: status.canonical_reason().unwrap_or("Error").to_owned(),
             status: status.as_u16(),
             detail: self.to_string(),
             code: self.code().to_owned(),
@@ -294,8 +305,14 @@ mod tests {
 
     #[test]
     fn store_errors_map_to_http_classes() {
-        assert_eq!(ApiError::from(StoreError::Conflict("slug".into())).status(), StatusCode::CONFLICT);
-        assert_eq!(ApiError::from(StoreError::Stale("lead".into())).code(), "concurrent_update");
+        assert_eq!(
+            ApiError::from(StoreError::Conflict("slug".into())).status(),
+            StatusCode::CONFLICT
+        );
+        assert_eq!(
+            ApiError::from(StoreError::Stale("lead".into())).code(),
+            "concurrent_update"
+        );
         assert_eq!(
             ApiError::from(StoreError::Unavailable("down".into())).status(),
             StatusCode::SERVICE_UNAVAILABLE

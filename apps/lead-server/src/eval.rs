@@ -10,13 +10,16 @@ use std::path::Path;
 /// # Errors
 /// When a file cannot be read or written, or the profiles file is invalid.
 pub fn run(cases: &Path, profiles: &Path, out: Option<&Path>) -> anyhow::Result<()> {
-    let read = |p: &Path| std::fs::read_to_string(p).map_err(|e| anyhow::anyhow!("reading {}: {e}", p.display()));
+    let read = |p: &Path| {
+        std::fs::read_to_string(p).map_err(|e| anyhow::anyhow!("reading {}: {e}", p.display()))
+    };
     let profiles = lead_nlu::eval::Profiles::parse(&read(profiles)?)?;
     let report = lead_nlu::eval::run(&read(cases)?, &profiles);
     let mut text = report.predictions.join("\n");
     text.push('\n');
     match out {
-        Some(path) => std::fs::write(path, text).map_err(|e| anyhow::anyhow!("writing {}: {e}", path.display()))?,
+        Some(path) => std::fs::write(path, text)
+            .map_err(|e| anyhow::anyhow!("writing {}: {e}", path.display()))?,
         None => std::io::stdout()
             .write_all(text.as_bytes())
             .map_err(|e| anyhow::anyhow!("writing the predictions: {e}"))?,

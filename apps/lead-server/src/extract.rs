@@ -19,7 +19,11 @@ const FALLBACK_LIMIT: usize = 64 * 1024;
 pub struct ValidJson<T>(pub T);
 
 /// Reads the body up to `limit` bytes.
-async fn read_body(req: &HttpRequest, payload: &mut Payload, limit: usize) -> Result<web::BytesMut, ApiError> {
+async fn read_body(
+    req: &HttpRequest,
+    payload: &mut Payload,
+    limit: usize,
+) -> Result<web::BytesMut, ApiError> {
     let declared = req
         .headers()
         .get(actix_web::http::header::CONTENT_LENGTH)
@@ -30,7 +34,8 @@ async fn read_body(req: &HttpRequest, payload: &mut Payload, limit: usize) -> Re
     }
     let mut body = web::BytesMut::new();
     while let Some(chunk) = payload.next().await {
-        let chunk = chunk.map_err(|e| ApiError::MalformedJson(format!("could not read the body: {e}")))?;
+        let chunk =
+            chunk.map_err(|e| ApiError::MalformedJson(format!("could not read the body: {e}")))?;
         if body.len() + chunk.len() > limit {
             return Err(ApiError::PayloadTooLarge { limit });
         }
@@ -44,8 +49,14 @@ fn is_json(req: &HttpRequest) -> bool {
         .get(CONTENT_TYPE)
         .and_then(|v| v.to_str().ok())
         .map(|v| {
-            let essence = v.split(';').next().unwrap_or("").trim().to_ascii_lowercase();
-            essence == "application/json" || (essence.starts_with("application/") && essence.ends_with("+json"))
+            let essence = v
+                .split(';')
+                .next()
+                .unwrap_or("")
+                .trim()
+                .to_ascii_lowercase();
+            essence == "application/json"
+                || (essence.starts_with("application/") && essence.ends_with("+json"))
         })
         .unwrap_or(false)
 }
@@ -66,15 +77,22 @@ pub fn parse_json<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, ApiError> {
         let path = err.path().to_string();
         let inner = err.into_inner();
         match inner.classify() {
-            serde_json::error::Category::Data => ApiError::Validation(vec![data_error(&path, &inner)]),
-            serde_json::error::Category::Syntax | serde_json::error::Category::Eof | serde_json::error::Category::Io => {
-                ApiError::MalformedJson(format!("line {} column {}: {inner}", inner.line(), inner.column()))
+            serde_json::error::Category::Data => {
+                ApiError::Validation(vec![data_error(&path, &inner)])
             }
+            serde_json::error::Category::Syntax
+            | serde_json::error::Category::Eof
+            | serde_json::error::Category::Io => ApiError::MalformedJson(format!(
+                "line {} column {}: {inner}",
+                inner.line(),
+                inner.column()
+            )),
         }
     })?;
     // Trailing characters after the value are a syntax error too.
-    de.end()
-        .map_err(|e| ApiError::MalformedJson(format!("line {} column {}: {e}", e.line(), e.column())))?;
+    de.end().map_err(|e| {
+        ApiError::MalformedJson(format!("line {} column {}: {e}", e.line(), e.column()))
+    })?;
     Ok(value)
 }
 
@@ -91,7 +109,11 @@ fn data_error(path: &str, err: &serde_json::Error) -> FieldError {
     let parent = if path == "." { "" } else { path };
     let join = |name: &str| {
         if parent.is_empty() || parent == name || parent.ends_with(&format!(".{name}")) {
-            if parent.is_empty() { name.to_owned() } else { parent.to_owned() }
+            if parent.is_empty() {
+                name.to_owned()
+            } else {
+                parent.to_owned()
+            }
         } else {
             format!("{parent}.{name}")
         }
@@ -101,7 +123,11 @@ fn data_error(path: &str, err: &serde_json::Error) -> FieldError {
     } else if let Some(name) = named("missing field `") {
         FieldError::new(join(&name), "required", message)
     } else {
-        let field = if parent.is_empty() { "body".to_owned() } else { parent.to_owned() };
+        let field = if parent.is_empty() {
+            "body".to_owned()
+        } else {
+            parent.to_owned()
+        };
         FieldError::new(field, "invalid_type", message)
     }
 }
@@ -116,7 +142,11 @@ pub fn validation_errors(errors: &ValidationErrors) -> Vec<FieldError> {
 
 fn collect(errors: &ValidationErrors, prefix: &str, out: &mut Vec<FieldError>) {
     for (field, kind) in errors.errors() {
-        let path = if prefix.is_empty() { field.to_string() } else { format!("{prefix}.{field}") };
+        let path = if prefix.is_empty() {
+            field.to_string()
+        } else {
+            format!("{prefix}.{field}")
+        };
         match kind {
             ValidationErrorsKind::Field(list) => {
                 for e in list {
@@ -273,7 +303,10 @@ mod tests {
             Ok(_) => (200, vec![]),
             Err(e) => {
                 let fields = match &e {
-                    ApiError::Validation(list) => list.iter().map(|f| (f.field.clone(), f.code.clone())).collect(),
+                    ApiError::Validation(list) => list
+                        .iter()
+                        .map(|f| (f.field.clone(), f.code.clone()))
+                        .collect(),
                     _ => vec![],
                 };
                 (e.status().as_u16(), fields)
@@ -286,8 +319,14 @@ mod tests {
         assert_eq!(check(r#"{"name":"a"}"#), (200, vec![]));
         assert_eq!(check(r#"{"name":"#).0, 400);
         assert_eq!(check(r#"{"name":"a"} trailing"#).0, 400);
-        assert_eq!(check(r#"{}"#), (422, vec![("name".into(), "required".into())]));
-        assert_eq!(check(r#"{"name":1}"#), (422, vec![("name".into(), "invalid_type".into())]));
+        assert_eq!(
+            check(r#"{}"#),
+            (422, vec![("name".into(), "required".into())])
+        );
+        assert_eq!(
+            check(r#"{"name":1}"#),
+            (422, vec![("name".into(), "invalid_type".into())])
+        );
         assert_eq!(
             check(r#"{"name":"a","extra":1}"#),
             (422, vec![("extra".into(), "unknown_field".into())])

@@ -43,7 +43,11 @@ pub fn normalise(input: &str, default_region: &str) -> Result<PhoneNumber, Phone
         Some(rest) => format!("+{rest}"),
         None => trimmed.to_owned(),
     };
-    let region = default_region.trim().to_ascii_uppercase().parse::<Id>().ok();
+    let region = default_region
+        .trim()
+        .to_ascii_uppercase()
+        .parse::<Id>()
+        .ok();
     let parsed = phonenumber::parse(region, &international).map_err(|_| PhoneError {
         code: "invalid_phone",
         message: "not a phone number; use international form such as +966501234567".to_owned(),
@@ -66,7 +70,9 @@ mod tests {
     use super::*;
 
     fn check(input: &str, region: &str) -> Result<String, &'static str> {
-        normalise(input, region).map(|p| p.as_str().to_owned()).map_err(|e| e.code)
+        normalise(input, region)
+            .map(|p| p.as_str().to_owned())
+            .map_err(|e| e.code)
     }
 
     #[test]

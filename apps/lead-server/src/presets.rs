@@ -27,7 +27,10 @@ const PRESETS: &[Preset] = &[
             ("buy_apartment", "buying an apartment / flat"),
             ("buy_villa", "buying a villa or house"),
             ("rent_residential", "renting an apartment, villa or house"),
-            ("sell_property", "selling or listing the lead's own property"),
+            (
+                "sell_property",
+                "selling or listing the lead's own property",
+            ),
             ("commercial", "office, shop, warehouse or land for business"),
             ("land", "buying a plot of land"),
         ],
@@ -83,11 +86,17 @@ const PRESETS: &[Preset] = &[
         min_budget: 200.0,
         high_value_threshold: 15_000.0,
         services: &[
-            ("english_course", "English language course / IELTS preparation"),
+            (
+                "english_course",
+                "English language course / IELTS preparation",
+            ),
             ("coding_bootcamp", "programming / data / software bootcamp"),
             ("corporate_training", "training for a company's employees"),
             ("kids_tutoring", "tutoring for school children"),
-            ("university_admission", "help applying to universities abroad"),
+            (
+                "university_admission",
+                "help applying to universities abroad",
+            ),
         ],
         service_min_budget: &[("kids_tutoring", 50.0)],
     },
@@ -167,7 +176,8 @@ pub fn services_for(industry: &str) -> BTreeMap<String, ServiceDef> {
 pub fn rules_for(industry: &str, currency: Currency) -> QualificationRules {
     let usd = Currency::code(*b"USD");
     let probe = QualificationRules::new(currency, 0.0, 0.0);
-    let convert = |amount: f64, from: Currency| probe.to_tenant_currency(amount, from).unwrap_or(amount);
+    let convert =
+        |amount: f64, from: Currency| probe.to_tenant_currency(amount, from).unwrap_or(amount);
     match PRESETS.iter().find(|p| p.industry == industry) {
         Some(p) => {
             let from = Currency::code(p.currency);
@@ -183,7 +193,11 @@ pub fn rules_for(industry: &str, currency: Currency) -> QualificationRules {
                 .collect();
             rules
         }
-        None => QualificationRules::new(currency, round(convert(100.0, usd)), round(convert(50_000.0, usd))),
+        None => QualificationRules::new(
+            currency,
+            round(convert(100.0, usd)),
+            round(convert(50_000.0, usd)),
+        ),
     }
 }
 
@@ -201,7 +215,10 @@ mod tests {
         let currency = currency_for_region(region);
         assert_eq!((region, currency.as_str()), ("SA", "SAR"));
         let rules = rules_for("real_estate", currency);
-        assert_eq!((rules.min_budget, rules.high_value_threshold), (300_000.0, 5_000_000.0));
+        assert_eq!(
+            (rules.min_budget, rules.high_value_threshold),
+            (300_000.0, 5_000_000.0)
+        );
         assert!(services_for("real_estate").contains_key("buy_apartment"));
     }
 
@@ -210,6 +227,9 @@ mod tests {
         let rules = rules_for("real_estate", Currency::code(*b"USD"));
         assert_eq!(rules.min_budget, 80_010.0);
         assert!(services_for("bakery").is_empty());
-        assert_eq!(rules_for("bakery", Currency::code(*b"USD")).min_budget, 100.0);
+        assert_eq!(
+            rules_for("bakery", Currency::code(*b"USD")).min_budget,
+            100.0
+        );
     }
 }

@@ -63,7 +63,10 @@ impl RateLimiter {
     pub async fn check(&self, tenant: &TenantId) -> Result<(), ApiError> {
         match &self.0 {
             Inner::Disabled => Ok(()),
-            Inner::Memory { per_minute, buckets } => {
+            Inner::Memory {
+                per_minute,
+                buckets,
+            } => {
                 let per_minute = f64::from(*per_minute);
                 let rate = per_minute / 60.0;
                 let now = Instant::now();
@@ -150,7 +153,9 @@ mod tests {
             assert!(limiter.check(&t).await.is_ok());
         }
         match limiter.check(&t).await {
-            Err(ApiError::RateLimited { retry_after_secs }) => assert!((1..=20).contains(&retry_after_secs)),
+            Err(ApiError::RateLimited { retry_after_secs }) => {
+                assert!((1..=20).contains(&retry_after_secs))
+            }
             other => panic!("expected a rate limit, got {other:?}"),
         }
         // Tenants do not share buckets.

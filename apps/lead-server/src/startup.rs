@@ -1,7 +1,7 @@
 //! Wiring: adapters chosen from the settings, the actix application with its middleware, and the
 //! in-process queue workers; `Application` is what `main` and the tests boot.
 
-use crate::adapters::{LogNotifier, SystemClock, UnconfiguredSender, UuidV7Ids};
+use crate::adapters::{LogNotifier, SystemClock, UuidV7Ids};
 use crate::auth::{AdminAuthority, KeyCache};
 use crate::config::{LlmProvider, Settings};
 use crate::error::{ApiError, PROBLEM_JSON};
@@ -14,9 +14,13 @@ use actix_web::dev::{Server, ServiceRequest, ServiceResponse};
 use actix_web::http::header::{self, HeaderName, HeaderValue};
 use actix_web::middleware::{ErrorHandlerResponse, ErrorHandlers, Next, from_fn};
 use actix_web::{App, HttpRequest, HttpResponse, HttpServer, web};
+use lead_channels::email::{SmtpConfig, SmtpMailer};
+use lead_channels::sender::{ChannelSender, SmtpSender, TwilioSender};
+use lead_channels::twilio::TwilioClient;
 use lead_domain::jobs::RetryPolicy;
-use lead_domain::ports::{LanguageModel, OfflineExtractor};
+use lead_domain::ports::{Clock, LanguageModel, MessageSender, OfflineExtractor};
 use lead_domain::usecases::Deps;
+use lead_llm::{ConfiguredModel, LlmConfig};
 use std::net::TcpListener;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -30,6 +34,8 @@ pub const REQUEST_ID: &str = "x-request-id";
 pub struct AppState {
     /// The adapters behind the ports.
     pub deps: Deps,
+    /// Storage ports the use cases do not carry (the webhook log).
+    pub storage: Storage,
     /// The platform admin credential.
     pub admin: AdminAuthority,
     /// Recently resolved API keys.
@@ -57,23 +63,16 @@ pub struct Wiring {
 /// When the database cannot be opened or migrated, or an adapter rejects its settings.
 pub async fn wire(settings: &Settings) -> anyhow::Result<Wiring> {
     if settings.is_sqlite() {
-        std::fs::create_dir_all(&settings.data_dir)
-            .map_err(|e| anyhow::anyhow!("creating the data directory {}: {e}", settings.data_dir.display()))?;
+        std::fs::create_dir_all(&settings.data_dir).map_err(|e| {
+            anyhow::anyhow!(
+                "creating the data directory {}: {e}",
+                settings.data_dir.display()
+            )
+        })?;
     }
     let storage = storage::open(settings).await?;
-    let model: Option<Arc<dyn LanguageModel>> = match settings.effective_llm_provider() {
-        LlmProvider::Offline => {
-            tracing::info!("no language model configured: the offline qualifier and templates answer leads");
-            None
-        }
-        provider @ (LlmProvider::Anthropic | LlmProvider::Openai) => {
-            tracing::warn!(
-                ?provider,
-                "language-model adapters are not built into this binary: the offline qualifier answers leads"
-            );
-            None
-        }
-    };
+    let clock: Arc<dyn Clock> = Arc::new(SystemClock);
+    let model = language_model(settings)?;
     let extractor: Arc<dyn OfflineExtractor> = crate::qualifier::offline_extractor();
     let deps = Deps {
         tenants: storage.tenants.clone(),
@@ -84,14 +83,116 @@ pub async fn wire(settings: &Settings) -> anyhow::Result<Wiring> {
         jobs: storage.jobs.clone(),
         model,
         extractor,
-        sender: Arc::new(UnconfiguredSender),
+        sender: message_sender(settings, &storage, clock.clone())?,
         notifier: Arc::new(LogNotifier),
-        clock: Arc::new(SystemClock),
+        clock,
         ids: Arc::new(UuidV7Ids),
         retry: RetryPolicy::default(),
         max_attempts: 8,
     };
     Ok(Wiring { deps, storage })
+}
+
+/// The language model the settings select; `None` (said once in the log) runs the offline qualifier.
+///
+/// # Errors
+/// When a model adapter rejects its settings.
+pub fn language_model(settings: &Settings) -> anyhow::Result<Option<Arc<dyn LanguageModel>>> {
+    // The server owns the provider, keys and base URLs; model ids, prices and timeouts are read
+    // by the adapter from their own variables (`LLM_ROUTING_MODEL`, `LLM_PRICES`, ...).
+    let lookup = |name: &str| -> Option<String> {
+        match name {
+            "LLM_PROVIDER" => settings.llm_provider.map(|p| {
+                match p {
+                    LlmProvider::Anthropic => "anthropic",
+                    LlmProvider::Openai => "openai",
+                    LlmProvider::Offline => "offline",
+                }
+                .to_owned()
+            }),
+            "ANTHROPIC_API_KEY" => settings
+                .anthropic_api_key
+                .as_ref()
+                .map(|k| k.expose().to_owned()),
+            "ANTHROPIC_BASE_URL" => Some(settings.anthropic_base_url.clone()),
+            "OPENAI_API_KEY" => settings
+                .openai_api_key
+                .as_ref()
+                .map(|k| k.expose().to_owned()),
+            "OPENAI_BASE_URL" => Some(settings.openai_base_url.clone()),
+            other => std::env::var(other).ok(),
+        }
+    };
+    let config =
+        LlmConfig::from_lookup(lookup).map_err(|e| anyhow::anyhow!("invalid configuration {e}"))?;
+    let model = ConfiguredModel::from_config(&config)
+        .map_err(|e| anyhow::anyhow!("language model setup: {e}"))?;
+    match model {
+        ConfiguredModel::Offline { reason } => {
+            tracing::info!(%reason, "no language model: the offline qualifier and bilingual templates answer leads");
+            Ok(None)
+        }
+        model => {
+            tracing::info!(provider = ?model.provider(), "language model configured, with the offline qualifier as fallback");
+            Ok(Some(model.into_port()))
+        }
+    }
+}
+
+/// The sender of SMS and WhatsApp (each tenant's own Twilio account) and email (SMTP when configured).
+///
+/// # Errors
+/// When the Twilio base URL or the SMTP settings are unusable.
+pub fn message_sender(
+    settings: &Settings,
+    storage: &Storage,
+    clock: Arc<dyn Clock>,
+) -> anyhow::Result<Arc<dyn MessageSender>> {
+    let client = TwilioClient::new(
+        &settings.twilio_api_base_url,
+        lead_channels::twilio::DEFAULT_TIMEOUT,
+    )
+    .map_err(|e| anyhow::anyhow!("invalid configuration TWILIO_API_BASE_URL: {e}"))?;
+    let status_callback = settings
+        .public_base_url
+        .as_ref()
+        .map(|base| format!("{}/webhooks/twilio/status", base.trim_end_matches('/')));
+    let twilio = TwilioSender::new(client, storage.opt_outs.clone(), clock, status_callback);
+    let email = match (&settings.smtp_host, &settings.smtp_from) {
+        (Some(host), Some(from)) => {
+            let config = SmtpConfig {
+                host: host.clone(),
+                port: Some(settings.smtp_port),
+                security: match settings.smtp_security {
+                    crate::config::SmtpSecurity::Starttls => {
+                        lead_channels::email::SmtpSecurity::StartTls
+                    }
+                    crate::config::SmtpSecurity::Tls => lead_channels::email::SmtpSecurity::Tls,
+                    crate::config::SmtpSecurity::None => lead_channels::email::SmtpSecurity::Plain,
+                },
+                credentials: settings.smtp_username.clone().map(|user| {
+                    let password = settings
+                        .smtp_password
+                        .as_ref()
+                        .map(|p| p.expose().to_owned())
+                        .unwrap_or_default();
+                    (user, secrecy::SecretString::from(password))
+                }),
+                from: from.clone(),
+                timeout: Duration::from_secs(30),
+            };
+            let mailer = SmtpMailer::new(&config)
+                .map_err(|e| anyhow::anyhow!("invalid configuration SMTP_HOST: {e}"))?;
+            Some(SmtpSender::new(mailer, storage.opt_outs.clone()))
+        }
+        _ => {
+            tracing::info!(
+                "SMTP is not configured: email replies stay stored and are marked suppressed"
+            );
+            None
+        }
+    };
+    Ok(Arc::new(ChannelSender::new(Some(twilio), email)))
 }
 
 /// The queue worker settings from the service settings.
@@ -120,12 +221,18 @@ impl Application {
     /// When the database, the admin credential, Redis or the listening socket cannot be set up.
     pub async fn build(settings: Settings) -> anyhow::Result<Self> {
         let wiring = wire(&settings).await?;
-        let admin = AdminAuthority::initialise(settings.admin_token.as_ref().map(|t| t.expose()), &settings.data_dir)?;
+        let admin = AdminAuthority::initialise(
+            settings.admin_token.as_ref().map(|t| t.expose()),
+            &settings.data_dir,
+        )?;
         if let Some(token) = &admin.generated_token {
             // Printed once, on stdout rather than the log, so log shipping does not capture it.
             println!(
                 "generated platform admin token (shown once, only its argon2 hash is kept in {}): {token}",
-                settings.data_dir.join(crate::auth::ADMIN_HASH_FILE).display()
+                settings
+                    .data_dir
+                    .join(crate::auth::ADMIN_HASH_FILE)
+                    .display()
             );
         }
         let limiter = match &settings.redis_url {
@@ -150,6 +257,7 @@ impl Application {
         let shutdown = settings.shutdown_timeout_seconds;
         let state = web::Data::new(AppState {
             deps: wiring.deps,
+            storage: wiring.storage,
             admin: admin.authority,
             keys: KeyCache::new(Duration::from_secs(settings.api_key_cache_seconds)),
             limiter,
@@ -160,8 +268,12 @@ impl Application {
         let server = HttpServer::new(move || {
             App::new()
                 .app_data(server_state.clone())
-                .app_data(web::PathConfig::default().error_handler(crate::error::handlers::path_error))
-                .app_data(web::QueryConfig::default().error_handler(crate::error::handlers::query_error))
+                .app_data(
+                    web::PathConfig::default().error_handler(crate::error::handlers::path_error),
+                )
+                .app_data(
+                    web::QueryConfig::default().error_handler(crate::error::handlers::query_error),
+                )
                 .configure(routes::configure)
                 .default_service(web::to(route_not_found))
                 .wrap(ErrorHandlers::new().default_handler(problem_fallback))
@@ -213,7 +325,9 @@ async fn route_not_found(req: HttpRequest) -> Result<HttpResponse, ApiError> {
 
 /// Turns the framework's own error responses (405, 413, ...) into problem documents, so every
 /// 4xx and 5xx has the same shape.
-fn problem_fallback<B: MessageBody + 'static>(res: ServiceResponse<B>) -> actix_web::Result<ErrorHandlerResponse<B>> {
+fn problem_fallback<B: MessageBody + 'static>(
+    res: ServiceResponse<B>,
+) -> actix_web::Result<ErrorHandlerResponse<B>> {
     let is_problem = res
         .headers()
         .get(header::CONTENT_TYPE)
@@ -260,7 +374,12 @@ async fn request_context(
         .headers()
         .get(REQUEST_ID)
         .and_then(|v| v.to_str().ok())
-        .filter(|v| !v.is_empty() && v.len() <= 64 && v.chars().all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_'))
+        .filter(|v| {
+            !v.is_empty()
+                && v.len() <= 64
+                && v.chars()
+                    .all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_')
+        })
         .map(str::to_owned)
         .unwrap_or_else(|| uuid::Uuid::now_v7().to_string());
     let span = tracing::info_span!("request", request_id = %request_id);
@@ -279,7 +398,8 @@ async fn request_context(
         }
     });
     if let Ok(value) = HeaderValue::from_str(&request_id) {
-        res.headers_mut().insert(HeaderName::from_static(REQUEST_ID), value);
+        res.headers_mut()
+            .insert(HeaderName::from_static(REQUEST_ID), value);
     }
     Ok(res)
 }

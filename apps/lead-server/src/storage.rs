@@ -3,7 +3,8 @@
 
 use crate::config::Settings;
 use lead_domain::ports::{
-    EscalationRepository, JobQueue, LeadRepository, OptOutRegistry, TenantRepository, UsageLedger, WebhookLog,
+    EscalationRepository, JobQueue, LeadRepository, OptOutRegistry, TenantRepository, UsageLedger,
+    WebhookLog,
 };
 use lead_store::{SeaOrmStore, StoreOptions};
 use std::sync::Arc;

@@ -180,8 +180,16 @@ impl From<&Tenant> for ClientView {
             twilio: s.twilio.as_ref().map(|tw| TwilioView {
                 account_sid: tw.account_sid.clone(),
                 auth_token_set: !tw.auth_token.expose().is_empty(),
-                phone_numbers: tw.phone_numbers.iter().map(|p| p.as_str().to_owned()).collect(),
-                whatsapp_numbers: tw.whatsapp_numbers.iter().map(|p| p.as_str().to_owned()).collect(),
+                phone_numbers: tw
+                    .phone_numbers
+                    .iter()
+                    .map(|p| p.as_str().to_owned())
+                    .collect(),
+                whatsapp_numbers: tw
+                    .whatsapp_numbers
+                    .iter()
+                    .map(|p| p.as_str().to_owned())
+                    .collect(),
                 messaging_service_sid: tw.messaging_service_sid.clone(),
                 whatsapp_template: tw.whatsapp_template.clone(),
             }),
@@ -257,7 +265,8 @@ impl From<&Lead> for LeadView {
             score_points: l.score.points,
             score_reasons: l.score.reasons.iter().map(ToString::to_string).collect(),
             score_override: l.score_override.clone(),
-            qualification: serde_json::to_value(&l.qualification).unwrap_or(serde_json::Value::Null),
+            qualification: serde_json::to_value(&l.qualification)
+                .unwrap_or(serde_json::Value::Null),
             version: l.version,
             created_at: l.created_at,
             updated_at: l.updated_at,

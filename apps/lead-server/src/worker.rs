@@ -35,7 +35,13 @@ impl WorkerPool {
         let handles = (0..count)
             .map(|i| {
                 let name = format!("{}-{:08x}-{i}", std::process::id(), suffix);
-                tokio::spawn(run_worker(deps.clone(), name, settings, stopped.clone(), wake.clone()))
+                tokio::spawn(run_worker(
+                    deps.clone(),
+                    name,
+                    settings,
+                    stopped.clone(),
+                    wake.clone(),
+                ))
             })
             .collect();
         if count > 0 {
@@ -77,18 +83,25 @@ impl WorkerPool {
     }
 }
 
-async fn run_worker(deps: Deps, name: String, settings: WorkerSettings, mut stopped: watch::Receiver<bool>, wake: Arc<Notify>) {
+async fn run_worker(
+    deps: Deps,
+    name: String,
+    settings: WorkerSettings,
+    mut stopped: watch::Receiver<bool>,
+    wake: Arc<Notify>,
+) {
     loop {
         if *stopped.borrow() {
             break;
         }
-        let claimed = match usecases::worker_tick(&deps, &name, settings.batch, settings.lease).await {
-            Ok(n) => n,
-            Err(error) => {
-                tracing::warn!(worker = %name, %error, "queue poll failed");
-                0
-            }
-        };
+        let claimed =
+            match usecases::worker_tick(&deps, &name, settings.batch, settings.lease).await {
+                Ok(n) => n,
+                Err(error) => {
+                    tracing::warn!(worker = %name, %error, "queue poll failed");
+                    0
+                }
+            };
         if claimed > 0 {
             tracing::debug!(worker = %name, jobs = claimed, "jobs run");
             continue;

@@ -19,8 +19,11 @@ pub enum Role {
 }
 
 /// What the agent's previous turn asked about.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, Default, PartialEq)]
 pub struct Asked {
+    /// The last amount with a multiplier the agent quoted ("1.4M"): its value and multiplier, so a
+    /// bare reply ("1.2 max") is read at the same scale.
+    pub quoted: Option<(f64, f64)>,
     /// The budget.
     pub budget: bool,
     /// The timing.
@@ -166,6 +169,14 @@ pub fn analyze<'a>(turns: &[(Role, &'a str)], tenant: &Lexicon) -> Conversation<
                         _ => {}
                     }
                 }
+                let agent = TurnData {
+                    index,
+                    text,
+                    toks,
+                    hits,
+                    asked,
+                };
+                asked.quoted = crate::money::quoted_scale(&agent);
             }
             Role::Lead => {
                 tenant.scan(&toks, &mut hits);

@@ -69,6 +69,7 @@ fn add_units(today: NaiveDate, unit: Unit, n: f64) -> NaiveDate {
             d.and_then(|d| d.checked_add_days(Days::new(extra)))
         }
         Unit::Year => today.checked_add_months(Months::new((n * 12.0).round() as u32)),
+        Unit::Hour => today.checked_add_days(Days::new((n / 24.0).floor() as u64)),
     }
     .unwrap_or(NaiveDate::MAX)
 }
@@ -180,6 +181,16 @@ fn read_at(
                 Fixed::Immediate => {
                     // "for a while now", "until now" are not plans.
                     let norm = toks[h.start].norm.as_str();
+                    // "now my wife wants ...": a clause-opening "now" is a discourse marker.
+                    if norm == "now"
+                        && h.end == h.start + 1
+                        && t.is_clause_start(h.start)
+                        && t.toks
+                            .get(h.end)
+                            .is_some_and(|x| x.is_word() && x.sentence == toks[h.start].sentence)
+                    {
+                        return None;
+                    }
                     if norm == "now" && h.end == h.start + 1 && h.start > 0 {
                         let prev = toks[h.start - 1].norm.as_str();
                         if matches!(
@@ -217,7 +228,11 @@ fn read_at(
                     }
                     Timeline::OverSixMonths
                 }
-                Fixed::FewWeeks => {
+                Fixed::FewWeeks => bucket(
+                    today.checked_add_days(Days::new(21)).unwrap_or(today),
+                    today,
+                ),
+                Fixed::ComingWeeks => {
                     urg.push((Urgency::Medium, t.index, t.span(h.start, h.end)));
                     bucket(
                         today.checked_add_days(Days::new(21)).unwrap_or(today),
@@ -288,6 +303,24 @@ fn read_at(
             Some((bucket(date, today), start, end, 0.85))
         }
         C::Season(m) => {
+            // "fall" is also a verb: only "in the fall", "fall 2027", "fall intake".
+            let year = toks
+                .get(h.end)
+                .and_then(|x| x.num())
+                .filter(|n| (2020.0..=2100.0).contains(&n.value) && !n.decimal)
+                .map(|n| n.value as i32);
+            if toks[h.start].norm == "fall"
+                && h.end == h.start + 1
+                && year.is_none()
+                && !prep_before(t, h.start)
+                && !toks.get(h.end).is_some_and(|x| matches!(x.norm.as_str(), "intake" | "semester" | "term"))
+            {
+                return None;
+            }
+            if let Some(y) = year {
+                let date = NaiveDate::from_ymd_opt(y, m, 1).unwrap_or(today);
+                return Some((bucket(date, today), h.start, h.end + 1, 0.75));
+            }
             let mut date = next_month_start(m, today);
             if m == 12
                 && date.year() == today.year()
@@ -347,10 +380,11 @@ fn read_at(
                             | "سنوات"
                             | "سنين"
                     );
-                    if plural
-                        || !(prep_before(t, h.start)
-                            || t.asked.timeline && t.is_clause_start(h.start))
-                    {
+                    // The preposition must stand right before the unit ("بعد شهر"), so "في الدوحة كل أسبوع"
+                    // is not a date.
+                    let prep_right_before =
+                        t.ending_at(h.start, |c| matches!(c, C::TimePrep | C::NextAdj)).is_some();
+                    if plural || !(prep_right_before || t.asked.timeline && t.is_clause_start(h.start)) {
                         return None;
                     }
                     (1.0, h.start)
@@ -366,15 +400,17 @@ fn read_at(
             if !(prep_before(t, start) || from_now || answer) {
                 return None;
             }
-            // "for 2 years" is a duration, not a date.
-            if start > 0 && matches!(toks[start - 1].norm.as_str(), "for" | "لمده" | "مده") {
+            // "for 2 years" is a duration, "every week" a frequency, not dates.
+            if start > 0
+                && matches!(toks[start - 1].norm.as_str(), "for" | "لمده" | "مده" | "every" | "each" | "per" | "كل" | "once")
+            {
                 return None;
             }
             // Several weeks count to their end ("within 3 months" is 1_3_months); a day or two is now.
-            let tl = if unit == Unit::Day && n <= 1.0 {
-                Timeline::Immediate
-            } else {
-                bucket(add_units(today, unit, n), today)
+            let tl = match unit {
+                Unit::Day if n <= 1.0 => Timeline::Immediate,
+                Unit::Hour if n <= 72.0 => Timeline::Immediate,
+                _ => bucket(add_units(today, unit, n), today),
             };
             Some((tl, start, h.end, 0.8))
         }

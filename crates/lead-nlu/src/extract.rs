@@ -139,7 +139,7 @@ impl RuleExtractor {
     }
 
     /// Reads the qualification from a conversation, with relative dates counted from `today`.
-    /// Pure and panic-free; time is bounded by the turn and length caps of [`crate::analyze`].
+    /// Pure and panic-free; time is bounded by [`MAX_TURNS`](crate::MAX_TURNS) and [`MAX_TURN_BYTES`](crate::MAX_TURN_BYTES).
     pub fn extract(&self, turns: &[(Role, &str)], today: NaiveDate) -> Extraction {
         let conv = analyze(turns, &self.tenant_lexicon);
         let text_of = |turn: usize| turns.get(turn).map_or("", |(_, t)| *t);

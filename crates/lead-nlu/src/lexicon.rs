@@ -16,6 +16,8 @@ pub enum Unit {
     Month,
     /// Years.
     Year,
+    /// Hours ("within 48 hours").
+    Hour,
 }
 
 /// Rank of a number word, which decides how words combine ("مية وعشرين" = 120).
@@ -56,6 +58,8 @@ pub enum Fixed {
     FewWeeks,
     /// in a few months.
     FewMonths,
+    /// in the coming weeks: within a month, and urgency medium.
+    ComingWeeks,
     /// yesterday, last week, ago: a past date that says nothing about the timeline.
     Past,
 }
@@ -73,6 +77,8 @@ pub enum C {
     NumWord(f64, Rank),
     /// half (نص, نصف).
     Half,
+    /// quarter (ربع).
+    Quarter,
     /// "a" / "an" before a multiplier ("a million").
     Article,
     /// "and" joining numbers or range ends.

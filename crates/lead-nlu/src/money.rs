@@ -43,7 +43,7 @@ fn num_hit(t: &TurnData<'_>, i: usize) -> Option<Hit> {
     t.at_where(i, |c| {
         matches!(
             c,
-            C::NumWord(..) | C::Mult(_) | C::Dual(_) | C::Half | C::Article
+            C::NumWord(..) | C::Mult(_) | C::Dual(_) | C::Half | C::Quarter | C::Article
         )
     })
 }
@@ -109,6 +109,12 @@ pub fn parse_qty(t: &TurnData<'_>, i: usize) -> Option<Qty> {
             && tok.norm.starts_with('و');
         let and_here = pending_and || glued_and;
         match h.c {
+            C::Quarter if after_mult && and_here => {
+                digits_only = false;
+                total += last_mult / 4.0;
+                after_mult = false;
+                last_mult /= 4.0;
+            }
             C::NumWord(v, rank) => {
                 digits_only = false;
                 if any {
@@ -240,6 +246,24 @@ pub fn parse_qty(t: &TurnData<'_>, i: usize) -> Option<Qty> {
     })
 }
 
+/// First token of the clause of token `i`: after the last comma of its sentence.
+fn clause_start(t: &TurnData<'_>, i: usize) -> usize {
+    let sent = t.sentence_start(i);
+    let mut k = i.min(t.toks.len());
+    while k > sent && !(t.toks[k - 1].is_punct(',')) {
+        k -= 1;
+    }
+    k
+}
+
+/// The number right before token `k`, when there is one (0 otherwise).
+fn qty_value_before(t: &TurnData<'_>, k: usize) -> f64 {
+    k.checked_sub(1)
+        .and_then(|j| t.toks.get(j))
+        .and_then(|x| x.num())
+        .map_or(0.0, |n| n.value)
+}
+
 /// Currency stated right after tokens ending at `end`, or right before `start`.
 fn currency_near(
     t: &TurnData<'_>,
@@ -247,6 +271,10 @@ fn currency_near(
     end: usize,
 ) -> Option<(&'static str, usize, usize)> {
     let code_of = |h: Hit| match h.c {
+        // "3 bd" is three bedrooms; "250 BD" is Bahraini dinars.
+        C::Currency(_) if t.toks[h.start].norm == "bd" && qty_value_before(t, h.start) < 20.0 => {
+            None
+        }
         C::Currency(code) => Some((code, h.start, h.end)),
         _ => None,
     };
@@ -393,10 +421,51 @@ fn next_word_is_noun(t: &TurnData<'_>, i: usize) -> bool {
     !neutral
 }
 
+/// The last figure with a multiplier in a turn (value, multiplier), e.g. a price the agent quoted.
+pub fn quoted_scale(t: &TurnData<'_>) -> Option<(f64, f64)> {
+    let mut found = None;
+    let mut i = 0;
+    while i < t.toks.len() {
+        match parse_qty(t, i) {
+            Some(q) => {
+                if q.mult > 1.0 {
+                    found = Some((q.value, q.mult));
+                }
+                i = q.end.max(i + 1);
+            }
+            None => i += 1,
+        }
+    }
+    found
+}
+
+/// A bare reply read at the scale of the figure it answers: "1.2" after "1.4M", "850" after "900k".
+fn rescale(a: &mut Amount, reference: Option<(f64, f64)>) {
+    let Some((ref_value, mult)) = reference else {
+        return;
+    };
+    let bare_small = |v: Option<f64>| v.is_none_or(|v| v < 1000.0);
+    if !(bare_small(a.min) && bare_small(a.max)) {
+        return;
+    }
+    let Some(v) = a.max.or(a.min) else { return };
+    let scaled = v * mult;
+    if scaled >= ref_value * 0.2 && scaled <= ref_value * 5.0 {
+        a.min = a.min.map(|x| x * mult);
+        a.max = a.max.map(|x| x * mult);
+        a.confidence = a.confidence.min(0.6);
+    }
+}
+
 /// Reads every budget statement of the lead; the latest accepted one wins.
 pub fn extract(conv: &Conversation<'_>) -> Option<Amount> {
     let mut best: Option<Amount> = None;
+    // The scale of the last figure with a multiplier, from the lead or the agent.
+    let mut scale: Option<(f64, f64)> = None;
     for t in &conv.lead {
+        if t.asked.quoted.is_some() {
+            scale = t.asked.quoted;
+        }
         let mut i = 0;
         while i < t.toks.len() {
             let starts_qty = matches!(t.toks[i].kind, Kind::Number(_)) || num_hit(t, i).is_some();
@@ -409,7 +478,12 @@ pub fn extract(conv: &Conversation<'_>) -> Option<Amount> {
                 continue;
             };
             let (amount, next) = read_amount(t, q1);
-            if let Some(a) = amount {
+            if let Some(mut a) = amount {
+                if q1.mult > 1.0 {
+                    scale = Some((a.max.or(a.min).unwrap_or(q1.value), q1.mult));
+                } else if a.currency.is_none() {
+                    rescale(&mut a, scale);
+                }
                 best = Some(a);
             }
             i = next.max(i + 1);
@@ -652,7 +726,11 @@ fn is_budget(
                     nearest = Some((h.start, true));
                 }
             }
-            C::NonBudgetCue if h.start < lo.start => nearest = Some((h.start, false)),
+            // A salary or bill in an earlier clause ("I earn 9000 a month, want around 70k") does not
+            // reach past the comma.
+            C::NonBudgetCue if h.start < lo.start && h.start >= clause_start(t, lo.start) => {
+                nearest = Some((h.start, false));
+            }
             C::WeakBudgetCue if h.start < lo.start && lo.start - h.start <= 3 => weak_cue = true,
             C::SellCue => sell = true,
             _ => {}

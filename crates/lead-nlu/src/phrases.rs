@@ -24,6 +24,8 @@ fn phrases() -> Vec<(&'static str, C)> {
     places(&mut v);
     features(&mut v);
     questions(&mut v);
+    extras(&mut v);
+    late(&mut v);
     v
 }
 
@@ -272,6 +274,7 @@ fn money(v: &mut Vec<(&'static str, C)>) {
         &["مليونين", "مليونان", "malyonen", "milyonein"],
     );
     add(v, C::Half, &["half", "نص", "نصف", "nos", "nuss", "noss"]);
+    add(v, C::Quarter, &["quarter", "ربع", "rub3"]);
     add(v, C::Article, &["a", "an"]);
     add(v, C::And, &["and", "&", "و", "w", "wa"]);
     add(
@@ -1330,16 +1333,9 @@ fn time(v: &mut Vec<(&'static str, C)>) {
             "couple of weeks",
             "a couple of weeks",
             "couple weeks",
-            "coming weeks",
-            "the coming weeks",
-            "next few weeks",
-            "the next few weeks",
             "خلال اسابيع",
             "بعد كم اسبوع",
             "كم اسبوع",
-            "الاسابيع الجايه",
-            "الأسابيع القادمة",
-            "الاسابيع القادمه",
         ],
     );
     add(
@@ -1640,6 +1636,11 @@ fn time(v: &mut Vec<(&'static str, C)>) {
             ],
         ),
         (Unit::Year, 2, &["سنتين", "عامين", "sanatein"]),
+        (
+            Unit::Hour,
+            1,
+            &["hour", "hours", "hrs", "ساعه", "ساعات", "sa3a"],
+        ),
     ];
     for (u, n, words) in time_units {
         add(v, C::TimeUnit(*u, *n), words);
@@ -1839,7 +1840,7 @@ fn signals(v: &mut Vec<(&'static str, C)>) {
             "العيله",
             "العائله",
             "الاهل",
-            "ابي",
+            "ابوي الله يحفظه",
             "بابا",
             "ماما",
             "المالك",
@@ -1962,6 +1963,12 @@ fn signals(v: &mut Vec<(&'static str, C)>) {
             "i'm paying myself",
             "my money",
             "i'm the one deciding",
+            "full authority",
+            "i have full authority",
+            "i approve",
+            "i sign off",
+            "i'm authorized",
+            "i am authorized",
             "i am the one deciding",
             "i'm the buyer",
             "final decision myself",
@@ -2335,9 +2342,6 @@ fn signals(v: &mut Vec<(&'static str, C)>) {
             "لا ترسلي",
             "بطلوا ترسلوا",
             "وقفوا الرسايل",
-            "لا تتصلون",
-            "لا تتصلوا",
-            "لا تتصل",
             "الغي الاشتراك",
             "ما نحتاج شي",
             "ما احتاج شي",
@@ -4174,4 +4178,454 @@ fn questions(v: &mut Vec<(&'static str, C)>) {
             "العنوان",
         ],
     );
+}
+
+/// Further words of each area: dialect variants, typical requests and common confusions.
+fn extras(v: &mut Vec<(&'static str, C)>) {
+    let f: &[(&'static str, &[&'static str])] = &[
+        ("buy", &["تمليك", "للتمليك", "own a", "invest in"]),
+        (
+            "renovation",
+            &["paint", "painting", "repaint", "دهان", "صبغ"],
+        ),
+        (
+            "tradein",
+            &[
+                "what's my car worth",
+                "appraisal",
+                "valuation",
+                "how much is my car",
+            ],
+        ),
+        ("university", &["gmat", "gre", "sat exam", "ucas"]),
+        (
+            "solar",
+            &[
+                "kw",
+                "kwp",
+                "kilowatt",
+                "kw system",
+                "كيلوواط",
+                "كيلو واط",
+                "shamsiyeh",
+                "shamsiyye",
+                "shamsieh",
+                "shamsiyya",
+                "ta2a shamsiya",
+                "taqa shamsiya",
+                "alwa7 shamsiya",
+                "solar power",
+            ],
+        ),
+        (
+            "home",
+            &[
+                "lal beit", "lel beit", "lel bait", "el bait", "beiti", "baiti", "my home",
+            ],
+        ),
+        (
+            "carservice",
+            &[
+                "اغير زيت",
+                "تغيير زيت",
+                "تغيير الزيت",
+                "فحص شامل",
+                "زيت",
+                "oil",
+                "tyre change",
+                "car wash",
+                "detailing",
+            ],
+        ),
+        (
+            "land",
+            &[
+                "to build",
+                "build a house",
+                "build a villa",
+                "build our house",
+                "نبني",
+                "ابني بيت",
+                "للبناء",
+                "ابني فيلا",
+            ],
+        ),
+        (
+            "apartment",
+            &[
+                "br",
+                "bhk",
+                "bedroom",
+                "bedrooms",
+                "غرفتين وصاله",
+                "غرفه وصاله",
+            ],
+        ),
+        ("rentout", &["rent out", "rent it out", "lease out", "let out", "manage my", "manage it", "property management",
+            "تأجير شقتي", "اأجر شقتي", "ااجر شقتي", "اأجر بيتي", "اأجر فيلتي", "تأجير بيتي", "اعرضها للايجار", "اعرض شقتي للايجار",
+            "ادارة املاك", "ادارة عقار"]),
+        ("business", &["supermarket", "supermarkets", "chain", "stores", "shops", "restaurant", "restaurants", "school",
+            "hospital", "building", "buildings", "mosque", "clinic", "مول", "سوبرماركت", "مدرسه", "مستشفى", "عماره", "مسجد"]),
+        ("fix", &["technician", "production dropped", "dropped", "not producing", "low output", "output dropped", "فني",
+            "الانتاج نازل", "الانتاج قل", "error"]),
+        ("tradein", &["do you buy cars", "buy my car", "تشترون سيارات", "تشترون سيارتي", "تشتري سيارتي", "sell it to you"]),
+        ("sell", &["bee3", "biee3", "bi3", "abee3", "ba3", "nbee3"]),
+        (
+            "car",
+            &[
+                "sayarti",
+                "sayyarti",
+                "sayara",
+                "sayyara",
+                "3arabiya",
+                "3arabeyya",
+                "wa7de jdide",
+            ],
+        ),
+        ("newcar", &["jdide", "jdeede", "jadeeda", "gdeeda", "zero"]),
+        ("used", &["mosta3mala", "musta3mala", "mista3mali"]),
+        (
+            "tradein",
+            &[
+                "trade it",
+                "trade my car",
+                "exchange my car",
+                "swap it",
+                "swap my car",
+                "part-exchange",
+            ],
+        ),
+        (
+            "corporate",
+            &[
+                "my company",
+                "our company",
+                "the company",
+                "workshop",
+                "leadership training",
+                "leadership",
+                "managers",
+                "team building",
+                "upskill",
+                "upskilling",
+                "our employees",
+                "شركتنا",
+                "الشركه",
+                "ورشه عمل",
+            ],
+        ),
+    ];
+    for (name, words) in f {
+        add(v, C::Feature(name), words);
+    }
+    add(v, C::Quarter, &["quarter", "ربع", "rub3"]);
+    add(
+        v,
+        C::Time(Fixed::ComingWeeks),
+        &[
+            "coming weeks",
+            "the coming weeks",
+            "in the coming weeks",
+            "next few weeks",
+            "the next few weeks",
+            "الاسابيع الجايه",
+            "الأسابيع القادمة",
+            "الاسابيع القادمه",
+            "خلال الاسابيع الجايه",
+            "خلال الأسابيع القادمة",
+        ],
+    );
+    add(
+        v,
+        C::Time(Fixed::Immediate),
+        &[
+            "weekend",
+            "the weekend",
+            "on the weekend",
+            "الويكند",
+            "نهايه الاسبوع",
+        ],
+    );
+    add(
+        v,
+        C::TimeUnit(Unit::Hour, 1),
+        &["hour", "hours", "hrs", "ساعه", "ساعات", "sa3a"],
+    );
+    add(
+        v,
+        C::Person,
+        &[
+            "company",
+            "the company",
+            "hr",
+            "procurement",
+            "finance department",
+            "committee",
+        ],
+    );
+    add(
+        v,
+        C::DecisionTrue,
+        &[
+            "full authority",
+            "i have full authority",
+            "i approve",
+            "i sign off",
+            "i'm authorized",
+            "i am authorized",
+        ],
+    );
+    add(
+        v,
+        C::DecisionFalse,
+        &[
+            "decide together",
+            "decide it together",
+            "together with my",
+            "نقرر سوا",
+            "نقرر مع بعض",
+            "سوا نقرر",
+        ],
+    );
+    add(v, C::Consult, &["see with", "اشوف", "بشوف", "اكلم", "بكلم"]);
+    add(
+        v,
+        C::CallMe,
+        &[
+            "give me a ring",
+            "a phone call",
+            "phone call",
+            "يحكي معي",
+            "اتصلوا فيي",
+            "يتصل فيي",
+            "حدا يتصل",
+            "حدا يحكي",
+        ],
+    );
+    add(
+        v,
+        C::Staff,
+        &[
+            "حدا",
+            "dr",
+            "dr.",
+            "doctor",
+            "the doctor",
+            "dentist",
+            "the dentist",
+            "الدكتور",
+            "الدكتوره",
+            "دكتور",
+            "الطبيب",
+            "مهندس",
+            "engineer",
+            "the owner",
+            "supervisor",
+        ],
+    );
+    add(
+        v,
+        C::BudgetCue,
+        &[
+            "القسط",
+            "قسط",
+            "installment",
+            "monthly installment",
+            "monthly payment",
+            "instalment",
+        ],
+    );
+    add(v, C::Currency("BHD"), &["bd"]);
+    add(
+        v,
+        C::NotInterested,
+        &[
+            "decided not to",
+            "we decided not to",
+            "changed our mind",
+            "cancel my request",
+            "cancel the request",
+            "cancel my order",
+            "wrong number",
+            "غيرت رايي",
+            "غيرت رأيي",
+            "غيرنا رأينا",
+            "الغي الطلب",
+            "الغوا الطلب",
+            "قررنا ما",
+            "رقم غلط",
+        ],
+    );
+    add(
+        v,
+        C::Elsewhere,
+        &[
+            "cheaper option",
+            "a cheaper option",
+            "better offer",
+            "a better offer",
+            "عرض ارخص",
+            "another",
+        ],
+    );
+    add(
+        v,
+        C::BoundMax,
+        &[
+            "ما يتعدى",
+            "ما تتعدى",
+            "لا يتعدى",
+            "لا تتعدى",
+            "الحد الاعلى",
+            "اقصى حاجه",
+            "اقصى شي",
+            "اقصى حد",
+            "بالاكثر",
+            "كحد اعلى",
+        ],
+    );
+    add(
+        v,
+        C::BoundMin,
+        &["ابتداء من", "ابتداءً من", "يبدا من", "تبدا من"],
+    );
+    add(
+        v,
+        C::PostMin,
+        &["فما فوق", "وما فوق", "and up", "or higher"],
+    );
+    add(v, C::Approx, &["شي", "بحوالي", "في حدود ال"]);
+    add(
+        v,
+        C::Time(Fixed::Immediate),
+        &[
+            "هالجمعه",
+            "هالجمعة",
+            "الايام الجايه",
+            "الأيام الجاية",
+            "الايام القادمه",
+            "الأيام القادمة",
+            "خلال الايام القادمه",
+            "coming days",
+            "the coming days",
+            "next few days",
+            "in the next few days",
+            "over the next few days",
+        ],
+    );
+    add(
+        v,
+        C::Time(Fixed::Asap),
+        &[
+            "في اقرب وقت",
+            "في أقرب وقت",
+            "اقرب وقت ممكن",
+            "أقرب وقت ممكن",
+            "على وجه السرعه",
+            "على وجه السرعة",
+            "بأقرب وقت",
+            "باقرب وقت",
+        ],
+    );
+    add(
+        v,
+        C::Time(Fixed::NextWeek),
+        &["الجمعه الجاي", "الجمعة الجاية", "الجمعة الجايه"],
+    );
+    add(v, C::TimeUnit(Unit::Week, 1), &["جمعه", "جمعة"]);
+    add(v, C::TimeUnit(Unit::Week, 2), &["جمعتين"]);
+    add(
+        v,
+        C::TimePrep,
+        &["كمان", "بعد كمان", "عقب", "خلال ال", "في خلال"],
+    );
+    add(
+        v,
+        C::Decide,
+        &[
+            "final word",
+            "the final word",
+            "last word",
+            "the last word",
+            "final say",
+            "الكلمه الاخيره",
+        ],
+    );
+    add(
+        v,
+        C::DecisionTrue,
+        &["باسمي", "البيت باسمي", "in my name", "it's in my name"],
+    );
+    add(
+        v,
+        C::DecisionFalse,
+        &[
+            "القرار مشترك",
+            "قرار مشترك",
+            "joint decision",
+            "a joint decision",
+            "we decide together",
+        ],
+    );
+    add(v, C::Consult, &["ارجع", "أرجع", "نرجع"]);
+    add(
+        v,
+        C::CallMe,
+        &[
+            "يتصل بيا",
+            "تتصلوا بيا",
+            "اتصلوا بيا",
+            "اتصلو بيا",
+            "دقولي",
+            "دقلي",
+            "رنولي",
+            "رنلي",
+            "تتصل بيا",
+            "كلمني حد",
+            "kalemny",
+            "etsalo beya",
+        ],
+    );
+    add(
+        v,
+        C::NotInterested,
+        &[
+            "لغيت الفكره",
+            "الغيت الفكره",
+            "لغيت الفكرة",
+            "صرفت نظر",
+            "صرفنا نظر",
+            "مش عايز خلاص",
+            "مش محتاج",
+            "مش محتاجه",
+            "ما عدت احتاج",
+            "mish 3ayez khalas",
+            "mesh 3ayez",
+            "no longer want",
+            "don't want it anymore",
+        ],
+    );
+    add(
+        v,
+        C::City("Dubai"),
+        &[
+            "dubai hills",
+            "jumeirah village",
+            "al furjan",
+            "dubai south",
+            "damac hills",
+            "al warqa",
+            "الورقاء",
+            "al qusais",
+            "القصيص",
+            "al mizhar",
+        ],
+    );
+}
+
+/// Asking prices, seasons with years, and other late additions.
+fn late(v: &mut Vec<(&'static str, C)>) {
+    add(v, C::SellCue, &["for it", "for my car", "فيها", "عليها"]);
+    add(v, C::Season(9), &["fall", "fall intake", "fall semester", "in the fall", "by fall"]);
+    add(v, C::Season(3), &["spring intake", "spring semester"]);
 }

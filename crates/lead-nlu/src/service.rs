@@ -34,11 +34,11 @@ const fn rule(
 }
 
 const REAL_ESTATE: &[Rule] = &[
-    rule("sell_property", &["sell"], &[], &[("sell", 3)]),
+    rule("sell_property", &["sell", "rentout"], &[], &[("sell", 3), ("rentout", 4)]),
     rule(
         "rent_residential",
         &["rent"],
-        &["commercial"],
+        &["commercial", "rentout"],
         &[("rent", 3), ("apartment", 1), ("villa", 1)],
     ),
     rule("commercial", &[], &[], &[("commercial", 3)]),
@@ -58,7 +58,7 @@ const REAL_ESTATE: &[Rule] = &[
         "land",
         &[],
         &["rent", "sell"],
-        &[("land", 2), ("plot", 1), ("buy", 1)],
+        &[("land", 2), ("plot", 2), ("buy", 1)],
     ),
 ];
 
@@ -94,7 +94,7 @@ const AUTO: &[Rule] = &[
         "new_car",
         &[],
         &["used"],
-        &[("newcar", 2), ("car", 1), ("buy", 1)],
+        &[("newcar", 2), ("car", 2), ("buy", 1)],
     ),
 ];
 

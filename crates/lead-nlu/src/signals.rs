@@ -166,7 +166,22 @@ fn subject_before(t: &TurnData<'_>, k: usize) -> Option<bool> {
     subject
 }
 
-fn decision_at(t: &TurnData<'_>, _idx: usize, h: &Hit) -> Option<bool> {
+/// "القرار لي ولزوجتي", "I'll decide with my wife": a decision shared with someone is not the lead's alone.
+fn shared_with_someone(t: &TurnData<'_>, h: &Hit) -> bool {
+    let to = (h.end + 4).min(t.sentence_end(h.start));
+    t.within(h.end, to).any(|x| {
+        matches!(x.c, C::Person)
+            && (t.toks[x.start].norm.starts_with('و')
+                || (h.end..x.start).any(|k| matches!(t.toks[k].norm.as_str(), "and" | "with" | "مع" | "ومع" | "w")))
+    })
+}
+
+fn decision_at(t: &TurnData<'_>, idx: usize, h: &Hit) -> Option<bool> {
+    let v = decision_core(t, idx, h)?;
+    Some(v && !shared_with_someone(t, h))
+}
+
+fn decision_core(t: &TurnData<'_>, _idx: usize, h: &Hit) -> Option<bool> {
     let sent_end = t.sentence_end(h.start);
     match h.c {
         C::DecisionTrue => Some(!negated(t, h.start, 2)),
@@ -320,6 +335,19 @@ pub fn not_interested(conv: &Conversation<'_>) -> Option<(Read<bool>, bool)> {
             if let Some(clears) = found {
                 best = Some((read(true, t, h.start, h.end, 0.85), clears));
             }
+        }
+        // A whole turn of "no thanks" / "لا شكراً" turns the offer down.
+        let words: Vec<usize> = (0..t.toks.len()).filter(|&k| t.toks[k].is_word()).collect();
+        if (2..=4).contains(&words.len())
+            && t.at(words[0]).any(|h| matches!(h.c, C::Deny))
+            && words.iter().any(|&k| {
+                matches!(
+                    t.toks[k].norm.as_str(),
+                    "thanks" | "thank" | "thx" | "شكرا" | "مشكور" | "مشكورين" | "shukran"
+                )
+            })
+        {
+            best = Some((read(true, t, words[0], t.toks.len(), 0.7), true));
         }
     }
     best

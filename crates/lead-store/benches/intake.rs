@@ -4,7 +4,9 @@
 //! Run with `cargo bench -p lead-store --bench intake`. PostgreSQL is used when the server of
 //! `TEST_DATABASE_URL` (default `postgres://postgres@127.0.0.1:5432/test`) answers; a fresh
 //! database is created for the run and dropped afterwards. Criterion reports the time per
-//! intake and, through its throughput line, intakes per second.
+//! intake and, through its throughput line, intakes per second. With
+//! `LEAD_STORE_BENCH_KEEP=1` the PostgreSQL database is kept (and named) so
+//! that `pgbench` can run the same statements against the same schema.
 
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -118,7 +120,14 @@ fn intake_throughput(c: &mut Criterion) {
         let Target { store, cleanup, .. } = target;
         rt.block_on(async {
             let _ = store.close().await;
+            let keep = std::env::var("LEAD_STORE_BENCH_KEEP").as_deref() == Ok("1");
+            if let Some((_, name)) = &cleanup
+                && keep
+            {
+                eprintln!("kept postgres database {name}");
+            }
             if let Some((admin_url, name)) = cleanup
+                && !keep
                 && let Ok(admin) = Database::connect(&admin_url).await
             {
                 let _ = admin

@@ -30,7 +30,9 @@ use uuid::Uuid;
 use validator::Validate;
 
 /// Accepts `null` as "clear" and absence as "keep" for optional settings.
-fn double_option<'de, T: Deserialize<'de>, D: Deserializer<'de>>(d: D) -> Result<Option<Option<T>>, D::Error> {
+fn double_option<'de, T: Deserialize<'de>, D: Deserializer<'de>>(
+    d: D,
+) -> Result<Option<Option<T>>, D::Error> {
     Option::<T>::deserialize(d).map(Some)
 }
 
@@ -247,13 +249,19 @@ pub struct UsageQuery {
 
 fn hours_error(err: HoursError) -> FieldError {
     match err {
-        HoursError::UnknownTimezone(_) => FieldError::new("timezone", "unknown_timezone", err.to_string()),
-        HoursError::UnknownDay(ref day) => {
-            FieldError::new(format!("business_hours.{day}"), "invalid_hours", err.to_string())
+        HoursError::UnknownTimezone(_) => {
+            FieldError::new("timezone", "unknown_timezone", err.to_string())
         }
-        HoursError::EmptyShift(ref day) => {
-            FieldError::new(format!("business_hours.{day}"), "invalid_hours", err.to_string())
-        }
+        HoursError::UnknownDay(ref day) => FieldError::new(
+            format!("business_hours.{day}"),
+            "invalid_hours",
+            err.to_string(),
+        ),
+        HoursError::EmptyShift(ref day) => FieldError::new(
+            format!("business_hours.{day}"),
+            "invalid_hours",
+            err.to_string(),
+        ),
     }
 }
 
@@ -273,13 +281,19 @@ fn check_region(region: &str, errors: &mut Vec<FieldError>) -> String {
 ///
 /// # Errors
 /// [`ApiError::Validation`] listing every field at fault.
-pub fn build_tenant(req: CreateClientRequest, id: TenantId, now: DateTime<Utc>) -> Result<(Tenant, NewApiKey), ApiError> {
+pub fn build_tenant(
+    req: CreateClientRequest,
+    id: TenantId,
+    now: DateTime<Utc>,
+) -> Result<(Tenant, NewApiKey), ApiError> {
     let mut errors = Vec::new();
     let tz = parse_timezone(&req.timezone).map_err(hours_error);
     let hours = match &tz {
-        Ok(tz) => BusinessHours::from_json_days(*tz, &req.business_hours, req.holidays.iter().copied())
-            .map_err(|e| errors.push(hours_error(e)))
-            .ok(),
+        Ok(tz) => {
+            BusinessHours::from_json_days(*tz, &req.business_hours, req.holidays.iter().copied())
+                .map_err(|e| errors.push(hours_error(e)))
+                .ok()
+        }
         Err(e) => {
             errors.push(e.clone());
             None
@@ -293,16 +307,17 @@ pub fn build_tenant(req: CreateClientRequest, id: TenantId, now: DateTime<Utc>) 
         Some(c) => match Currency::parse(c) {
             Ok(c) => Some(c),
             Err(e) => {
-                errors.push(FieldError::new("currency", "invalid_currency", e.to_string()));
+                errors.push(FieldError::new(
+                    "currency",
+                    "invalid_currency",
+                    e.to_string(),
+                ));
                 None
             }
         },
         None => Some(presets::currency_for_region(&region)),
     };
-    let twilio = match req.twilio {
-        Some(t) => Some(check_twilio(t, &mut errors)),
-        None => None,
-    };
+    let twilio = req.twilio.map(|t| check_twilio(t, &mut errors));
     let (Some(hours), Some(currency)) = (hours, currency) else {
         return Err(ApiError::Validation(errors));
     };
@@ -319,7 +334,9 @@ pub fn build_tenant(req: CreateClientRequest, id: TenantId, now: DateTime<Utc>) 
         }
         rules
     });
-    let services = req.services.unwrap_or_else(|| presets::services_for(&req.industry));
+    let services = req
+        .services
+        .unwrap_or_else(|| presets::services_for(&req.industry));
     let widget: [u8; 16] = rand::random();
     let tenant = Tenant {
         id,
@@ -357,7 +374,11 @@ fn check_twilio(t: TwilioSettings, errors: &mut Vec<FieldError>) -> TwilioSettin
         ));
     }
     if t.auth_token.expose().trim().is_empty() {
-        errors.push(FieldError::new("twilio.auth_token", "required", "must not be empty"));
+        errors.push(FieldError::new(
+            "twilio.auth_token",
+            "required",
+            "must not be empty",
+        ));
     }
     t
 }
@@ -366,7 +387,10 @@ fn check_twilio(t: TwilioSettings, errors: &mut Vec<FieldError>) -> TwilioSettin
 ///
 /// # Errors
 /// Validation errors; [`ApiError::Conflict`] when the slug is taken.
-pub async fn create_client(deps: &Deps, req: CreateClientRequest) -> Result<(Tenant, String), ApiError> {
+pub async fn create_client(
+    deps: &Deps,
+    req: CreateClientRequest,
+) -> Result<(Tenant, String), ApiError> {
     req.validate()
         .map_err(|e| ApiError::Validation(crate::extract::validation_errors(&e)))?;
     let now = deps.clock.now();
@@ -379,15 +403,25 @@ pub async fn create_client(deps: &Deps, req: CreateClientRequest) -> Result<(Ten
 ///
 /// # Errors
 /// [`ApiError::NotFound`] for an unknown client.
-pub async fn rotate_key(deps: &Deps, id: TenantId, grace_seconds: u32) -> Result<(RotatedKey, String), ApiError> {
+pub async fn rotate_key(
+    deps: &Deps,
+    id: TenantId,
+    grace_seconds: u32,
+) -> Result<(RotatedKey, String), ApiError> {
     let now = deps.clock.now();
-    deps.tenants.get_tenant(id).await?.ok_or(ApiError::NotFound("client"))?;
+    deps.tenants
+        .get_tenant(id)
+        .await?
+        .ok_or(ApiError::NotFound("client"))?;
     let key = generate_api_key(now);
     let expire = now + chrono::Duration::seconds(i64::from(grace_seconds));
-    deps.tenants.rotate_api_key(id, &key.record, expire).await.map_err(|e| match e {
-        lead_domain::ports::StoreError::Stale(_) => ApiError::NotFound("client"),
-        other => other.into(),
-    })?;
+    deps.tenants
+        .rotate_api_key(id, &key.record, expire)
+        .await
+        .map_err(|e| match e {
+            lead_domain::ports::StoreError::Stale(_) => ApiError::NotFound("client"),
+            other => other.into(),
+        })?;
     Ok((
         RotatedKey {
             client_id: id.as_uuid(),
@@ -409,10 +443,15 @@ async fn load(state: &AppState, id: Uuid) -> Result<Tenant, ApiError> {
 }
 
 async fn save(state: &AppState, tenant: &Tenant) -> Result<(), ApiError> {
-    state.deps.tenants.update_tenant(tenant).await.map_err(|e| match e {
-        lead_domain::ports::StoreError::Stale(_) => ApiError::NotFound("client"),
-        other => other.into(),
-    })?;
+    state
+        .deps
+        .tenants
+        .update_tenant(tenant)
+        .await
+        .map_err(|e| match e {
+            lead_domain::ports::StoreError::Stale(_) => ApiError::NotFound("client"),
+            other => other.into(),
+        })?;
     state.keys.invalidate(tenant.id);
     Ok(())
 }
@@ -449,7 +488,11 @@ pub async fn create(
     responses((status = 200, body = ClientView), (status = 404, body = crate::error::Problem, content_type = "application/problem+json")),
     security(("admin_token" = []))
 )]
-pub async fn get(_admin: AdminAuth, state: web::Data<AppState>, id: web::Path<Uuid>) -> Result<HttpResponse, ApiError> {
+pub async fn get(
+    _admin: AdminAuth,
+    state: web::Data<AppState>,
+    id: web::Path<Uuid>,
+) -> Result<HttpResponse, ApiError> {
     let tenant = load(&state, id.into_inner()).await?;
     Ok(HttpResponse::Ok().json(ClientView::from(&tenant)))
 }
@@ -536,7 +579,11 @@ fn apply_update(tenant: &mut Tenant, req: UpdateClientRequest) -> Result<(), Api
     }
     if let Some(v) = req.monthly_budget_usd {
         if v.is_some_and(|b| !b.is_finite() || b < 0.0) {
-            return Err(ApiError::field("monthly_budget_usd", "out_of_range", "must be a non-negative number"));
+            return Err(ApiError::field(
+                "monthly_budget_usd",
+                "out_of_range",
+                "must be a non-negative number",
+            ));
         }
         s.monthly_budget_usd = v;
     }
@@ -558,7 +605,11 @@ fn apply_update(tenant: &mut Tenant, req: UpdateClientRequest) -> Result<(), Api
     Ok(())
 }
 
-async fn set_status(state: &AppState, id: Uuid, status: TenantStatus) -> Result<HttpResponse, ApiError> {
+async fn set_status(
+    state: &AppState,
+    id: Uuid,
+    status: TenantStatus,
+) -> Result<HttpResponse, ApiError> {
     let mut tenant = load(state, id).await?;
     if tenant.status != status {
         tenant.status = status;
@@ -576,7 +627,11 @@ async fn set_status(state: &AppState, id: Uuid, status: TenantStatus) -> Result<
     responses((status = 200, body = ClientView), (status = 404, body = crate::error::Problem, content_type = "application/problem+json")),
     security(("admin_token" = []))
 )]
-pub async fn activate(_admin: AdminAuth, state: web::Data<AppState>, id: web::Path<Uuid>) -> Result<HttpResponse, ApiError> {
+pub async fn activate(
+    _admin: AdminAuth,
+    state: web::Data<AppState>,
+    id: web::Path<Uuid>,
+) -> Result<HttpResponse, ApiError> {
     set_status(&state, id.into_inner(), TenantStatus::Active).await
 }
 
@@ -587,7 +642,11 @@ pub async fn activate(_admin: AdminAuth, state: web::Data<AppState>, id: web::Pa
     responses((status = 200, body = ClientView), (status = 404, body = crate::error::Problem, content_type = "application/problem+json")),
     security(("admin_token" = []))
 )]
-pub async fn pause(_admin: AdminAuth, state: web::Data<AppState>, id: web::Path<Uuid>) -> Result<HttpResponse, ApiError> {
+pub async fn pause(
+    _admin: AdminAuth,
+    state: web::Data<AppState>,
+    id: web::Path<Uuid>,
+) -> Result<HttpResponse, ApiError> {
     set_status(&state, id.into_inner(), TenantStatus::Paused).await
 }
 
@@ -608,7 +667,9 @@ pub async fn rotate(
     let tenant_id = TenantId::from_uuid(id.into_inner());
     let grace = body.0.and_then(|b| b.grace_period_seconds).unwrap_or(0);
     let (rotated, hash) = rotate_key(&state.deps, tenant_id, grace).await?;
-    state.keys.rotated(tenant_id, &hash, rotated.previous_keys_expire_at);
+    state
+        .keys
+        .rotated(tenant_id, &hash, rotated.previous_keys_expire_at);
     tracing::info!(client_id = %tenant_id, grace_seconds = grace, "api key rotated");
     Ok(HttpResponse::Ok().json(rotated))
 }
@@ -679,7 +740,8 @@ mod tests {
     #[test]
     fn the_seed_body_builds_a_real_estate_tenant() {
         let now = DateTime::<Utc>::UNIX_EPOCH;
-        let (tenant, key) = build_tenant(seed_body(), TenantId::from_uuid(Uuid::nil()), now).expect("valid");
+        let (tenant, key) =
+            build_tenant(seed_body(), TenantId::from_uuid(Uuid::nil()), now).expect("valid");
         assert_eq!(tenant.settings.rules.currency.as_str(), "SAR");
         assert_eq!(tenant.settings.default_region, "SA");
         assert!(tenant.settings.services.contains_key("buy_villa"));
@@ -693,7 +755,11 @@ mod tests {
         req.timezone = "Mars/Olympus".into();
         req.currency = Some("S$R".into());
         req.default_region = Some("XX".into());
-        let err = build_tenant(req, TenantId::from_uuid(Uuid::nil()), DateTime::<Utc>::UNIX_EPOCH);
+        let err = build_tenant(
+            req,
+            TenantId::from_uuid(Uuid::nil()),
+            DateTime::<Utc>::UNIX_EPOCH,
+        );
         let Err(ApiError::Validation(fields)) = err else {
             panic!("expected validation errors");
         };
@@ -703,7 +769,13 @@ mod tests {
 
     #[test]
     fn months_parse() {
-        assert_eq!(parse_month("2026-11"), Some(YearMonth { year: 2026, month: 11 }));
+        assert_eq!(
+            parse_month("2026-11"),
+            Some(YearMonth {
+                year: 2026,
+                month: 11
+            })
+        );
         assert_eq!(parse_month("2026-13"), None);
     }
 }

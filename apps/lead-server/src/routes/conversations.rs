@@ -6,13 +6,16 @@ use crate::error::ApiError;
 use crate::extract::{OptionalJson, ValidJson};
 use crate::routes::leads::usecase_error;
 use crate::startup::AppState;
-use crate::views::{ConversationDetail, ConversationPage, ConversationView, EscalationView, MessagePage, MessageView, PageQuery};
+use crate::views::{
+    ConversationDetail, ConversationPage, ConversationView, EscalationView, MessagePage,
+    MessageView, PageQuery,
+};
 use actix_web::{HttpResponse, web};
 use lead_domain::contact::Address;
 use lead_domain::ids::{ConversationId, JobId, MessageId, TenantId};
 use lead_domain::jobs::{JobPayload, NewJob};
-use lead_domain::lead::{Channel, Conversation, DeliveryStatus, Direction, Sender};
 use lead_domain::language::detect_language;
+use lead_domain::lead::{Channel, Conversation, DeliveryStatus, Direction, Sender};
 use lead_domain::ports::{NewMessage, Page};
 use lead_domain::tenant::{PhoneReplyChannel, Tenant};
 use lead_domain::usecases;
@@ -30,11 +33,21 @@ async fn load(state: &AppState, tenant: TenantId, id: Uuid) -> Result<Conversati
         .ok_or(ApiError::NotFound("conversation"))
 }
 
-async fn detail(state: &AppState, conversation: &Conversation) -> Result<ConversationDetail, ApiError> {
+async fn detail(
+    state: &AppState,
+    conversation: &Conversation,
+) -> Result<ConversationDetail, ApiError> {
     let messages = state
         .deps
         .leads
-        .list_messages(conversation.tenant_id, conversation.id, Page { limit: 200, offset: 0 })
+        .list_messages(
+            conversation.tenant_id,
+            conversation.id,
+            Page {
+                limit: 200,
+                offset: 0,
+            },
+        )
         .await?;
     let escalations = state
         .deps
@@ -56,7 +69,11 @@ async fn detail(state: &AppState, conversation: &Conversation) -> Result<Convers
     responses((status = 200, body = ConversationDetail), (status = 404, body = crate::error::Problem, content_type = "application/problem+json")),
     security(("api_key" = []))
 )]
-pub async fn get(TenantAuth(tenant): TenantAuth, state: web::Data<AppState>, id: web::Path<Uuid>) -> Result<HttpResponse, ApiError> {
+pub async fn get(
+    TenantAuth(tenant): TenantAuth,
+    state: web::Data<AppState>,
+    id: web::Path<Uuid>,
+) -> Result<HttpResponse, ApiError> {
     let conversation = load(&state, tenant.id, id.into_inner()).await?;
     Ok(HttpResponse::Ok().json(detail(&state, &conversation).await?))
 }
@@ -76,7 +93,11 @@ pub async fn messages(
 ) -> Result<HttpResponse, ApiError> {
     let page = query.page()?;
     let conversation = load(&state, tenant.id, id.into_inner()).await?;
-    let result = state.deps.leads.list_messages(tenant.id, conversation.id, page).await?;
+    let result = state
+        .deps
+        .leads
+        .list_messages(tenant.id, conversation.id, page)
+        .await?;
     Ok(HttpResponse::Ok().json(MessagePage::new(
         result.items.iter().map(MessageView::from).collect(),
         result.total,
@@ -127,8 +148,9 @@ pub async fn add_message(
     body: ValidJson<AddMessageRequest>,
 ) -> Result<HttpResponse, ApiError> {
     let conversation = load(&state, tenant.id, id.into_inner()).await?;
-    let channel = outbound_channel(&tenant, &conversation)
-        .ok_or_else(|| ApiError::Conflict("the conversation has no address to reply to".to_owned()))?;
+    let channel = outbound_channel(&tenant, &conversation).ok_or_else(|| {
+        ApiError::Conflict("the conversation has no address to reply to".to_owned())
+    })?;
     let now = state.deps.clock.now();
     let message_id = MessageId::from_uuid(state.deps.ids.new_uuid());
     let live = channel == Channel::LiveChat;
@@ -208,11 +230,19 @@ pub async fn escalate(
     responses((status = 200, body = ConversationDetail), (status = 404, body = crate::error::Problem, content_type = "application/problem+json")),
     security(("api_key" = []))
 )]
-pub async fn release(TenantAuth(tenant): TenantAuth, state: web::Data<AppState>, id: web::Path<Uuid>) -> Result<HttpResponse, ApiError> {
+pub async fn release(
+    TenantAuth(tenant): TenantAuth,
+    state: web::Data<AppState>,
+    id: web::Path<Uuid>,
+) -> Result<HttpResponse, ApiError> {
     let mut conversation = load(&state, tenant.id, id.into_inner()).await?;
     if conversation.escalated {
         let now = state.deps.clock.now();
-        state.deps.escalations.release_escalations(tenant.id, conversation.id, now).await?;
+        state
+            .deps
+            .escalations
+            .release_escalations(tenant.id, conversation.id, now)
+            .await?;
         conversation.escalated = false;
         conversation.updated_at = now;
         state.deps.leads.update_conversation(&conversation).await?;
@@ -237,7 +267,11 @@ pub async fn active(
         return Err(ApiError::NotFound("client"));
     }
     let page = query.page()?;
-    let result = state.deps.leads.active_conversations(tenant.id, page).await?;
+    let result = state
+        .deps
+        .leads
+        .active_conversations(tenant.id, page)
+        .await?;
     Ok(HttpResponse::Ok().json(ConversationPage::new(
         result.items.iter().map(ConversationView::from).collect(),
         result.total,

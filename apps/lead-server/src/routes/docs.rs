@@ -2,7 +2,7 @@
 //! no asset from the internet.
 
 use crate::error::{FieldError, Problem};
-use crate::routes::{clients, conversations, health, leads, webhooks};
+use crate::routes::{clients, conversations, health, leads, twilio, webhooks};
 use crate::views;
 use actix_web::HttpResponse;
 use actix_web::http::header::ContentType;
@@ -19,8 +19,8 @@ use utoipa::{Modify, OpenApi};
         leads::create, leads::list, leads::get, leads::update, leads::score, leads::handoff, leads::hot,
         conversations::get, conversations::messages, conversations::add_message, conversations::escalate,
         conversations::release, conversations::active,
-        webhooks::web_form, webhooks::sms_inbound, webhooks::whatsapp_inbound, webhooks::missed_call,
-        webhooks::twilio_status, webhooks::live_chat,
+        webhooks::web_form, twilio::sms_inbound, twilio::whatsapp_inbound, twilio::missed_call,
+        twilio::twilio_status, webhooks::live_chat,
     ),
     components(schemas(
         Problem, FieldError, health::HealthStatus,
@@ -51,7 +51,9 @@ impl Modify for SecuritySchemes {
         let components = openapi.components.get_or_insert_with(Default::default);
         components.add_security_scheme(
             "api_key",
-            SecurityScheme::ApiKey(ApiKey::Header(ApiKeyValue::new(crate::auth::API_KEY_HEADER))),
+            SecurityScheme::ApiKey(ApiKey::Header(ApiKeyValue::new(
+                crate::auth::API_KEY_HEADER,
+            ))),
         );
         components.add_security_scheme(
             "admin_token",
@@ -63,16 +65,20 @@ impl Modify for SecuritySchemes {
 /// `GET /openapi.json`.
 pub async fn openapi_json() -> HttpResponse {
     match ApiDoc::openapi().to_json() {
-        Ok(json) => HttpResponse::Ok().content_type(ContentType::json()).body(json),
-        Err(e) => actix_web::ResponseError::error_response(&crate::error::ApiError::Internal(anyhow::anyhow!(
-            "openapi serialisation: {e}"
-        ))),
+        Ok(json) => HttpResponse::Ok()
+            .content_type(ContentType::json())
+            .body(json),
+        Err(e) => actix_web::ResponseError::error_response(&crate::error::ApiError::Internal(
+            anyhow::anyhow!("openapi serialisation: {e}"),
+        )),
     }
 }
 
 /// `GET /docs`: a self-contained page listing every operation of `/openapi.json`.
 pub async fn docs_page() -> HttpResponse {
-    HttpResponse::Ok().content_type(ContentType::html()).body(DOCS_HTML)
+    HttpResponse::Ok()
+        .content_type(ContentType::html())
+        .body(DOCS_HTML)
 }
 
 const DOCS_HTML: &str = r#"<!doctype html>

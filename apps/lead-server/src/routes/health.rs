@@ -29,11 +29,16 @@ pub struct HealthStatus {
 
 /// Asks the database a cheap question through the storage port.
 async fn database_ok(state: &AppState) -> Result<(), ApiError> {
-    let probe = state.deps.tenants.get_tenant(TenantId::from_uuid(uuid::Uuid::nil()));
+    let probe = state
+        .deps
+        .tenants
+        .get_tenant(TenantId::from_uuid(uuid::Uuid::nil()));
     match tokio::time::timeout(PROBE_TIMEOUT, probe).await {
         Ok(Ok(_)) => Ok(()),
         Ok(Err(e)) => Err(ApiError::Unavailable(format!("database: {e}"))),
-        Err(_) => Err(ApiError::Unavailable("database: no answer within 2 seconds".to_owned())),
+        Err(_) => Err(ApiError::Unavailable(
+            "database: no answer within 2 seconds".to_owned(),
+        )),
     }
 }
 
@@ -70,7 +75,11 @@ pub async fn ready(state: web::Data<AppState>) -> Result<HttpResponse, ApiError>
         Ok(None) => "not_configured".to_owned(),
         Ok(Some(Ok(()))) => "connected".to_owned(),
         Ok(Some(Err(e))) => return Err(ApiError::Unavailable(format!("redis: {e}"))),
-        Err(_) => return Err(ApiError::Unavailable("redis: no answer within 2 seconds".to_owned())),
+        Err(_) => {
+            return Err(ApiError::Unavailable(
+                "redis: no answer within 2 seconds".to_owned(),
+            ));
+        }
     };
     Ok(HttpResponse::Ok().json(HealthStatus {
         status: "ready".to_owned(),

@@ -41,11 +41,20 @@ pub fn parse_contact(
             .map_err(|err| errors.push(FieldError::new("email", "invalid_email", err.to_string())))
             .ok()
     });
-    if phone_raw.is_none_or(|p| p.trim().is_empty()) && email_raw.is_none_or(|e| e.trim().is_empty()) {
-        errors.push(FieldError::new("phone", "required", "a phone number or an email is required"));
+    if phone_raw.is_none_or(|p| p.trim().is_empty())
+        && email_raw.is_none_or(|e| e.trim().is_empty())
+    {
+        errors.push(FieldError::new(
+            "phone",
+            "required",
+            "a phone number or an email is required",
+        ));
     }
     ContactInfo {
-        name: name.map(str::trim).filter(|n| !n.is_empty()).map(str::to_owned),
+        name: name
+            .map(str::trim)
+            .filter(|n| !n.is_empty())
+            .map(str::to_owned),
         phone,
         email,
         chat_session: None,
@@ -103,7 +112,13 @@ pub async fn create(
 ) -> Result<HttpResponse, ApiError> {
     let req = body.0;
     let mut errors = Vec::new();
-    let contact = parse_contact(&tenant, req.name.as_deref(), req.phone.as_deref(), req.email.as_deref(), &mut errors);
+    let contact = parse_contact(
+        &tenant,
+        req.name.as_deref(),
+        req.phone.as_deref(),
+        req.email.as_deref(),
+        &mut errors,
+    );
     let channel = match req.source.as_deref() {
         None => Channel::WebForm,
         Some(s) => match Channel::parse(s) {
@@ -187,19 +202,31 @@ pub async fn list(
     let filter = LeadFilter {
         state: q.state.as_deref().and_then(|s| {
             LeadState::parse(s).or_else(|| {
-                errors.push(FieldError::new("state", "invalid_state", "not a lead state"));
+                errors.push(FieldError::new(
+                    "state",
+                    "invalid_state",
+                    "not a lead state",
+                ));
                 None
             })
         }),
         score: q.score.as_deref().and_then(|s| {
             Score::parse(s).or_else(|| {
-                errors.push(FieldError::new("score", "invalid_score", "expected HOT, WARM, COLD or UNSCORED"));
+                errors.push(FieldError::new(
+                    "score",
+                    "invalid_score",
+                    "expected HOT, WARM, COLD or UNSCORED",
+                ));
                 None
             })
         }),
         source: q.source.as_deref().and_then(|s| {
             Channel::parse(s).or_else(|| {
-                errors.push(FieldError::new("source", "invalid_channel", "not a channel"));
+                errors.push(FieldError::new(
+                    "source",
+                    "invalid_channel",
+                    "not a channel",
+                ));
                 None
             })
         }),
@@ -209,7 +236,11 @@ pub async fn list(
     if !errors.is_empty() {
         return Err(ApiError::Validation(errors));
     }
-    let result = state.deps.leads.list_leads(tenant.id, &filter, page).await?;
+    let result = state
+        .deps
+        .leads
+        .list_leads(tenant.id, &filter, page)
+        .await?;
     Ok(HttpResponse::Ok().json(LeadPage::new(
         result.items.iter().map(LeadView::from).collect(),
         result.total,
@@ -233,14 +264,26 @@ async fn load(state: &AppState, tenant: TenantId, id: Uuid) -> Result<Lead, ApiE
     responses((status = 200, body = LeadDetail), (status = 404, body = crate::error::Problem, content_type = "application/problem+json")),
     security(("api_key" = []))
 )]
-pub async fn get(TenantAuth(tenant): TenantAuth, state: web::Data<AppState>, id: web::Path<Uuid>) -> Result<HttpResponse, ApiError> {
+pub async fn get(
+    TenantAuth(tenant): TenantAuth,
+    state: web::Data<AppState>,
+    id: web::Path<Uuid>,
+) -> Result<HttpResponse, ApiError> {
     let lead = load(&state, tenant.id, id.into_inner()).await?;
     detail(&state, &lead).await
 }
 
 async fn detail(state: &AppState, lead: &Lead) -> Result<HttpResponse, ApiError> {
-    let history = state.deps.leads.lead_history(lead.tenant_id, lead.id).await?;
-    let conversations = state.deps.leads.lead_conversations(lead.tenant_id, lead.id).await?;
+    let history = state
+        .deps
+        .leads
+        .lead_history(lead.tenant_id, lead.id)
+        .await?;
+    let conversations = state
+        .deps
+        .leads
+        .lead_conversations(lead.tenant_id, lead.id)
+        .await?;
     Ok(HttpResponse::Ok().json(LeadDetail {
         lead: LeadView::from(lead),
         history: history.iter().map(StateChangeView::from).collect(),
@@ -296,7 +339,11 @@ pub async fn update(
     let mut errors = Vec::new();
     let target = req.state.as_deref().and_then(|s| {
         LeadState::parse(s).or_else(|| {
-            errors.push(FieldError::new("state", "invalid_state", "not a lead state"));
+            errors.push(FieldError::new(
+                "state",
+                "invalid_state",
+                "not a lead state",
+            ));
             None
         })
     });
@@ -330,7 +377,9 @@ pub async fn update(
             // The event a person most plausibly meant, for the error message.
             event: closest_event(to),
         })?;
-        let reason = req.reason.unwrap_or_else(|| "changed through the API".to_owned());
+        let reason = req
+            .reason
+            .unwrap_or_else(|| "changed through the API".to_owned());
         changes.push(lead.apply(event, reason, now)?);
     }
     lead.updated_at = now;
@@ -375,8 +424,13 @@ pub async fn score(
     body: ValidJson<ScoreRequest>,
 ) -> Result<HttpResponse, ApiError> {
     let req = body.0;
-    let score = Score::parse(&req.score)
-        .ok_or_else(|| ApiError::field("score", "invalid_score", "expected HOT, WARM, COLD or UNSCORED"))?;
+    let score = Score::parse(&req.score).ok_or_else(|| {
+        ApiError::field(
+            "score",
+            "invalid_score",
+            "expected HOT, WARM, COLD or UNSCORED",
+        )
+    })?;
     let mut lead = load(&state, tenant.id, id.into_inner()).await?;
     lead.score.score = score;
     lead.score_override = Some(req.reason.trim().to_owned());
@@ -424,7 +478,11 @@ pub async fn handoff(
         }
         .into());
     }
-    let conversations = state.deps.leads.lead_conversations(tenant.id, lead.id).await?;
+    let conversations = state
+        .deps
+        .leads
+        .lead_conversations(tenant.id, lead.id)
+        .await?;
     let open: Vec<_> = conversations
         .iter()
         .filter(|c| c.status == ConversationStatus::Open && !c.escalated)
@@ -467,7 +525,11 @@ pub async fn hot(
         score: Some(Score::Hot),
         ..LeadFilter::default()
     };
-    let result = state.deps.leads.list_leads(tenant.id, &filter, page).await?;
+    let result = state
+        .deps
+        .leads
+        .list_leads(tenant.id, &filter, page)
+        .await?;
     Ok(HttpResponse::Ok().json(LeadPage::new(
         result.items.iter().map(LeadView::from).collect(),
         result.total,

@@ -5,6 +5,7 @@ pub mod conversations;
 pub mod docs;
 pub mod health;
 pub mod leads;
+pub mod twilio;
 pub mod webhooks;
 
 use actix_web::web;
@@ -23,7 +24,10 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
                 .route("/clients/{id}", web::patch().to(clients::update))
                 .route("/clients/{id}/activate", web::post().to(clients::activate))
                 .route("/clients/{id}/pause", web::post().to(clients::pause))
-                .route("/clients/{id}/rotate-api-key", web::post().to(clients::rotate))
+                .route(
+                    "/clients/{id}/rotate-api-key",
+                    web::post().to(clients::rotate),
+                )
                 .route("/clients/{id}/usage", web::get().to(clients::usage))
                 .route("/leads", web::post().to(leads::create))
                 .route("/leads", web::get().to(leads::list))
@@ -32,20 +36,38 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
                 .route("/leads/{id}", web::patch().to(leads::update))
                 .route("/leads/{id}/score", web::patch().to(leads::score))
                 .route("/leads/{id}/handoff", web::post().to(leads::handoff))
-                .route("/conversations/client/{id}/active", web::get().to(conversations::active))
+                .route(
+                    "/conversations/client/{id}/active",
+                    web::get().to(conversations::active),
+                )
                 .route("/conversations/{id}", web::get().to(conversations::get))
-                .route("/conversations/{id}/messages", web::get().to(conversations::messages))
-                .route("/conversations/{id}/messages", web::post().to(conversations::add_message))
-                .route("/conversations/{id}/escalate", web::post().to(conversations::escalate))
-                .route("/conversations/{id}/release", web::post().to(conversations::release)),
+                .route(
+                    "/conversations/{id}/messages",
+                    web::get().to(conversations::messages),
+                )
+                .route(
+                    "/conversations/{id}/messages",
+                    web::post().to(conversations::add_message),
+                )
+                .route(
+                    "/conversations/{id}/escalate",
+                    web::post().to(conversations::escalate),
+                )
+                .route(
+                    "/conversations/{id}/release",
+                    web::post().to(conversations::release),
+                ),
         )
         .service(
             web::scope("/webhooks")
                 .route("/web-form", web::post().to(webhooks::web_form))
-                .route("/sms/inbound", web::post().to(webhooks::sms_inbound))
-                .route("/whatsapp/inbound", web::post().to(webhooks::whatsapp_inbound))
-                .route("/missed-call", web::post().to(webhooks::missed_call))
-                .route("/twilio/status", web::post().to(webhooks::twilio_status))
+                .route("/sms/inbound", web::post().to(twilio::sms_inbound))
+                .route(
+                    "/whatsapp/inbound",
+                    web::post().to(twilio::whatsapp_inbound),
+                )
+                .route("/missed-call", web::post().to(twilio::missed_call))
+                .route("/twilio/status", web::post().to(twilio::twilio_status))
                 .route("/live-chat", web::post().to(webhooks::live_chat)),
         );
 }

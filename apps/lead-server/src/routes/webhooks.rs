@@ -1,5 +1,5 @@
-//! Lead intake webhooks: the web form (JSON, `X-API-Key`, `Idempotency-Key`), and the Twilio and
-//! live-chat endpoints, which answer 501 until their channel adapters are wired.
+//! Lead intake webhooks: the web form (JSON, `X-API-Key`, `Idempotency-Key`), and the live-chat
+//! endpoint, which answers 501 until live chat is wired (the Twilio webhooks are in `twilio`).
 
 use crate::auth::TenantAuth;
 use crate::error::{ApiError, FieldError};
@@ -100,7 +100,13 @@ pub async fn web_form(
     let form = body.0;
     let key = idempotency_key(&req)?;
     let mut errors = Vec::new();
-    let contact = parse_contact(&tenant, form.name.as_deref(), form.phone.as_deref(), form.email.as_deref(), &mut errors);
+    let contact = parse_contact(
+        &tenant,
+        form.name.as_deref(),
+        form.phone.as_deref(),
+        form.email.as_deref(),
+        &mut errors,
+    );
     if !errors.is_empty() {
         return Err(ApiError::Validation(errors));
     }
@@ -111,13 +117,19 @@ pub async fn web_form(
             channel: Some(Channel::WebForm),
             contact,
             body: form.message,
-            source_detail: form.source.map(|s| s.trim().to_owned()).filter(|s| !s.is_empty()),
+            source_detail: form
+                .source
+                .map(|s| s.trim().to_owned())
+                .filter(|s| !s.is_empty()),
             dedup_key: key.map(|k| ("idempotency".to_owned(), k)),
             sender: None,
         },
     )
     .await
     .map_err(usecase_error)?;
+    if receipt.job_id.is_some() && !receipt.duplicate {
+        state.wake.notify_one();
+    }
     tracing::info!(
         client_id = %tenant.id,
         lead_id = %receipt.lead_id,
@@ -135,42 +147,6 @@ pub async fn web_form(
         lead_created: receipt.lead_created,
         duplicate: receipt.duplicate,
     }))
-}
-
-/// Twilio inbound SMS.
-#[utoipa::path(
-    post, path = "/webhooks/sms/inbound", tag = "webhooks",
-    responses((status = 501, description = "The Twilio channel is not wired in this build", body = crate::error::Problem, content_type = "application/problem+json"))
-)]
-pub async fn sms_inbound() -> Result<HttpResponse, ApiError> {
-    Err(ApiError::NotImplemented("the twilio sms webhook"))
-}
-
-/// Twilio inbound WhatsApp.
-#[utoipa::path(
-    post, path = "/webhooks/whatsapp/inbound", tag = "webhooks",
-    responses((status = 501, description = "The Twilio channel is not wired in this build", body = crate::error::Problem, content_type = "application/problem+json"))
-)]
-pub async fn whatsapp_inbound() -> Result<HttpResponse, ApiError> {
-    Err(ApiError::NotImplemented("the twilio whatsapp webhook"))
-}
-
-/// Twilio voice status callback for missed calls.
-#[utoipa::path(
-    post, path = "/webhooks/missed-call", tag = "webhooks",
-    responses((status = 501, description = "The Twilio channel is not wired in this build", body = crate::error::Problem, content_type = "application/problem+json"))
-)]
-pub async fn missed_call() -> Result<HttpResponse, ApiError> {
-    Err(ApiError::NotImplemented("the twilio missed-call webhook"))
-}
-
-/// Twilio message delivery status callback.
-#[utoipa::path(
-    post, path = "/webhooks/twilio/status", tag = "webhooks",
-    responses((status = 501, description = "The Twilio channel is not wired in this build", body = crate::error::Problem, content_type = "application/problem+json"))
-)]
-pub async fn twilio_status() -> Result<HttpResponse, ApiError> {
-    Err(ApiError::NotImplemented("the twilio status callback"))
 }
 
 /// Live-chat widget messages.

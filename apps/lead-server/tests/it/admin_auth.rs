@@ -15,7 +15,10 @@ async fn client_management_needs_the_admin_token() {
             .expect("request"),
     )
     .await;
-    assert_eq!((missing.status, missing.code()), (401, "missing_admin_token"));
+    assert_eq!(
+        (missing.status, missing.code()),
+        (401, "missing_admin_token")
+    );
     let wrong = Reply::read(
         app.http
             .post(app.url("/api/v1/clients"))
@@ -30,17 +33,29 @@ async fn client_management_needs_the_admin_token() {
     // A tenant key is not an admin credential.
     let (id, key) = app.create_realty("admin-realty").await;
     let as_tenant = app.get_as(&key, &format!("/api/v1/clients/{id}")).await;
-    assert_eq!((as_tenant.status, as_tenant.code()), (401, "missing_admin_token"));
-    let as_admin = app.admin(Method::GET, &format!("/api/v1/clients/{id}"), None).await;
+    assert_eq!(
+        (as_tenant.status, as_tenant.code()),
+        (401, "missing_admin_token")
+    );
+    let as_admin = app
+        .admin(Method::GET, &format!("/api/v1/clients/{id}"), None)
+        .await;
     assert_eq!(as_admin.status, 200);
-    assert!(as_admin.body.get("api_key").is_none(), "the key is shown only once");
+    assert!(
+        as_admin.body.get("api_key").is_none(),
+        "the key is shown only once"
+    );
 }
 
 #[tokio::test]
 async fn a_generated_admin_token_works_and_only_its_hash_is_stored() {
     let app = spawn_app_with(|s| s.admin_token = None).await;
-    let token = app.generated_admin_token.clone().expect("a token is generated at first start");
-    let stored = std::fs::read_to_string(app.dir.path().join("admin-token.argon2")).expect("hash file");
+    let token = app
+        .generated_admin_token
+        .clone()
+        .expect("a token is generated at first start");
+    let stored =
+        std::fs::read_to_string(app.dir.path().join("admin-token.argon2")).expect("hash file");
     assert!(stored.starts_with("$argon2id$"));
     assert!(!stored.contains(&token));
     for _ in 0..2 {
@@ -70,5 +85,8 @@ async fn a_generated_admin_token_works_and_only_its_hash_is_stored() {
 
 fn rand_suffix() -> u32 {
     use std::time::{SystemTime, UNIX_EPOCH};
-    SystemTime::now().duration_since(UNIX_EPOCH).map(|d| d.subsec_nanos()).unwrap_or(0)
+    SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map(|d| d.subsec_nanos())
+        .unwrap_or(0)
 }

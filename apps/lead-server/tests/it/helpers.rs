@@ -77,7 +77,9 @@ pub async fn spawn_app_with(adjust: impl FnOnce(&mut Settings)) -> TestApp {
         ..Settings::default()
     };
     adjust(&mut settings);
-    let app = Application::build(settings).await.expect("application builds");
+    let app = Application::build(settings)
+        .await
+        .expect("application builds");
     let address = format!("http://127.0.0.1:{}", app.port());
     let generated_admin_token = app.generated_admin_token().map(str::to_owned);
     tokio::spawn(app.run_until_stopped());
@@ -106,7 +108,11 @@ impl Reply {
         let headers = res.headers().clone();
         let bytes = res.bytes().await.expect("body");
         let body = serde_json::from_slice(&bytes).unwrap_or(Value::Null);
-        Self { status, headers, body }
+        Self {
+            status,
+            headers,
+            body,
+        }
     }
 
     /// The `Content-Type` header.
@@ -126,7 +132,11 @@ impl Reply {
     pub fn fields(&self) -> Vec<String> {
         self.body["errors"]
             .as_array()
-            .map(|a| a.iter().filter_map(|e| e["field"].as_str().map(str::to_owned)).collect())
+            .map(|a| {
+                a.iter()
+                    .filter_map(|e| e["field"].as_str().map(str::to_owned))
+                    .collect()
+            })
             .unwrap_or_default()
     }
 }
@@ -157,7 +167,10 @@ impl TestApp {
 
     /// A request with the admin token.
     pub async fn admin(&self, method: reqwest::Method, path: &str, body: Option<Value>) -> Reply {
-        let mut req = self.http.request(method, self.url(path)).bearer_auth(ADMIN_TOKEN);
+        let mut req = self
+            .http
+            .request(method, self.url(path))
+            .bearer_auth(ADMIN_TOKEN);
         if let Some(body) = body {
             req = req.json(&body);
         }
@@ -165,8 +178,17 @@ impl TestApp {
     }
 
     /// A JSON request with an API key.
-    pub async fn send_as(&self, key: &str, method: reqwest::Method, path: &str, body: Option<Value>) -> Reply {
-        let mut req = self.http.request(method, self.url(path)).header("X-API-Key", key);
+    pub async fn send_as(
+        &self,
+        key: &str,
+        method: reqwest::Method,
+        path: &str,
+        body: Option<Value>,
+    ) -> Reply {
+        let mut req = self
+            .http
+            .request(method, self.url(path))
+            .header("X-API-Key", key);
         if let Some(body) = body {
             req = req.json(&body);
         }
@@ -175,7 +197,9 @@ impl TestApp {
 
     /// Creates a client with the admin token; returns its id and API key.
     pub async fn create_client(&self, body: Value) -> (String, String) {
-        let reply = self.admin(reqwest::Method::POST, "/api/v1/clients", Some(body)).await;
+        let reply = self
+            .admin(reqwest::Method::POST, "/api/v1/clients", Some(body))
+            .await;
         assert_eq!(reply.status, 201, "create client: {}", reply.body);
         (
             reply.body["id"].as_str().expect("id").to_owned(),
@@ -192,7 +216,11 @@ impl TestApp {
 
     /// Posts a web form with a key and optional idempotency key.
     pub async fn web_form(&self, key: &str, body: Value, idempotency: Option<&str>) -> Reply {
-        let mut req = self.http.post(self.url("/webhooks/web-form")).header("X-API-Key", key).json(&body);
+        let mut req = self
+            .http
+            .post(self.url("/webhooks/web-form"))
+            .header("X-API-Key", key)
+            .json(&body);
         if let Some(k) = idempotency {
             req = req.header("Idempotency-Key", k);
         }
@@ -200,7 +228,12 @@ impl TestApp {
     }
 
     /// Polls a lead until `done` holds or about five seconds pass; returns the last body.
-    pub async fn wait_for_lead(&self, key: &str, lead_id: &str, done: impl Fn(&Value) -> bool) -> Value {
+    pub async fn wait_for_lead(
+        &self,
+        key: &str,
+        lead_id: &str,
+        done: impl Fn(&Value) -> bool,
+    ) -> Value {
         let mut last = Value::Null;
         for _ in 0..100 {
             let reply = self.get_as(key, &format!("/api/v1/leads/{lead_id}")).await;
@@ -212,4 +245,70 @@ impl TestApp {
         }
         last
     }
+}
+
+/// The PostgreSQL server used when `TEST_DATABASE_URL` is not set.
+pub const DEFAULT_POSTGRES_URL: &str = "postgres://postgres@127.0.0.1:5432/test";
+
+/// A fresh PostgreSQL database for one test, dropped by [`PgDatabase::drop_database`].
+pub struct PgDatabase {
+    /// URL of the fresh database.
+    pub url: String,
+    admin: sea_orm::DatabaseConnection,
+    name: String,
+}
+
+impl PgDatabase {
+    /// Creates a database on the server of `TEST_DATABASE_URL`; `None` (after saying why) when the
+    /// server is unreachable and `CI` is not `true`.
+    pub async fn create(test: &str) -> Option<Self> {
+        use sea_orm::ConnectionTrait;
+        let admin_url =
+            std::env::var("TEST_DATABASE_URL").unwrap_or_else(|_| DEFAULT_POSTGRES_URL.to_owned());
+        let admin = match sea_orm::Database::connect(&admin_url).await {
+            Ok(conn) => conn,
+            Err(err) => {
+                if std::env::var("CI").as_deref() == Ok("true") {
+                    panic!("postgres at {admin_url} is required under CI=true: {err}");
+                }
+                eprintln!("skipping {test}: postgres at {admin_url} is unreachable: {err}");
+                return None;
+            }
+        };
+        let name = format!("lead_server_{}", uuid::Uuid::new_v4().simple());
+        admin
+            .execute_unprepared(&format!("CREATE DATABASE \"{name}\""))
+            .await
+            .expect("create test database");
+        let mut url = url::Url::parse(&admin_url).expect("parse TEST_DATABASE_URL");
+        url.set_path(&name);
+        Some(Self {
+            url: url.to_string(),
+            admin,
+            name,
+        })
+    }
+
+    /// Drops the database, closing the servers' connections to it.
+    pub async fn drop_database(self) {
+        use sea_orm::ConnectionTrait;
+        let _ = self
+            .admin
+            .execute_unprepared(&format!(
+                "DROP DATABASE IF EXISTS \"{}\" WITH (FORCE)",
+                self.name
+            ))
+            .await;
+    }
+}
+
+/// Boots an app on a PostgreSQL database.
+pub async fn spawn_app_on(db: &PgDatabase, adjust: impl FnOnce(&mut Settings)) -> TestApp {
+    let url = db.url.clone();
+    spawn_app_with(move |s| {
+        s.database_url = url;
+        s.db_max_connections = 4;
+        adjust(s);
+    })
+    .await
 }

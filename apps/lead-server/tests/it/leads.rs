@@ -11,7 +11,12 @@ async fn lists_are_paginated_with_totals() {
     let (_, key) = app.create_realty("page-realty").await;
     for i in 0..5 {
         let created = app
-            .send_as(&key, Method::POST, "/api/v1/leads", Some(json!({"name": format!("Lead {i}"), "phone": format!("+96650123456{i}")})))
+            .send_as(
+                &key,
+                Method::POST,
+                "/api/v1/leads",
+                Some(json!({"name": format!("Lead {i}"), "phone": format!("+96650123456{i}")})),
+            )
             .await;
         assert_eq!(created.status, 201, "{}", created.body);
         assert_eq!(created.body["state"], "NEW");
@@ -19,21 +24,43 @@ async fn lists_are_paginated_with_totals() {
     let first = app.get_as(&key, "/api/v1/leads?limit=2").await;
     assert_eq!(first.body["total"], 5);
     assert_eq!(first.body["items"].as_array().map(Vec::len), Some(2));
-    assert_eq!((first.body["limit"].as_u64(), first.body["offset"].as_u64()), (Some(2), Some(0)));
+    assert_eq!(
+        (first.body["limit"].as_u64(), first.body["offset"].as_u64()),
+        (Some(2), Some(0))
+    );
     let last = app.get_as(&key, "/api/v1/leads?limit=2&offset=4").await;
     assert_eq!(last.body["items"].as_array().map(Vec::len), Some(1));
     let beyond = app.get_as(&key, "/api/v1/leads?offset=10").await;
-    assert_eq!((beyond.body["total"].as_u64(), beyond.body["items"].as_array().map(Vec::len)), (Some(5), Some(0)));
+    assert_eq!(
+        (
+            beyond.body["total"].as_u64(),
+            beyond.body["items"].as_array().map(Vec::len)
+        ),
+        (Some(5), Some(0))
+    );
     // Newest first, and the pages do not overlap.
     let all = app.get_as(&key, "/api/v1/leads?limit=5").await;
-    let names: Vec<&str> = all.body["items"].as_array().expect("items").iter().filter_map(|l| l["name"].as_str()).collect();
+    let names: Vec<&str> = all.body["items"]
+        .as_array()
+        .expect("items")
+        .iter()
+        .filter_map(|l| l["name"].as_str())
+        .collect();
     assert_eq!(names, ["Lead 4", "Lead 3", "Lead 2", "Lead 1", "Lead 0"]);
 
     let zero = app.get_as(&key, "/api/v1/leads?limit=0").await;
-    assert_eq!((zero.status, zero.fields()), (422, vec!["limit".to_owned()]));
+    assert_eq!(
+        (zero.status, zero.fields()),
+        (422, vec!["limit".to_owned()])
+    );
     let too_many = app.get_as(&key, "/api/v1/leads?limit=201").await;
     assert_eq!(too_many.status, 422);
-    let filtered = app.get_as(&key, "/api/v1/leads?state=NEW&score=UNSCORED&source=web_form").await;
+    let filtered = app
+        .get_as(
+            &key,
+            "/api/v1/leads?state=NEW&score=UNSCORED&source=web_form",
+        )
+        .await;
     assert_eq!(filtered.body["total"], 5);
     let none = app.get_as(&key, "/api/v1/leads?state=QUALIFIED").await;
     assert_eq!(none.body["total"], 0);
@@ -45,24 +72,61 @@ async fn lists_are_paginated_with_totals() {
 async fn the_lifecycle_refuses_illegal_moves_with_409() {
     let app = spawn_app_with(|s| s.workers = 0).await;
     let (_, key) = app.create_realty("lifecycle-realty").await;
-    let lead = app.send_as(&key, Method::POST, "/api/v1/leads", Some(json!({"phone": "+966501234567"}))).await;
+    let lead = app
+        .send_as(
+            &key,
+            Method::POST,
+            "/api/v1/leads",
+            Some(json!({"phone": "+966501234567"})),
+        )
+        .await;
     let id = lead.body["id"].as_str().expect("id");
     let path = format!("/api/v1/leads/{id}");
 
-    let illegal = app.send_as(&key, Method::PATCH, &path, Some(json!({"state": "QUALIFIED"}))).await;
-    assert_eq!((illegal.status, illegal.code()), (409, "illegal_transition"));
+    let illegal = app
+        .send_as(
+            &key,
+            Method::PATCH,
+            &path,
+            Some(json!({"state": "QUALIFIED"})),
+        )
+        .await;
+    assert_eq!(
+        (illegal.status, illegal.code()),
+        (409, "illegal_transition")
+    );
 
     let ok = app
-        .send_as(&key, Method::PATCH, &path, Some(json!({"state": "QUALIFYING", "reason": "called them", "name": "Ahmed"})))
+        .send_as(
+            &key,
+            Method::PATCH,
+            &path,
+            Some(json!({"state": "QUALIFYING", "reason": "called them", "name": "Ahmed"})),
+        )
         .await;
     assert_eq!(ok.status, 200, "{}", ok.body);
-    assert_eq!((ok.body["state"].as_str(), ok.body["name"].as_str()), (Some("QUALIFYING"), Some("Ahmed")));
+    assert_eq!(
+        (ok.body["state"].as_str(), ok.body["name"].as_str()),
+        (Some("QUALIFYING"), Some("Ahmed"))
+    );
     assert_eq!(ok.body["history"][0]["reason"], "called them");
 
-    let disqualified = app.send_as(&key, Method::PATCH, &path, Some(json!({"state": "DISQUALIFIED"}))).await;
+    let disqualified = app
+        .send_as(
+            &key,
+            Method::PATCH,
+            &path,
+            Some(json!({"state": "DISQUALIFIED"})),
+        )
+        .await;
     assert_eq!(disqualified.body["state"], "DISQUALIFIED");
-    let handoff = app.send_as(&key, Method::POST, &format!("{path}/handoff"), None).await;
-    assert_eq!((handoff.status, handoff.code()), (409, "illegal_transition"));
+    let handoff = app
+        .send_as(&key, Method::POST, &format!("{path}/handoff"), None)
+        .await;
+    assert_eq!(
+        (handoff.status, handoff.code()),
+        (409, "illegal_transition")
+    );
 }
 
 #[tokio::test]
@@ -73,30 +137,64 @@ async fn a_person_can_score_and_hand_off_a_lead() {
     let id = accepted.body["lead_id"].as_str().expect("id");
 
     let bad = app
-        .send_as(&key, Method::PATCH, &format!("/api/v1/leads/{id}/score"), Some(json!({"score": "BOILING", "reason": "x"})))
+        .send_as(
+            &key,
+            Method::PATCH,
+            &format!("/api/v1/leads/{id}/score"),
+            Some(json!({"score": "BOILING", "reason": "x"})),
+        )
         .await;
     assert_eq!((bad.status, bad.fields()), (422, vec!["score".to_owned()]));
     let scored = app
-        .send_as(&key, Method::PATCH, &format!("/api/v1/leads/{id}/score"), Some(json!({"score": "hot", "reason": "cash buyer"})))
+        .send_as(
+            &key,
+            Method::PATCH,
+            &format!("/api/v1/leads/{id}/score"),
+            Some(json!({"score": "hot", "reason": "cash buyer"})),
+        )
         .await;
     assert_eq!(scored.status, 200, "{}", scored.body);
-    assert_eq!((scored.body["score"].as_str(), scored.body["score_override"].as_str()), (Some("HOT"), Some("cash buyer")));
+    assert_eq!(
+        (
+            scored.body["score"].as_str(),
+            scored.body["score_override"].as_str()
+        ),
+        (Some("HOT"), Some("cash buyer"))
+    );
 
-    let hot = app.get_as(&key, &format!("/api/v1/leads/client/{client_id}/hot")).await;
+    let hot = app
+        .get_as(&key, &format!("/api/v1/leads/client/{client_id}/hot"))
+        .await;
     assert_eq!(hot.body["total"], 1);
     assert_eq!(hot.body["items"][0]["id"], id);
 
     let handoff = app
-        .send_as(&key, Method::POST, &format!("/api/v1/leads/{id}/handoff"), Some(json!({"reason": "Omar takes it"})))
+        .send_as(
+            &key,
+            Method::POST,
+            &format!("/api/v1/leads/{id}/handoff"),
+            Some(json!({"reason": "Omar takes it"})),
+        )
         .await;
     assert_eq!(handoff.status, 200, "{}", handoff.body);
     assert_eq!(handoff.body["state"], "HANDED_OFF");
     assert_eq!(handoff.body["conversations"][0]["escalated"], true);
-    let conversation = accepted.body["conversation_id"].as_str().expect("conversation");
-    let detail = app.get_as(&key, &format!("/api/v1/conversations/{conversation}")).await;
+    let conversation = accepted.body["conversation_id"]
+        .as_str()
+        .expect("conversation");
+    let detail = app
+        .get_as(&key, &format!("/api/v1/conversations/{conversation}"))
+        .await;
     assert_eq!(detail.body["escalations"][0]["kind"], "manual");
 
-    let again = app.send_as(&key, Method::POST, &format!("/api/v1/leads/{id}/handoff"), None).await;
+    let again = app
+        .send_as(
+            &key,
+            Method::POST,
+            &format!("/api/v1/leads/{id}/handoff"),
+            None,
+        )
+        .await;
     assert_eq!(again.status, 409);
 }
 
@@ -105,28 +203,79 @@ async fn conversations_take_human_messages_escalate_and_release() {
     let app = spawn_app_with(|s| s.workers = 0).await;
     let (client_id, key) = app.create_realty("conv-realty").await;
     let accepted = app.web_form(&key, ahmed_body(), None).await;
-    let conversation = accepted.body["conversation_id"].as_str().expect("conversation");
+    let conversation = accepted.body["conversation_id"]
+        .as_str()
+        .expect("conversation");
     let base = format!("/api/v1/conversations/{conversation}");
 
-    let sent = app.send_as(&key, Method::POST, &format!("{base}/messages"), Some(json!({"body": "Hello Ahmed, Omar here"}))).await;
+    let sent = app
+        .send_as(
+            &key,
+            Method::POST,
+            &format!("{base}/messages"),
+            Some(json!({"body": "Hello Ahmed, Omar here"})),
+        )
+        .await;
     assert_eq!(sent.status, 201, "{}", sent.body);
-    assert_eq!((sent.body["sender"].as_str(), sent.body["direction"].as_str()), (Some("human"), Some("outbound")));
-    assert_eq!((sent.body["channel"].as_str(), sent.body["delivery"].as_str()), (Some("sms"), Some("pending")));
-    let empty = app.send_as(&key, Method::POST, &format!("{base}/messages"), Some(json!({"body": ""}))).await;
+    assert_eq!(
+        (
+            sent.body["sender"].as_str(),
+            sent.body["direction"].as_str()
+        ),
+        (Some("human"), Some("outbound"))
+    );
+    assert_eq!(
+        (
+            sent.body["channel"].as_str(),
+            sent.body["delivery"].as_str()
+        ),
+        (Some("sms"), Some("pending"))
+    );
+    let empty = app
+        .send_as(
+            &key,
+            Method::POST,
+            &format!("{base}/messages"),
+            Some(json!({"body": ""})),
+        )
+        .await;
     assert_eq!(empty.status, 422);
 
-    let page = app.get_as(&key, &format!("{base}/messages?limit=1&offset=1")).await;
+    let page = app
+        .get_as(&key, &format!("{base}/messages?limit=1&offset=1"))
+        .await;
     assert_eq!(page.body["total"], 2);
     assert_eq!(page.body["items"][0]["sender"], "human");
 
-    let active = app.get_as(&key, &format!("/api/v1/conversations/client/{client_id}/active")).await;
+    let active = app
+        .get_as(
+            &key,
+            &format!("/api/v1/conversations/client/{client_id}/active"),
+        )
+        .await;
     assert_eq!(active.body["total"], 1);
 
-    let escalated = app.send_as(&key, Method::POST, &format!("{base}/escalate"), Some(json!({"note": "VIP"}))).await;
+    let escalated = app
+        .send_as(
+            &key,
+            Method::POST,
+            &format!("{base}/escalate"),
+            Some(json!({"note": "VIP"})),
+        )
+        .await;
     assert_eq!(escalated.status, 200, "{}", escalated.body);
     assert_eq!(escalated.body["escalated"], true);
-    assert_eq!(escalated.body["escalations"][0]["reason"], "escalated by a person: VIP");
-    let released = app.send_as(&key, Method::POST, &format!("{base}/release"), None).await;
+    assert_eq!(
+        escalated.body["escalations"][0]["reason"],
+        "escalated by a person: VIP"
+    );
+    let released = app
+        .send_as(&key, Method::POST, &format!("{base}/release"), None)
+        .await;
     assert_eq!(released.body["escalated"], false);
-    assert!(released.body["escalations"][0]["released_at"].is_string(), "{}", released.body);
+    assert!(
+        released.body["escalations"][0]["released_at"].is_string(),
+        "{}",
+        released.body
+    );
 }

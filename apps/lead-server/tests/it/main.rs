@@ -1,11 +1,14 @@
 //! End-to-end tests of the lead server over real HTTP: one binary, one module per area.
 
 mod admin_auth;
+mod cli;
 mod clients;
 mod helpers;
 mod leads;
+mod postgres;
 mod quick_start;
 mod snapshots;
 mod tenant_auth;
+mod twilio;
 mod validation;
 mod web_form;

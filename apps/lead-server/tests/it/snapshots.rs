@@ -7,7 +7,9 @@ use serde_json::json;
 #[tokio::test]
 async fn response_bodies_keep_their_shape() {
     let app = spawn_app_with(|s| s.workers = 0).await;
-    let created = app.admin(Method::POST, "/api/v1/clients", Some(test_realty_body())).await;
+    let created = app
+        .admin(Method::POST, "/api/v1/clients", Some(test_realty_body()))
+        .await;
     insta::assert_json_snapshot!("client_created", created.body, {
         ".id" => "[id]", ".api_key" => "[api_key]", ".widget_key" => "[widget_key]",
         ".created_at" => "[time]", ".updated_at" => "[time]",
@@ -19,7 +21,15 @@ async fn response_bodies_keep_their_shape() {
         ".lead_id" => "[id]", ".conversation_id" => "[id]", ".message_id" => "[id]", ".job_id" => "[id]",
     });
 
-    let lead = app.get_as(key, &format!("/api/v1/leads/{}", accepted.body["lead_id"].as_str().expect("id"))).await;
+    let lead = app
+        .get_as(
+            key,
+            &format!(
+                "/api/v1/leads/{}",
+                accepted.body["lead_id"].as_str().expect("id")
+            ),
+        )
+        .await;
     insta::assert_json_snapshot!("lead_detail", lead.body, {
         ".id" => "[id]", ".client_id" => "[id]", ".created_at" => "[time]", ".updated_at" => "[time]",
         ".conversations[].id" => "[id]", ".conversations[].client_id" => "[id]", ".conversations[].lead_id" => "[id]",
@@ -27,6 +37,12 @@ async fn response_bodies_keep_their_shape() {
         ".conversations[].last_inbound_at" => "[time]",
     });
 
-    let problem = app.web_form(key, json!({"name": "A", "phone": "12", "extra": true}), None).await;
+    let problem = app
+        .web_form(
+            key,
+            json!({"name": "A", "phone": "12", "extra": true}),
+            None,
+        )
+        .await;
     insta::assert_json_snapshot!("validation_problem", problem.body);
 }

@@ -19,11 +19,20 @@ async fn missing_and_wrong_keys_are_refused() {
     )
     .await;
     assert_eq!((missing.status, missing.code()), (401, "missing_api_key"));
-    assert!(missing.content_type().starts_with("application/problem+json"));
-    let wrong = app.web_form("lk_definitely-not-a-key", ahmed_body(), None).await;
+    assert!(
+        missing
+            .content_type()
+            .starts_with("application/problem+json")
+    );
+    let wrong = app
+        .web_form("lk_definitely-not-a-key", ahmed_body(), None)
+        .await;
     assert_eq!((wrong.status, wrong.code()), (401, "invalid_api_key"));
     let malformed = app.web_form("Bearer something", ahmed_body(), None).await;
-    assert_eq!((malformed.status, malformed.code()), (401, "invalid_api_key"));
+    assert_eq!(
+        (malformed.status, malformed.code()),
+        (401, "invalid_api_key")
+    );
 }
 
 #[tokio::test]
@@ -33,10 +42,17 @@ async fn a_rotated_key_works_during_the_grace_period_only() {
     assert_eq!(app.web_form(&old_key, ahmed_body(), None).await.status, 202);
 
     let rotated = app
-        .admin(Method::POST, &format!("/api/v1/clients/{id}/rotate-api-key"), Some(json!({"grace_period_seconds": 1})))
+        .admin(
+            Method::POST,
+            &format!("/api/v1/clients/{id}/rotate-api-key"),
+            Some(json!({"grace_period_seconds": 1})),
+        )
         .await;
     assert_eq!(rotated.status, 200, "{}", rotated.body);
-    let new_key = rotated.body["api_key"].as_str().expect("new key").to_owned();
+    let new_key = rotated.body["api_key"]
+        .as_str()
+        .expect("new key")
+        .to_owned();
     assert_ne!(new_key, old_key);
 
     // Within the grace period both keys work.
@@ -55,7 +71,13 @@ async fn rotation_without_grace_stops_the_old_key_at_once() {
     let (id, old_key) = app.create_realty("rotate-now-realty").await;
     // Warm the key cache, so the test proves rotation invalidates it.
     assert_eq!(app.web_form(&old_key, ahmed_body(), None).await.status, 202);
-    let rotated = app.admin(Method::POST, &format!("/api/v1/clients/{id}/rotate-api-key"), None).await;
+    let rotated = app
+        .admin(
+            Method::POST,
+            &format!("/api/v1/clients/{id}/rotate-api-key"),
+            None,
+        )
+        .await;
     assert_eq!(rotated.status, 200, "{}", rotated.body);
     assert_eq!(app.web_form(&old_key, ahmed_body(), None).await.status, 401);
 }
@@ -67,7 +89,9 @@ async fn another_tenants_resources_answer_404() {
     let (_, b_key) = app.create_realty("tenant-b").await;
     let accepted = app.web_form(&a_key, ahmed_body(), None).await;
     let lead = accepted.body["lead_id"].as_str().expect("lead");
-    let conversation = accepted.body["conversation_id"].as_str().expect("conversation");
+    let conversation = accepted.body["conversation_id"]
+        .as_str()
+        .expect("conversation");
 
     for path in [
         format!("/api/v1/leads/{lead}"),
@@ -81,7 +105,12 @@ async fn another_tenants_resources_answer_404() {
         assert_eq!(app.get_as(&a_key, &path).await.status, 200, "{path}");
     }
     let patch = app
-        .send_as(&b_key, Method::PATCH, &format!("/api/v1/leads/{lead}/score"), Some(json!({"score": "HOT", "reason": "x"})))
+        .send_as(
+            &b_key,
+            Method::PATCH,
+            &format!("/api/v1/leads/{lead}/score"),
+            Some(json!({"score": "HOT", "reason": "x"})),
+        )
         .await;
     assert_eq!(patch.status, 404);
     // B's list does not show A's lead.
@@ -93,14 +122,30 @@ async fn another_tenants_resources_answer_404() {
 async fn a_paused_tenant_still_stores_leads_but_queues_no_work() {
     let app = spawn_app().await;
     let (id, key) = app.create_realty("paused-realty").await;
-    let paused = app.admin(Method::POST, &format!("/api/v1/clients/{id}/pause"), None).await;
-    assert_eq!((paused.status, paused.body["status"].as_str()), (200, Some("paused")));
+    let paused = app
+        .admin(Method::POST, &format!("/api/v1/clients/{id}/pause"), None)
+        .await;
+    assert_eq!(
+        (paused.status, paused.body["status"].as_str()),
+        (200, Some("paused"))
+    );
     let accepted = app.web_form(&key, ahmed_body(), None).await;
     assert_eq!(accepted.status, 202, "{}", accepted.body);
     assert!(accepted.body["job_id"].is_null(), "{}", accepted.body);
     let lead = accepted.body["lead_id"].as_str().expect("lead");
-    assert_eq!(app.get_as(&key, &format!("/api/v1/leads/{lead}")).await.status, 200);
-    let active = app.admin(Method::POST, &format!("/api/v1/clients/{id}/activate"), None).await;
+    assert_eq!(
+        app.get_as(&key, &format!("/api/v1/leads/{lead}"))
+            .await
+            .status,
+        200
+    );
+    let active = app
+        .admin(
+            Method::POST,
+            &format!("/api/v1/clients/{id}/activate"),
+            None,
+        )
+        .await;
     assert_eq!(active.body["status"], "active");
     let again = app.web_form(&key, ahmed_body(), None).await;
     assert!(again.body["job_id"].is_string(), "{}", again.body);
@@ -115,6 +160,10 @@ async fn the_rate_limit_answers_429_with_retry_after() {
     }
     let limited = app.get_as(&key, "/api/v1/leads").await;
     assert_eq!((limited.status, limited.code()), (429, "rate_limited"));
-    let retry: u64 = limited.headers["retry-after"].to_str().expect("ascii").parse().expect("seconds");
+    let retry: u64 = limited.headers["retry-after"]
+        .to_str()
+        .expect("ascii")
+        .parse()
+        .expect("seconds");
     assert!((1..=60).contains(&retry));
 }

@@ -16,7 +16,12 @@ async fn a_retried_submission_with_the_same_idempotency_key_is_stored_once() {
         assert_eq!(first.body[field], second.body[field], "{field}");
     }
     let conversation = first.body["conversation_id"].as_str().expect("id");
-    let messages = app.get_as(&key, &format!("/api/v1/conversations/{conversation}/messages")).await;
+    let messages = app
+        .get_as(
+            &key,
+            &format!("/api/v1/conversations/{conversation}/messages"),
+        )
+        .await;
     let inbound = messages.body["items"]
         .as_array()
         .expect("items")
@@ -38,7 +43,11 @@ async fn the_same_phone_is_the_same_lead() {
     let (_, key) = app.create_realty("repeat-realty").await;
     let a = app.web_form(&key, ahmed_body(), None).await;
     let b = app
-        .web_form(&key, json!({"phone": "+966 50 123 4567", "message": "any news?"}), None)
+        .web_form(
+            &key,
+            json!({"phone": "+966 50 123 4567", "message": "any news?"}),
+            None,
+        )
         .await;
     assert_eq!(a.body["lead_id"], b.body["lead_id"]);
     assert_eq!(b.body["lead_created"], false);

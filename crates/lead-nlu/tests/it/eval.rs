@@ -35,3 +35,19 @@ fn a_bad_profiles_file_is_an_error_not_a_panic() {
             .is_err()
     );
 }
+
+/// Conversations written for these tests (not the dev set), labelled by the README rules.
+const OWN_CASES: &str = include_str!("cases.jsonl");
+
+#[test]
+fn own_labelled_conversations_score_high_on_every_field() {
+    let profiles = Profiles::parse(crate::PROFILES).unwrap_or_else(|e| panic!("profiles: {e}"));
+    let report = run(OWN_CASES, &profiles);
+    assert!(report.skipped.is_empty(), "{}", report.summary());
+    assert_eq!(report.labelled, 60);
+    let (per, overall) = report.accuracy().unwrap_or_default();
+    assert!(overall >= 0.97, "{}", report.summary());
+    for (field, acc) in per {
+        assert!(acc >= 0.9, "{field} {acc:.3}\n{}", report.summary());
+    }
+}

@@ -737,3 +737,327 @@ fn scores_follow_the_domain_rules() {
     );
     finish();
 }
+
+#[test]
+fn more_services_across_dialects() {
+    service(
+        "real_estate",
+        "I'm looking for a townhouse in Dubai",
+        json!("buy_villa"),
+    );
+    service(
+        "real_estate",
+        "need a studio for rent",
+        json!("rent_residential"),
+    );
+    service(
+        "real_estate",
+        "looking to lease an office downtown",
+        json!("commercial"),
+    );
+    service(
+        "real_estate",
+        "أبي أأجر فيلا في الرياض",
+        json!("rent_residential"),
+    );
+    service(
+        "real_estate",
+        "عندي أرض وأبي أبيعها",
+        json!("sell_property"),
+    );
+    service(
+        "real_estate",
+        "ابغى شقة تمليك في جدة",
+        json!("buy_apartment"),
+    );
+    service("real_estate", "بدي محل تجاري بعمان", json!("commercial"));
+    service(
+        "dental_clinic",
+        "I chipped my front tooth and it hurts",
+        json!("emergency"),
+    );
+    service("dental_clinic", "عايز أعمل فينير", json!("cosmetic"));
+    service(
+        "dental_clinic",
+        "بدي قوم تقويم لبنتي",
+        json!("orthodontics"),
+    );
+    service(
+        "home_services",
+        "water leaking from the ceiling",
+        json!("plumbing"),
+    );
+    service(
+        "home_services",
+        "want to paint the whole villa",
+        json!("renovation"),
+    );
+    service("home_services", "المكيف يطلع صوت", json!("ac_repair"));
+    service("home_services", "عايز سباك ضروري", json!("plumbing"));
+    service("auto_dealer", "I want a Land Cruiser", json!("new_car"));
+    service(
+        "auto_dealer",
+        "عايز عربية مستعملة بحالة كويسة",
+        json!("used_car"),
+    );
+    service(
+        "auto_dealer",
+        "need a car loan for a Camry",
+        json!("financing"),
+    );
+    service(
+        "auto_dealer",
+        "how much is my car worth? it's a 2018 Accord",
+        json!("trade_in"),
+    );
+    service(
+        "education",
+        "spoken English for my son",
+        json!("english_course"),
+    );
+    service("education", "عايز أتعلم برمجة", json!("coding_bootcamp"));
+    service(
+        "education",
+        "GMAT prep and help with applications to US universities",
+        json!("university_admission"),
+    );
+    service(
+        "solar",
+        "how much for a 10kW system for my villa",
+        json!("residential_solar"),
+    );
+    service(
+        "solar",
+        "off-grid solar for our factory",
+        json!("commercial_solar"),
+    );
+    service("solar", "الألواح تحتاج تنظيف", json!("maintenance"));
+    finish();
+}
+
+#[test]
+fn more_money_shapes() {
+    let n = Value::Null;
+    money(
+        "real_estate",
+        "SAR 900,000 is my budget",
+        n.clone(),
+        json!(900000),
+        json!("SAR"),
+    );
+    money(
+        "real_estate",
+        "budget 2-3M",
+        json!(2000000),
+        json!(3000000),
+        json!("SAR"),
+    );
+    money(
+        "real_estate",
+        "from 500k to 700k",
+        json!(500000),
+        json!(700000),
+        json!("SAR"),
+    );
+    money(
+        "real_estate",
+        "max budget is 80k",
+        n.clone(),
+        json!(80000),
+        json!("SAR"),
+    );
+    money(
+        "real_estate",
+        "I can afford 3000 a month",
+        n.clone(),
+        json!(3000),
+        json!("SAR"),
+    );
+    money(
+        "real_estate",
+        "budget 5,000-7,000 AED",
+        json!(5000),
+        json!(7000),
+        json!("AED"),
+    );
+    money(
+        "real_estate",
+        "ميزانيتي مليون إلى مليون ونص",
+        json!(1000000),
+        json!(1500000),
+        json!("SAR"),
+    );
+    money(
+        "real_estate",
+        "الميزانية مليون وربع",
+        n.clone(),
+        json!(1250000),
+        json!("SAR"),
+    );
+    money(
+        "real_estate",
+        "ميزانيتي عشرة آلاف ريال بالشهر",
+        n.clone(),
+        json!(10000),
+        json!("SAR"),
+    );
+    money(
+        "real_estate",
+        "ميزانيتي ٢٥ الف",
+        n.clone(),
+        json!(25000),
+        json!("SAR"),
+    );
+    money(
+        "real_estate",
+        "budget 1,5 million",
+        n.clone(),
+        json!(1500000),
+        json!("SAR"),
+    );
+    money(
+        "home_services",
+        "not more than 5k",
+        n.clone(),
+        json!(5000),
+        json!("USD"),
+    );
+    finish();
+}
+
+#[test]
+fn more_timelines_and_urgency() {
+    let r = "real_estate";
+    timeline(r, &["in two weeks"], json!("within_1_month"));
+    timeline(r, &["within the next 48 hours"], json!("immediate"));
+    timeline(r, &["this Thursday"], json!("immediate"));
+    timeline(r, &["after Ramadan"], json!("1_3_months"));
+    timeline(r, &["خلال الشهرين الجايين"], json!("1_3_months"));
+    timeline(r, &["نهاية السنة"], json!("within_1_month"));
+    timeline(r, &["maybe in spring"], json!("3_6_months"));
+    timeline(r, &["early January"], json!("1_3_months"));
+    urgency(&["in a couple of weeks"], Value::Null);
+    urgency(&["I need it done in the coming weeks"], json!("medium"));
+    finish();
+}
+
+#[test]
+fn more_decisions_humans_and_refusals() {
+    decision(&["I need to check with my wife"], json!(false));
+    decision(&["my partner and I will decide together"], json!(false));
+    decision(&["the company will decide"], json!(false));
+    decision(&["I have full authority on this"], json!(true));
+    decision(&["لازم آخذ موافقة المدير"], json!(false));
+    decision(&["بشوف مع زوجتي وبرد عليك"], json!(false));
+    human(&["can you call me?"], true);
+    human(&["I prefer a phone call"], true);
+    human(&["please have someone contact me"], true);
+    human(&["is there a human I can talk to"], true);
+    human(&["بدي حدا يحكي معي"], true);
+    human(&["I'll call you tomorrow"], false);
+    not_interested(&["no thanks"], true);
+    not_interested(&["لا شكرا"], true);
+    not_interested(&["we decided not to buy"], true);
+    not_interested(&["found a cheaper option elsewhere"], true);
+    not_interested(&["No, the budget is 80k"], false);
+    finish();
+}
+
+#[test]
+fn dialect_expressions_of_every_field() {
+    let n = Value::Null;
+    money(
+        "real_estate",
+        "الميزانية ما تتعدى ٨٠٠ ألف",
+        n.clone(),
+        json!(800000),
+        json!("SAR"),
+    );
+    money(
+        "real_estate",
+        "ميزانيتي ابتداءً من مليون",
+        json!(1000000),
+        n.clone(),
+        json!("SAR"),
+    );
+    money(
+        "real_estate",
+        "مليون فما فوق",
+        json!(1000000),
+        n.clone(),
+        json!("SAR"),
+    );
+    money(
+        "dental_clinic",
+        "بدي ادفع شي ١٠٠٠ درهم",
+        n.clone(),
+        json!(1000),
+        json!("AED"),
+    );
+    timeline("real_estate", &["كمان شهر"], json!("within_1_month"));
+    timeline("real_estate", &["عقب شهرين"], json!("1_3_months"));
+    timeline("real_estate", &["بعد جمعة"], json!("within_1_month"));
+    timeline("real_estate", &["في أقرب وقت"], json!("immediate"));
+    timeline("real_estate", &["خلال الأيام الجاية"], json!("immediate"));
+    urgency(&["في أقرب وقت لو سمحت"], json!("high"));
+    decision(&["البيت باسمي"], json!(true));
+    decision(&["لازم أرجع لزوجي"], json!(false));
+    decision(&["القرار مشترك بيني وبين أخوي"], json!(false));
+    human(&["ممكن حد يتصل بيا؟"], true);
+    human(&["دقولي على الرقم"], true);
+    not_interested(&["خلاص صرفت نظر"], true);
+    not_interested(&["مش محتاج خلاص شكرا"], true);
+    finish();
+}
+
+#[test]
+fn multi_turn_conversations() {
+    check(
+        "real_estate",
+        &[
+            "L: مرحبا، ابي فيلا",
+            "A: حياك! في أي مدينة؟",
+            "L: الخبر، حي العقربية",
+            "A: كم الميزانية؟",
+            "L: ٢ مليون تقريباً",
+            "A: ومتى تبي تشتري؟ وهل أنت صاحب القرار؟",
+            "L: الشهر الجاي، وإيه أنا",
+        ],
+        &[
+            ("service", json!("buy_villa")),
+            ("location", json!("Khobar")),
+            ("budget_max", json!(2000000)),
+            ("timeline", json!("within_1_month")),
+            ("decision_maker", json!(true)),
+            ("score", json!("HOT")),
+        ],
+    );
+    check(
+        "home_services",
+        &[
+            "L: hi my AC is leaking water",
+            "A: Sorry to hear! Where are you and what's your budget?",
+            "L: Sharjah. around 200",
+            "A: When should the technician come?",
+            "L: tomorrow if possible",
+        ],
+        &[
+            ("service", json!("ac_repair")),
+            ("location", json!("Sharjah")),
+            ("budget_max", json!(200)),
+            ("currency", json!("USD")),
+            ("timeline", json!("immediate")),
+            ("urgency", Value::Null),
+        ],
+    );
+    check(
+        "auto_dealer",
+        &[
+            "L: I want a used Tucson, budget 60k",
+            "A: Noted",
+            "L: sorry, I meant 50k max",
+        ],
+        &[("budget_max", json!(50000)), ("service", json!("used_car"))],
+    );
+    finish();
+}
