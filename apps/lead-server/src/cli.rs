@@ -245,22 +245,45 @@ mod tests {
         assert!(matches!(parse(&[]), Ok(Cli { command: None })));
         assert!(matches!(
             parse(&["serve", "--workers", "0"]),
-            Ok(Cli { command: Some(Command::Serve { workers: Some(0) }) })
+            Ok(Cli {
+                command: Some(Command::Serve { workers: Some(0) })
+            })
         ));
-        assert!(matches!(parse(&["worker"]), Ok(Cli { command: Some(Command::Worker { workers: 2 }) })));
+        assert!(matches!(
+            parse(&["worker"]),
+            Ok(Cli {
+                command: Some(Command::Worker { workers: 2 })
+            })
+        ));
         assert!(parse(&["serve", "--workers", "many"]).is_err());
     }
 
     #[test]
     fn admin_and_eval_arguments_parse() {
         assert!(matches!(
-            parse(&["admin", "rotate-key", "--client-id", "00000000-0000-0000-0000-000000000001", "--grace-period-seconds", "60"]),
-            Ok(Cli { command: Some(Command::Admin { command: AdminCommand::RotateKey { grace_period_seconds: 60, .. } }) })
+            parse(&[
+                "admin",
+                "rotate-key",
+                "--client-id",
+                "00000000-0000-0000-0000-000000000001",
+                "--grace-period-seconds",
+                "60"
+            ]),
+            Ok(Cli {
+                command: Some(Command::Admin {
+                    command: AdminCommand::RotateKey {
+                        grace_period_seconds: 60,
+                        ..
+                    }
+                })
+            })
         ));
         assert!(parse(&["admin", "rotate-key", "--client-id", "not-a-uuid"]).is_err());
         assert!(matches!(
             parse(&["eval", "--cases", "c.jsonl", "--profiles", "p.json"]),
-            Ok(Cli { command: Some(Command::Eval { out: None, .. }) })
+            Ok(Cli {
+                command: Some(Command::Eval { out: None, .. })
+            })
         ));
         assert!(parse(&["eval", "--cases", "c.jsonl"]).is_err());
     }

@@ -119,7 +119,12 @@ fn prep_before(t: &TurnData<'_>, k: usize) -> bool {
 
 fn negated_before(t: &TurnData<'_>, k: usize) -> bool {
     let from = k.saturating_sub(2).max(t.sentence_start(k));
-    (from..k).any(|j| t.at(j).any(|h| matches!(h.c, C::Neg) && h.end <= k))
+    (from..k).any(|j| {
+        t.at(j)
+            .any(|h| matches!(h.c, C::Neg | C::Browsing) && h.end <= k)
+    }) || t.toks[from..k.min(t.toks.len())]
+        .iter()
+        .any(|x| crate::signals::is_negation_word(&x.norm))
 }
 
 fn past_around(t: &TurnData<'_>, start: usize, end: usize) -> bool {
@@ -313,7 +318,9 @@ fn read_at(
                 && h.end == h.start + 1
                 && year.is_none()
                 && !prep_before(t, h.start)
-                && !toks.get(h.end).is_some_and(|x| matches!(x.norm.as_str(), "intake" | "semester" | "term"))
+                && !toks
+                    .get(h.end)
+                    .is_some_and(|x| matches!(x.norm.as_str(), "intake" | "semester" | "term"))
             {
                 return None;
             }
@@ -382,9 +389,12 @@ fn read_at(
                     );
                     // The preposition must stand right before the unit ("بعد شهر"), so "في الدوحة كل أسبوع"
                     // is not a date.
-                    let prep_right_before =
-                        t.ending_at(h.start, |c| matches!(c, C::TimePrep | C::NextAdj)).is_some();
-                    if plural || !(prep_right_before || t.asked.timeline && t.is_clause_start(h.start)) {
+                    let prep_right_before = t
+                        .ending_at(h.start, |c| matches!(c, C::TimePrep | C::NextAdj))
+                        .is_some();
+                    if plural
+                        || !(prep_right_before || t.asked.timeline && t.is_clause_start(h.start))
+                    {
                         return None;
                     }
                     (1.0, h.start)
@@ -402,7 +412,10 @@ fn read_at(
             }
             // "for 2 years" is a duration, "every week" a frequency, not dates.
             if start > 0
-                && matches!(toks[start - 1].norm.as_str(), "for" | "لمده" | "مده" | "every" | "each" | "per" | "كل" | "once")
+                && matches!(
+                    toks[start - 1].norm.as_str(),
+                    "for" | "لمده" | "مده" | "every" | "each" | "per" | "كل" | "once"
+                )
             {
                 return None;
             }

@@ -157,8 +157,17 @@ impl RuleExtractor {
         let mut conf = FieldConfidence::default();
         let mut q = Qualification::default();
 
-        let not_interested = signals::not_interested(&conv);
+        let mut not_interested = signals::not_interested(&conv);
         let mut service = service::extract(&conv, self.rules, &self.catalogue);
+        // "I changed my mind, I'll rent instead", "not interested in new cars, I want a used one":
+        // a service named after the refusal, in the same turn, means the lead still wants something.
+        if let (Some((n, _)), Some(s)) = (&not_interested, &service)
+            && n.confidence <= signals::SOFT_REFUSAL
+            && s.turn == n.turn
+            && s.span.0 > n.span.0
+        {
+            not_interested = None;
+        }
         if let Some((_, true)) = not_interested {
             service = None;
         }

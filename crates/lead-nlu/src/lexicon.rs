@@ -193,6 +193,8 @@ pub enum C {
     LivePlace,
     /// A service feature label used by the industry rules.
     Feature(&'static str),
+    /// Small talk that contains signal words ("how are you today"): matched so those words are not read.
+    SmallTalk,
     /// An agent question about the budget.
     AskBudget,
     /// An agent question about timing.
@@ -236,6 +238,10 @@ type FnvMap<K, V> = HashMap<K, V, BuildHasherDefault<Fnv>>;
 struct Entry {
     words: Vec<String>,
     concepts: Vec<C>,
+    /// Whether any concept takes pronoun suffixes (see `suffix_ok`).
+    allow_suffix: bool,
+    /// 1 for service features, 0 for everything else.
+    layer: usize,
 }
 
 /// A compiled phrase table.
@@ -336,27 +342,6 @@ fn stems<'t>(tok: &'t Token, out: &mut Vec<Stem<'t>>) {
     }
 }
 
-/// How a token matches a later word of a phrase: `Some(0)` exactly, `Some(1)` with clitics or the
-/// ة/ت alternation, `None` not at all.
-fn word_matches<'t>(
-    tok: &'t Token,
-    word: &str,
-    allow_suffix: bool,
-    scratch: &mut Vec<Stem<'t>>,
-) -> Option<u8> {
-    if tok.norm == word {
-        return Some(0);
-    }
-    if !matches!(tok.kind, Kind::Word(_)) {
-        return None;
-    }
-    stems(tok, scratch);
-    scratch
-        .iter()
-        .any(|s| (allow_suffix || !s.suffixed) && (s.text == word || ta_variant(s.text, word)))
-        .then_some(1)
-}
-
 /// "شقت" (before a suffix) matches the dictionary form "شقه".
 fn ta_variant(stem: &str, word: &str) -> bool {
     match (stem.strip_suffix('ت'), word.strip_suffix('ه')) {
@@ -415,6 +400,8 @@ impl Lexicon {
             lex.entries.push(Entry {
                 words,
                 concepts: vec![c],
+                allow_suffix: false,
+                layer: 0,
             });
             let slot = lex.index.entry(first.clone()).or_default();
             slot.push(u32::try_from(idx).unwrap_or(u32::MAX));
@@ -430,21 +417,40 @@ impl Lexicon {
         for list in lex.index.values_mut() {
             list.dedup();
         }
+        for e in &mut lex.entries {
+            e.allow_suffix = e.concepts.iter().any(suffix_ok);
+            e.layer = usize::from(
+                e.concepts
+                    .iter()
+                    .all(|c| matches!(c, C::Feature(_) | C::TenantService(_))),
+            );
+        }
         lex
     }
 
     /// Finds phrases in a token list: at each position the longest phrase (ties: the least
     /// stripped form); a phrase inside a longer one found earlier is dropped.
     pub fn scan<'t>(&self, toks: &'t [Token], out: &mut Vec<Hit>) {
-        let mut cands: Vec<Stem<'t>> = Vec::with_capacity(16);
-        let mut scratch: Vec<Stem<'t>> = Vec::new();
+        if self.entries.is_empty() {
+            return;
+        }
+        // Candidate forms of every token, computed once: later words of a phrase reuse them.
+        let mut all: Vec<Stem<'t>> = Vec::with_capacity(toks.len() * 3);
+        let mut offs: Vec<usize> = Vec::with_capacity(toks.len() + 1);
+        let mut one: Vec<Stem<'t>> = Vec::with_capacity(16);
+        for tok in toks {
+            offs.push(all.len());
+            stems(tok, &mut one);
+            all.extend_from_slice(&one);
+        }
+        offs.push(all.len());
+        let stems_of = |k: usize| &all[offs[k]..offs[k + 1]];
         // Service features and the other concepts are matched as two layers, so a feature phrase
         // ("sell my") never hides a signal word inside it, nor the other way round.
         let mut covered_to = [0usize; 2];
         for i in 0..toks.len() {
-            stems(&toks[i], &mut cands);
             let mut best: [Option<Best>; 2] = [None, None];
-            for stem in &cands {
+            for stem in stems_of(i) {
                 let Some(list) = self.index.get(stem.text) else {
                     continue;
                 };
@@ -457,14 +463,28 @@ impl Lexicon {
                         continue;
                     }
                     let first_ok = e.words[0] == stem.text || ta_variant(stem.text, &e.words[0]);
-                    if !first_ok || stem.suffixed && !e.concepts.iter().any(suffix_ok) {
+                    if !first_ok || stem.suffixed && !e.allow_suffix {
                         continue;
                     }
-                    let allow_suffix = e.concepts.iter().any(suffix_ok);
                     let mut penalty = stem.stripped;
                     let mut rest_ok = true;
                     for k in 1..n {
-                        match word_matches(&toks[i + k], &e.words[k], allow_suffix, &mut scratch) {
+                        let tok = &toks[i + k];
+                        let word = e.words[k].as_str();
+                        let p = if tok.norm == word {
+                            Some(0)
+                        } else if matches!(tok.kind, Kind::Word(_)) {
+                            stems_of(i + k)
+                                .iter()
+                                .any(|s| {
+                                    (e.allow_suffix || !s.suffixed)
+                                        && (s.text == word || ta_variant(s.text, word))
+                                })
+                                .then_some(1)
+                        } else {
+                            None
+                        };
+                        match p {
                             Some(p) => penalty = penalty.saturating_add(p),
                             None => {
                                 rest_ok = false;
@@ -475,11 +495,7 @@ impl Lexicon {
                     if !rest_ok {
                         continue;
                     }
-                    let layer = usize::from(
-                        e.concepts
-                            .iter()
-                            .all(|c| matches!(c, C::Feature(_) | C::TenantService(_))),
-                    );
+                    let layer = e.layer;
                     let better = match best[layer] {
                         None => true,
                         Some((bn, bs, _, _, _)) => n > bn || (n == bn && penalty < bs),

@@ -479,12 +479,14 @@ pub fn extract(conv: &Conversation<'_>) -> Option<Amount> {
             };
             let (amount, next) = read_amount(t, q1);
             if let Some(mut a) = amount {
-                if q1.mult > 1.0 {
-                    scale = Some((a.max.or(a.min).unwrap_or(q1.value), q1.mult));
-                } else if a.currency.is_none() {
+                if q1.mult == 1.0 && a.currency.is_none() {
                     rescale(&mut a, scale);
                 }
                 best = Some(a);
+            }
+            // Any price with a multiplier ("the 1.8M villa") sets the scale of a bare reply ("we can do 1.5").
+            if q1.mult > 1.0 && !is_count_unit(t, q1.end) {
+                scale = Some((q1.value, q1.mult));
             }
             i = next.max(i + 1);
         }
@@ -700,6 +702,16 @@ fn is_budget(
     }
     // Negated figure: "مش 80", "not 80k".
     if t.ending_at(lo.start, |c| matches!(c, C::Neg)).is_some() {
+        return false;
+    }
+    // A day of the month ("January 15", "15 December").
+    let month_next_to = |k: usize| t.at_where(k, |c| matches!(c, C::Month(..))).is_some();
+    if lo.bare
+        && lo.value <= 31.0
+        && (month_next_to(lo.end)
+            || t.ending_at(lo.start, |c| matches!(c, C::Month(..)))
+                .is_some())
+    {
         return false;
     }
     // Units after: sizes, counts, distances, durations.

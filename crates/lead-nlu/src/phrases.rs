@@ -14,7 +14,6 @@ fn add(v: &mut Vec<(&'static str, C)>, c: C, words: &[&'static str]) {
     v.extend(words.iter().map(|w| (*w, c)));
 }
 
-#[allow(clippy::too_many_lines)]
 fn phrases() -> Vec<(&'static str, C)> {
     let mut v = Vec::with_capacity(3000);
     money(&mut v);
@@ -1840,7 +1839,7 @@ fn signals(v: &mut Vec<(&'static str, C)>) {
             "العيله",
             "العائله",
             "الاهل",
-            "ابوي الله يحفظه",
+            "والدي",
             "بابا",
             "ماما",
             "المالك",
@@ -4261,14 +4260,78 @@ fn extras(v: &mut Vec<(&'static str, C)>) {
                 "غرفه وصاله",
             ],
         ),
-        ("rentout", &["rent out", "rent it out", "lease out", "let out", "manage my", "manage it", "property management",
-            "تأجير شقتي", "اأجر شقتي", "ااجر شقتي", "اأجر بيتي", "اأجر فيلتي", "تأجير بيتي", "اعرضها للايجار", "اعرض شقتي للايجار",
-            "ادارة املاك", "ادارة عقار"]),
-        ("business", &["supermarket", "supermarkets", "chain", "stores", "shops", "restaurant", "restaurants", "school",
-            "hospital", "building", "buildings", "mosque", "clinic", "مول", "سوبرماركت", "مدرسه", "مستشفى", "عماره", "مسجد"]),
-        ("fix", &["technician", "production dropped", "dropped", "not producing", "low output", "output dropped", "فني",
-            "الانتاج نازل", "الانتاج قل", "error"]),
-        ("tradein", &["do you buy cars", "buy my car", "تشترون سيارات", "تشترون سيارتي", "تشتري سيارتي", "sell it to you"]),
+        (
+            "rentout",
+            &[
+                "rent out",
+                "rent it out",
+                "lease out",
+                "let out",
+                "manage my",
+                "manage it",
+                "property management",
+                "تأجير شقتي",
+                "اأجر شقتي",
+                "ااجر شقتي",
+                "اأجر بيتي",
+                "اأجر فيلتي",
+                "تأجير بيتي",
+                "اعرضها للايجار",
+                "اعرض شقتي للايجار",
+                "ادارة املاك",
+                "ادارة عقار",
+            ],
+        ),
+        (
+            "business",
+            &[
+                "supermarket",
+                "supermarkets",
+                "chain",
+                "stores",
+                "shops",
+                "restaurant",
+                "restaurants",
+                "school",
+                "hospital",
+                "building",
+                "buildings",
+                "mosque",
+                "clinic",
+                "مول",
+                "سوبرماركت",
+                "مدرسه",
+                "مستشفى",
+                "عماره",
+                "مسجد",
+            ],
+        ),
+        (
+            "fix",
+            &[
+                "technician",
+                "production dropped",
+                "dropped",
+                "not producing",
+                "low output",
+                "output dropped",
+                "فني",
+                "الانتاج نازل",
+                "الانتاج قل",
+                "error",
+            ],
+        ),
+        (
+            "tradein",
+            &[
+                "do you buy cars",
+                "buy my car",
+                "تشترون سيارات",
+                "تشترون سيارتي",
+                "تشتري سيارتي",
+                "sell it to you",
+            ],
+        ),
         ("sell", &["bee3", "biee3", "bi3", "abee3", "ba3", "nbee3"]),
         (
             "car",
@@ -4623,9 +4686,209 @@ fn extras(v: &mut Vec<(&'static str, C)>) {
     );
 }
 
-/// Asking prices, seasons with years, and other late additions.
+/// Asking prices, seasons with years, Arabizi variants and other late additions.
 fn late(v: &mut Vec<(&'static str, C)>) {
+    add(
+        v,
+        C::SmallTalk,
+        &[
+            "how are you today",
+            "how are you doing today",
+            "how r u today",
+            "how is your day",
+            "how's your day",
+            "have a nice day",
+            "have a good day",
+            "hope you are well today",
+            "كيف حالك اليوم",
+            "كيفك اليوم",
+            "يومك سعيد",
+            "عساك بخير اليوم",
+            "good morning",
+            "good evening",
+            "صباح الخير",
+            "مساء الخير",
+            "nice to meet you",
+            "good luck",
+        ],
+    );
+    let cities: &[(&'static str, &[&'static str])] = &[
+        (
+            "Hafr Al Batin",
+            &["hafr al batin", "hafar al batin", "حفر الباطن"],
+        ),
+        ("Unaizah", &["unaizah", "onaizah", "عنيزه", "عنيزة"]),
+        ("Sakaka", &["sakaka", "سكاكا"]),
+        ("Arar", &["arar", "عرعر"]),
+        ("Al Baha", &["al baha", "الباحه", "الباحة"]),
+        ("Rabigh", &["rabigh", "رابغ"]),
+        ("Khafji", &["khafji", "al khafji", "الخفجي"]),
+        ("Ras Tanura", &["ras tanura", "راس تنوره", "رأس تنورة"]),
+        (
+            "Al Majmaah",
+            &["majmaah", "al majmaah", "المجمعه", "المجمعة"],
+        ),
+        ("Khor Fakkan", &["khor fakkan", "خورفكان", "خور فكان"]),
+        ("Kalba", &["kalba", "كلباء"]),
+        ("Sur", &["sur oman", "صور عمان"]),
+        ("Ibri", &["ibri", "عبري"]),
+        ("Barka", &["barka", "بركاء"]),
+        ("Al Khor", &["al khor", "الخور"]),
+        ("Jahra", &["jahra", "al jahra", "الجهراء"]),
+        ("Isa Town", &["isa town", "مدينه عيسى"]),
+        ("Hamad Town", &["hamad town", "مدينه حمد"]),
+        ("Ismailia", &["ismailia", "الاسماعيليه", "الإسماعيلية"]),
+        ("Suez", &["suez", "السويس"]),
+        ("Zagazig", &["zagazig", "الزقازيق"]),
+        ("Minya", &["minya", "المنيا"]),
+        ("Asyut", &["asyut", "assiut", "اسيوط", "أسيوط"]),
+        ("Sohag", &["sohag", "سوهاج"]),
+        ("Damietta", &["damietta", "دمياط"]),
+        ("Faiyum", &["faiyum", "fayoum", "الفيوم"]),
+        ("Madaba", &["madaba", "مادبا"]),
+        ("Salt", &["as-salt", "السلط"]),
+        ("Jerash", &["jerash", "جرش"]),
+        ("Karak", &["karak", "الكرك"]),
+        ("Mafraq", &["mafraq", "المفرق"]),
+        ("Sidon", &["sidon", "saida", "صيدا"]),
+        ("Tyre", &["tyre lebanon", "صور لبنان"]),
+        ("Homs", &["homs", "حمص"]),
+        ("Latakia", &["latakia", "اللاذقيه", "اللاذقية"]),
+        ("Mosul", &["mosul", "الموصل"]),
+        ("Najaf", &["najaf", "النجف"]),
+        ("Karbala", &["karbala", "كربلاء"]),
+        ("Sulaymaniyah", &["sulaymaniyah", "السليمانيه العراق"]),
+    ];
+    for (name, words) in cities {
+        add(v, C::City(name), words);
+    }
+    add(
+        v,
+        C::Mult(1e6),
+        &["malayeen", "malayin", "malaeen", "mlayeen"],
+    );
+    add(
+        v,
+        C::TimeUnit(Unit::Month, 2),
+        &["shahrain", "shahreen", "shahrayn"],
+    );
+    add(
+        v,
+        C::TimeUnit(Unit::Week, 2),
+        &["osbo3ain", "esbo3ain", "isbu3ain"],
+    );
+    add(
+        v,
+        C::Urgency(Urgency::High),
+        &[
+            "yo3awerni",
+            "y3awerni",
+            "ywaja3ni",
+            "yewja3ni",
+            "beyewga3ni",
+            "biwaja3ni",
+        ],
+    );
+    add(
+        v,
+        C::Feature("toothpain"),
+        &[
+            "yo3awerni",
+            "y3awerni",
+            "ywaja3ni",
+            "yewja3ni",
+            "beyewga3ni",
+            "biwaja3ni",
+        ],
+    );
+    add(v, C::Feature("tooth"), &["sini", "sinni", "asnani", "ders"]);
+    add(
+        v,
+        C::Feature("corporate"),
+        &[
+            "teachers",
+            "our teachers",
+            "training for our",
+            "for our staff",
+            "our engineers",
+        ],
+    );
+    add(
+        v,
+        C::Feature("coding"),
+        &[
+            "داتا ساينس",
+            "داتا",
+            "data analyst",
+            "تحليل داتا",
+            "ذكاء اصطناعي",
+            "artificial intelligence",
+        ],
+    );
+    add(
+        v,
+        C::Person,
+        &[
+            "cfo",
+            "coo",
+            "cto",
+            "founder",
+            "co-founder",
+            "principal",
+            "dean",
+            "chairman",
+            "my accountant",
+        ],
+    );
+    add(
+        v,
+        C::DecisionTrue,
+        &[
+            "i make the call",
+            "i call the shots",
+            "i have the final say",
+            "i have the last word",
+        ],
+    );
+    add(
+        v,
+        C::City("Dubai"),
+        &[
+            "jebel ali",
+            "جبل علي",
+            "dubai investment park",
+            "al nahda",
+            "muhaisnah",
+            "al satwa",
+            "al safa",
+        ],
+    );
+    add(
+        v,
+        C::City("Kuwait City"),
+        &[
+            "hawally",
+            "salmiyah",
+            "mangaf",
+            "fintas",
+            "mahboula",
+            "abu halifa",
+            "ahmadi",
+            "الاحمدي",
+            "المنقف",
+        ],
+    );
     add(v, C::SellCue, &["for it", "for my car", "فيها", "عليها"]);
-    add(v, C::Season(9), &["fall", "fall intake", "fall semester", "in the fall", "by fall"]);
+    add(
+        v,
+        C::Season(9),
+        &[
+            "fall",
+            "fall intake",
+            "fall semester",
+            "in the fall",
+            "by fall",
+        ],
+    );
     add(v, C::Season(3), &["spring intake", "spring semester"]);
 }

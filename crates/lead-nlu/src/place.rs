@@ -53,5 +53,66 @@ pub fn extract(conv: &Conversation<'_>, tenant_places: &[String]) -> Option<Read
             }
         }
     }
-    best.map(|(_, r)| r)
+    best.map(|(_, r)| r).or_else(|| unknown_city(conv))
+}
+
+/// A city missing from the gazetteer, named after "I live in", "based in", "I'm from": up to three
+/// capitalised Latin words ("Hafr Al Batin"), when nothing else is known about them.
+fn unknown_city(conv: &Conversation<'_>) -> Option<Read<String>> {
+    let mut found = None;
+    for t in &conv.lead {
+        for h in &t.hits {
+            let live = matches!(h.c, C::LivePlace);
+            let from_me = matches!(h.c, C::FromPlace)
+                && h.start > 0
+                && matches!(
+                    t.toks[h.start - 1].norm.as_str(),
+                    "i'm" | "im" | "am" | "are" | "we're"
+                );
+            if !(live || from_me) {
+                continue;
+            }
+            let mut words = Vec::new();
+            let mut k = h.end;
+            while k < t.toks.len() && words.len() < 3 {
+                let tok = &t.toks[k];
+                let joiner = matches!(tok.norm.as_str(), "al" | "el") && !words.is_empty();
+                let known = t.at(k).next().is_some();
+                if !(tok.is_word()
+                    && (tok.capitalized || joiner)
+                    && !known
+                    && tok.sentence == t.toks[h.start].sentence)
+                {
+                    break;
+                }
+                words.push(k);
+                k += 1;
+            }
+            while words
+                .last()
+                .is_some_and(|&k| matches!(t.toks[k].norm.as_str(), "al" | "el"))
+            {
+                words.pop();
+            }
+            let (Some(&first), Some(&last)) = (words.first(), words.last()) else {
+                continue;
+            };
+            let name: Vec<String> = words.iter().map(|&k| title_case(&t.toks[k].norm)).collect();
+            found = Some(Read {
+                value: name.join(" "),
+                turn: t.index,
+                span: t.span(first, last + 1),
+                confidence: 0.5,
+            });
+        }
+    }
+    found
+}
+
+fn title_case(word: &str) -> String {
+    let mut chars = word.chars();
+    match chars.next() {
+        Some(c) => c.to_uppercase().chain(chars).collect(),
+        None => String::new(),
+    }
 }

@@ -34,7 +34,12 @@ const fn rule(
 }
 
 const REAL_ESTATE: &[Rule] = &[
-    rule("sell_property", &["sell", "rentout"], &[], &[("sell", 3), ("rentout", 4)]),
+    rule(
+        "sell_property",
+        &["sell", "rentout"],
+        &[],
+        &[("sell", 3), ("rentout", 4)],
+    ),
     rule(
         "rent_residential",
         &["rent"],

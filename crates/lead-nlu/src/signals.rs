@@ -168,12 +168,28 @@ fn subject_before(t: &TurnData<'_>, k: usize) -> Option<bool> {
 
 /// "القرار لي ولزوجتي", "I'll decide with my wife": a decision shared with someone is not the lead's alone.
 fn shared_with_someone(t: &TurnData<'_>, h: &Hit) -> bool {
+    let joins = |k: usize| {
+        matches!(
+            t.toks[k].norm.as_str(),
+            "and" | "with" | "مع" | "ومع" | "w" | "&"
+        )
+    };
     let to = (h.end + 4).min(t.sentence_end(h.start));
-    t.within(h.end, to).any(|x| {
+    let after = t.within(h.end, to).any(|x| {
         matches!(x.c, C::Person)
-            && (t.toks[x.start].norm.starts_with('و')
-                || (h.end..x.start).any(|k| matches!(t.toks[k].norm.as_str(), "and" | "with" | "مع" | "ومع" | "w")))
-    })
+            && (t.toks[x.start].norm.starts_with('و') || (h.end..x.start).any(joins))
+    });
+    // "my wife and I decide", "أنا وزوجي نقرر".
+    let from = h.start.saturating_sub(5).max(t.sentence_start(h.start));
+    let before = t.within(from, h.start).any(|x| {
+        matches!(x.c, C::Person)
+            && x.end <= h.start
+            && ((x.end..h.start).any(joins)
+                || t.toks
+                    .get(x.start)
+                    .is_some_and(|tk| tk.norm.starts_with('و')))
+    });
+    after || before
 }
 
 fn decision_at(t: &TurnData<'_>, idx: usize, h: &Hit) -> Option<bool> {
@@ -208,6 +224,8 @@ fn decision_core(t: &TurnData<'_>, _idx: usize, h: &Hit) -> Option<bool> {
             let mut other_after = false;
             for x in after {
                 match x.c {
+                    // "our CFO", "my wife": a possessive before a person names that person.
+                    C::SelfRef if t.at(x.end).any(|y| matches!(y.c, C::Person)) => {}
                     C::SelfRef => self_after = true,
                     C::Person | C::OtherRef => other_after = true,
                     C::DecideOther => other_after = true,
@@ -289,6 +307,9 @@ pub fn wants_human(conv: &Conversation<'_>) -> Option<Read<bool>> {
     best
 }
 
+/// Confidence given to a refusal that may be followed by another want ("not interested in X").
+pub const SOFT_REFUSAL: f32 = 0.6;
+
 /// Reads whether the lead is not interested: says so, asks to stop, is just browsing, or bought elsewhere.
 /// The second value says whether the lead no longer wants anything (so the service is cleared).
 pub fn not_interested(conv: &Conversation<'_>) -> Option<(Read<bool>, bool)> {
@@ -333,7 +354,26 @@ pub fn not_interested(conv: &Conversation<'_>) -> Option<(Read<bool>, bool)> {
                 _ => None,
             };
             if let Some(clears) = found {
-                best = Some((read(true, t, h.start, h.end, 0.85), clears));
+                // "not interested in new cars, ...", "changed my mind, ...": a refusal of one thing that
+                // may be followed by what the lead wants instead; confidence marks it as soft.
+                let soft = matches!(h.c, C::NotInterested)
+                    && (t
+                        .toks
+                        .get(h.end)
+                        .is_some_and(|x| matches!(x.norm.as_str(), "in" | "بـ" | "في"))
+                        || t.toks[h.start..h.end]
+                            .iter()
+                            .any(|x| matches!(x.norm.as_str(), "changed" | "غيرت" | "غيرنا")));
+                best = Some((
+                    read(
+                        true,
+                        t,
+                        h.start,
+                        h.end,
+                        if soft { SOFT_REFUSAL } else { 0.85 },
+                    ),
+                    clears,
+                ));
             }
         }
         // A whole turn of "no thanks" / "لا شكراً" turns the offer down.

@@ -3,8 +3,8 @@
 //!
 //! Run with `cargo bench -p lead-store --bench intake`. PostgreSQL is used when the server of
 //! `TEST_DATABASE_URL` (default `postgres://postgres@127.0.0.1:5432/test`) answers; a fresh
-//! database is created for the run and dropped afterwards. Criterion reports the time per
-//! intake and, through its throughput line, intakes per second. With
+//! database is created for the run and dropped afterwards. One criterion iteration is one
+//! intake on each task; the throughput line gives intakes per second. With
 //! `LEAD_STORE_BENCH_KEEP=1` the PostgreSQL database is kept (and named) so
 //! that `pgbench` can run the same statements against the same schema.
 
@@ -34,11 +34,20 @@ struct Target {
 
 async fn sqlite() -> Target {
     let dir = tempfile::tempdir().expect("temp dir");
-    let url = format!("sqlite://{}?mode=rwc", dir.path().join("bench.db").display());
+    let url = format!(
+        "sqlite://{}?mode=rwc",
+        dir.path().join("bench.db").display()
+    );
     let store = SeaOrmStore::connect(&url).await.expect("open sqlite");
     store.migrate().await.expect("migrate sqlite");
     let tenant = stored_tenant(&store).await.0.id;
-    Target { name: "sqlite", store, tenant, cleanup: None, _dir: Some(dir) }
+    Target {
+        name: "sqlite",
+        store,
+        tenant,
+        cleanup: None,
+        _dir: Some(dir),
+    }
 }
 
 async fn postgres() -> Option<Target> {
@@ -58,11 +67,22 @@ async fn postgres() -> Option<Target> {
         .expect("create bench database");
     let mut url = url::Url::parse(&admin_url).expect("database url");
     url.set_path(&name);
-    let options = lead_store::StoreOptions { max_connections: 40, ..Default::default() };
-    let store = SeaOrmStore::connect_with(url.as_str(), options).await.expect("open postgres");
+    let options = lead_store::StoreOptions {
+        max_connections: 40,
+        ..Default::default()
+    };
+    let store = SeaOrmStore::connect_with(url.as_str(), options)
+        .await
+        .expect("open postgres");
     store.migrate().await.expect("migrate postgres");
     let tenant = stored_tenant(&store).await.0.id;
-    Some(Target { name: "postgres", store, tenant, cleanup: Some((admin_url, name)), _dir: None })
+    Some(Target {
+        name: "postgres",
+        store,
+        tenant,
+        cleanup: Some((admin_url, name)),
+        _dir: None,
+    })
 }
 
 /// A new contact per intake: the heaviest path (lead, conversation, message and job inserts).
@@ -71,17 +91,23 @@ fn next_phone(counter: &AtomicU64) -> PhoneNumber {
     PhoneNumber::parse(&format!("+1555{:08}", n % 100_000_000)).expect("phone")
 }
 
-async fn run(target: &Target, tasks: u64, total: u64, counter: Arc<AtomicU64>) -> Duration {
+/// Each of `tasks` tasks runs `per_task` intakes back to back; one criterion
+/// iteration is one intake per task.
+async fn run(target: &Target, tasks: u64, per_task: u64, counter: Arc<AtomicU64>) -> Duration {
     let start = Instant::now();
     let mut handles = Vec::new();
-    for t in 0..tasks {
+    for _ in 0..tasks {
         let store = target.store.clone();
         let tenant = target.tenant;
         let counter = counter.clone();
-        let share = total / tasks + u64::from(t < total % tasks);
         handles.push(tokio::spawn(async move {
-            for _ in 0..share {
-                let mut i = intake(tenant, Some(next_phone(&counter)), "I want a villa in Riyadh", Utc::now());
+            for _ in 0..per_task {
+                let mut i = intake(
+                    tenant,
+                    Some(next_phone(&counter)),
+                    "I want a villa in Riyadh",
+                    Utc::now(),
+                );
                 i.ids = IntakeIds {
                     lead: LeadId::from_uuid(Uuid::now_v7()),
                     conversation: ConversationId::from_uuid(Uuid::now_v7()),
@@ -106,10 +132,13 @@ fn intake_throughput(c: &mut Criterion) {
     }
     let counter = Arc::new(AtomicU64::new(0));
     let mut group = c.benchmark_group("intake");
-    group.sample_size(10).warm_up_time(Duration::from_secs(1)).measurement_time(Duration::from_secs(5));
-    group.throughput(Throughput::Elements(1));
+    group
+        .sample_size(10)
+        .warm_up_time(Duration::from_secs(1))
+        .measurement_time(Duration::from_secs(5));
     for target in &targets {
         for tasks in TASKS {
+            group.throughput(Throughput::Elements(tasks));
             group.bench_with_input(BenchmarkId::new(target.name, tasks), &tasks, |b, &tasks| {
                 b.iter_custom(|iters| rt.block_on(run(target, tasks, iters, counter.clone())));
             });

@@ -20,15 +20,13 @@ use lead_domain::ports::{ContactInfo, InboundIntake, IntakeReceipt, StoreError};
 use lead_domain::qualification::Qualification;
 use lead_domain::scoring::{Score, ScoreCard};
 use sea_orm::sea_query::{Expr, OnConflict};
-use sea_orm::{
-    ActiveValue::Set, ColumnTrait, DatabaseTransaction, DbErr, EntityTrait, ExprTrait, QueryFilter,
-};
+use sea_orm::{ActiveValue::Set, ColumnTrait, DbErr, EntityTrait, ExprTrait, QueryFilter};
 
-use crate::SeaOrmStore;
 use crate::codec::{from_json, name_of, to_json, ts};
 use crate::entity::{conversations, jobs, leads, messages, processed_webhooks};
 use crate::error::{Failure, classify, store_error};
 use crate::jobs::job_row;
+use crate::{SeaOrmStore, WriteTxn};
 
 /// How often an intake that lost a race is retried before the error is returned.
 const MAX_ATTEMPTS: u32 = 10;
@@ -111,10 +109,7 @@ impl SeaOrmStore {
     }
 }
 
-async fn intake_in(
-    txn: &DatabaseTransaction,
-    intake: &InboundIntake,
-) -> Result<IntakeReceipt, AttemptError> {
+async fn intake_in(txn: &WriteTxn, intake: &InboundIntake) -> Result<IntakeReceipt, AttemptError> {
     {
         let tenant = intake.tenant_id;
 
@@ -205,7 +200,7 @@ async fn intake_in(
 
 /// The lead with this contact's phone, email or chat session, in that order.
 async fn find_lead(
-    txn: &DatabaseTransaction,
+    txn: &WriteTxn,
     tenant: TenantId,
     contact: &ContactInfo,
 ) -> Result<Option<leads::Model>, DbErr> {
@@ -235,7 +230,7 @@ async fn find_lead(
 }
 
 async fn find_or_create_lead(
-    txn: &DatabaseTransaction,
+    txn: &WriteTxn,
     intake: &InboundIntake,
 ) -> Result<(LeadId, bool), AttemptError> {
     let tenant = intake.tenant_id;
@@ -295,7 +290,7 @@ async fn find_or_create_lead(
 /// Fills contact details the lead did not have yet (a name, or an email when it wrote by SMS),
 /// unless another lead of the tenant already owns them.
 async fn complete_contact(
-    txn: &DatabaseTransaction,
+    txn: &WriteTxn,
     intake: &InboundIntake,
     lead: &leads::Model,
 ) -> Result<(), AttemptError> {
@@ -360,7 +355,7 @@ async fn complete_contact(
 }
 
 async fn find_open_conversation(
-    txn: &DatabaseTransaction,
+    txn: &WriteTxn,
     intake: &InboundIntake,
     lead: LeadId,
 ) -> Result<Option<conversations::Model>, DbErr> {
@@ -374,7 +369,7 @@ async fn find_open_conversation(
 }
 
 async fn open_conversation(
-    txn: &DatabaseTransaction,
+    txn: &WriteTxn,
     intake: &InboundIntake,
     lead: LeadId,
 ) -> Result<ConversationId, AttemptError> {
@@ -415,7 +410,7 @@ async fn open_conversation(
 /// the conversation's row lock, so concurrent intakes of one conversation
 /// enqueue their jobs in the order they commit.
 async fn touch_conversation(
-    txn: &DatabaseTransaction,
+    txn: &WriteTxn,
     intake: &InboundIntake,
     id: ConversationId,
 ) -> Result<(), AttemptError> {
@@ -451,7 +446,7 @@ async fn touch_conversation(
 }
 
 async fn insert_inbound_message(
-    txn: &DatabaseTransaction,
+    txn: &WriteTxn,
     intake: &InboundIntake,
     conversation: ConversationId,
     id: MessageId,

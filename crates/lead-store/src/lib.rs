@@ -19,14 +19,17 @@ mod tenants;
 mod usage;
 mod webhooks;
 
+use std::sync::Arc;
 use std::time::Duration;
 
 use migrations::{Migrator, MigratorTrait};
 use sea_orm::sqlx::sqlite::{SqliteJournalMode, SqliteSynchronous};
 use sea_orm::{
-    ConnectOptions, Database, DatabaseConnection, DatabaseTransaction, DbBackend, DbErr,
-    SqliteTransactionMode, TransactionOptions, TransactionTrait,
+    ConnectOptions, ConnectionTrait, Database, DatabaseConnection, DatabaseTransaction, DbBackend,
+    DbErr, ExecResult, QueryResult, SqliteTransactionMode, Statement, TransactionOptions,
+    TransactionTrait,
 };
+use tokio::sync::{OwnedSemaphorePermit, Semaphore};
 
 /// Why the store could not be opened.
 #[derive(Debug, thiserror::Error)]
@@ -77,6 +80,56 @@ impl Default for StoreOptions {
 pub struct SeaOrmStore {
     db: DatabaseConnection,
     backend: Backend,
+    /// SQLite allows one writer at a time. Writers of this pool queue here,
+    /// first come first served, instead of polling the database lock in
+    /// SQLite's busy handler, which starves under many concurrent writers.
+    /// Other processes on the same file still wait through `busy_timeout`.
+    writers: Option<Arc<Semaphore>>,
+}
+
+/// A write transaction, holding this pool's SQLite writer slot until it ends.
+pub(crate) struct WriteTxn {
+    txn: DatabaseTransaction,
+    _slot: Option<OwnedSemaphorePermit>,
+}
+
+impl WriteTxn {
+    /// Commits, then frees the writer slot.
+    pub(crate) async fn commit(self) -> Result<(), DbErr> {
+        self.txn.commit().await
+    }
+
+    /// Rolls back, then frees the writer slot.
+    pub(crate) async fn rollback(self) -> Result<(), DbErr> {
+        self.txn.rollback().await
+    }
+}
+
+#[async_trait::async_trait]
+impl ConnectionTrait for WriteTxn {
+    fn get_database_backend(&self) -> DbBackend {
+        self.txn.get_database_backend()
+    }
+
+    async fn execute_raw(&self, stmt: Statement) -> Result<ExecResult, DbErr> {
+        self.txn.execute_raw(stmt).await
+    }
+
+    async fn execute_unprepared(&self, sql: &str) -> Result<ExecResult, DbErr> {
+        self.txn.execute_unprepared(sql).await
+    }
+
+    async fn query_one_raw(&self, stmt: Statement) -> Result<Option<QueryResult>, DbErr> {
+        self.txn.query_one_raw(stmt).await
+    }
+
+    async fn query_all_raw(&self, stmt: Statement) -> Result<Vec<QueryResult>, DbErr> {
+        self.txn.query_all_raw(stmt).await
+    }
+
+    fn support_returning(&self) -> bool {
+        self.txn.support_returning()
+    }
 }
 
 impl SeaOrmStore {
@@ -120,7 +173,12 @@ impl SeaOrmStore {
         let db = Database::connect(opt)
             .await
             .map_err(ConnectError::Connect)?;
-        Ok(Self { db, backend })
+        let writers = (backend == Backend::Sqlite).then(|| Arc::new(Semaphore::new(1)));
+        Ok(Self {
+            db,
+            backend,
+            writers,
+        })
     }
 
     /// Applies the pending schema migrations; harmless when there are none.
@@ -160,18 +218,26 @@ impl SeaOrmStore {
     /// lock at once (`BEGIN IMMEDIATE`): a deferred transaction that reads
     /// first and writes later fails with `SQLITE_BUSY` instead of waiting when
     /// another writer committed in between.
-    pub(crate) async fn begin_write(&self) -> Result<DatabaseTransaction, DbErr> {
-        match self.backend {
+    pub(crate) async fn begin_write(&self) -> Result<WriteTxn, DbErr> {
+        let slot =
+            match &self.writers {
+                Some(writers) => Some(writers.clone().acquire_owned().await.map_err(|e| {
+                    DbErr::Custom(format!("waiting for the sqlite writer slot: {e}"))
+                })?),
+                None => None,
+            };
+        let txn = match self.backend {
             Backend::Sqlite => {
                 self.db
                     .begin_with_options(TransactionOptions {
                         sqlite_transaction_mode: Some(SqliteTransactionMode::Immediate),
                         ..TransactionOptions::default()
                     })
-                    .await
+                    .await?
             }
-            Backend::Postgres => self.db.begin().await,
-        }
+            Backend::Postgres => self.db.begin().await?,
+        };
+        Ok(WriteTxn { txn, _slot: slot })
     }
 
     pub(crate) fn db(&self) -> &DatabaseConnection {

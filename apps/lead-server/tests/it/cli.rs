@@ -22,11 +22,22 @@ async fn admin_commands_create_a_tenant_and_rotate_its_key() {
         ..Settings::default()
     };
     let cli = Cli::try_parse_from([
-        "lead-server", "admin", "create-tenant", "--name", "Cli Realty", "--slug", "cli-realty", "--industry", "real_estate",
-        "--hours", r#"{"sunday": {"start": "09:00", "end": "17:00"}}"#,
+        "lead-server",
+        "admin",
+        "create-tenant",
+        "--name",
+        "Cli Realty",
+        "--slug",
+        "cli-realty",
+        "--industry",
+        "real_estate",
+        "--hours",
+        r#"{"sunday": {"start": "09:00", "end": "17:00"}}"#,
     ])
     .expect("arguments");
-    let Some(Command::Admin { command }) = cli.command else { panic!("admin command") };
+    let Some(Command::Admin { command }) = cli.command else {
+        panic!("admin command")
+    };
     let created = admin(command, &settings).await.expect("create-tenant");
     let client_id = value(&created, "client_id").to_owned();
     let key = value(&created, "api_key").to_owned();
@@ -34,16 +45,37 @@ async fn admin_commands_create_a_tenant_and_rotate_its_key() {
     let app = spawn_app_with(|s| s.database_url = db.clone()).await;
     assert_eq!(app.web_form(&key, ahmed_body(), None).await.status, 202);
 
-    let cli = Cli::try_parse_from(["lead-server", "admin", "rotate-key", "--client-id", &client_id]).expect("arguments");
-    let Some(Command::Admin { command }) = cli.command else { panic!("admin command") };
+    let cli = Cli::try_parse_from([
+        "lead-server",
+        "admin",
+        "rotate-key",
+        "--client-id",
+        &client_id,
+    ])
+    .expect("arguments");
+    let Some(Command::Admin { command }) = cli.command else {
+        panic!("admin command")
+    };
     let rotated = admin(command, &settings).await.expect("rotate-key");
     let new_key = value(&rotated, "api_key");
     assert_ne!(new_key, key);
     assert_eq!(app.web_form(new_key, ahmed_body(), None).await.status, 202);
 
-    let bad = Cli::try_parse_from(["lead-server", "admin", "create-tenant", "--name", "X", "--slug", "Bad Slug", "--industry", "solar"])
-        .expect("arguments");
-    let Some(Command::Admin { command }) = bad.command else { panic!("admin command") };
+    let bad = Cli::try_parse_from([
+        "lead-server",
+        "admin",
+        "create-tenant",
+        "--name",
+        "X",
+        "--slug",
+        "Bad Slug",
+        "--industry",
+        "solar",
+    ])
+    .expect("arguments");
+    let Some(Command::Admin { command }) = bad.command else {
+        panic!("admin command")
+    };
     let err = admin(command, &settings).await.expect_err("invalid slug");
     assert!(err.to_string().contains("slug"), "{err}");
 }

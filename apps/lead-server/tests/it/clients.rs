@@ -73,4 +73,23 @@ async fn clients_can_be_read_edited_and_report_usage() {
         )
         .await;
     assert_eq!((missing.status, missing.code()), (404, "not_found"));
+
+    // A number belongs to one client only.
+    let (other, _) = app.create_realty("other-realty").await;
+    let clash = app
+        .admin(
+            Method::PATCH,
+            &format!("/api/v1/clients/{other}"),
+            Some(
+                json!({"twilio": {"account_sid": format!("AC{}", "1".repeat(32)), "auth_token": "t",
+                                   "phone_numbers": ["+14155550100"]}}),
+            ),
+        )
+        .await;
+    assert_eq!(
+        (clash.status, clash.code()),
+        (409, "conflict"),
+        "{}",
+        clash.body
+    );
 }

@@ -167,3 +167,66 @@ async fn the_rate_limit_answers_429_with_retry_after() {
         .expect("seconds");
     assert!((1..=60).contains(&retry));
 }
+
+#[tokio::test]
+async fn the_rate_limit_is_shared_through_redis() {
+    let redis =
+        std::env::var("TEST_REDIS_URL").unwrap_or_else(|_| "redis://127.0.0.1:6379".to_owned());
+    let reachable = std::net::TcpStream::connect_timeout(
+        &redis
+            .trim_start_matches("redis://")
+            .split('/')
+            .next()
+            .unwrap_or("127.0.0.1:6379")
+            .parse()
+            .unwrap_or_else(|_| std::net::SocketAddr::from(([127, 0, 0, 1], 6379))),
+        Duration::from_secs(1),
+    )
+    .is_ok();
+    if !reachable {
+        assert_ne!(
+            std::env::var("CI").as_deref(),
+            Ok("true"),
+            "redis at {redis} is required under CI=true"
+        );
+        eprintln!(
+            "skipping the_rate_limit_is_shared_through_redis: redis at {redis} is unreachable"
+        );
+        return;
+    }
+    let settings = |s: &mut lead_server::config::Settings| {
+        s.redis_url = Some(redis.clone());
+        s.rate_limit_per_minute = 3;
+    };
+    let a = crate::helpers::spawn_app_with(settings).await;
+    let (_, key) = a.create_realty("redis-realty").await;
+    let ready = a.get("/health/ready").await;
+    assert_eq!(
+        (ready.status, ready.body["redis"].as_str()),
+        (200, Some("connected"))
+    );
+    // A second instance on the same database: only Redis can make them share one counter.
+    let db = format!("sqlite://{}/test.db?mode=rwc", a.dir.path().display());
+    let b = crate::helpers::spawn_app_with(|s| {
+        settings(s);
+        s.database_url = db;
+    })
+    .await;
+    // The window is the calendar minute; do not start just before it turns.
+    let second = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.as_secs() % 60)
+        .unwrap_or(0);
+    if second >= 55 {
+        tokio::time::sleep(Duration::from_secs(61 - second)).await;
+    }
+    let mut statuses = Vec::new();
+    for i in 0..8 {
+        let app = if i % 2 == 0 { &a } else { &b };
+        statuses.push(app.get_as(&key, "/api/v1/leads").await.status);
+    }
+    assert_eq!(&statuses[..3], &[200, 200, 200], "{statuses:?}");
+    // Alternating instances, separate in-memory counters would refuse only the seventh request;
+    // the shared window refuses the fourth.
+    assert_eq!(statuses[3], 429, "{statuses:?}");
+}

@@ -152,6 +152,16 @@ async fn unknown_routes_methods_and_ids_are_problems_too() {
             .content_type()
             .starts_with("application/problem+json")
     );
+    let chat = Reply::read(
+        app.http
+            .post(app.url("/webhooks/live-chat"))
+            .json(&json!({}))
+            .send()
+            .await
+            .expect("request"),
+    )
+    .await;
+    assert_eq!((chat.status, chat.code()), (501, "not_implemented"));
     let bad_id = app.get_as(&key, "/api/v1/leads/not-a-uuid").await;
     assert_eq!((bad_id.status, bad_id.code()), (404, "not_found"));
     let bad_query = app.get_as(&key, "/api/v1/leads?limit=abc").await;

@@ -44,7 +44,7 @@ fn own_labelled_conversations_score_high_on_every_field() {
     let profiles = Profiles::parse(crate::PROFILES).unwrap_or_else(|e| panic!("profiles: {e}"));
     let report = run(OWN_CASES, &profiles);
     assert!(report.skipped.is_empty(), "{}", report.summary());
-    assert_eq!(report.labelled, 60);
+    assert_eq!(report.labelled, 104);
     let (per, overall) = report.accuracy().unwrap_or_default();
     assert!(overall >= 0.97, "{}", report.summary());
     for (field, acc) in per {

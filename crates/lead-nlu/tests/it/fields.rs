@@ -947,6 +947,14 @@ fn more_decisions_humans_and_refusals() {
     decision(&["my partner and I will decide together"], json!(false));
     decision(&["the company will decide"], json!(false));
     decision(&["I have full authority on this"], json!(true));
+    decision(
+        &["my wife and I decide together on these things"],
+        json!(false),
+    );
+    decision(&["my wife and I decide"], json!(false));
+    decision(&["I'll decide with my wife this weekend"], json!(false));
+    decision(&["أنا وزوجي بنقرر"], json!(false));
+    decision(&["أنا اللي بقرر وحدي"], json!(true));
     decision(&["لازم آخذ موافقة المدير"], json!(false));
     decision(&["بشوف مع زوجتي وبرد عليك"], json!(false));
     human(&["can you call me?"], true);
@@ -1059,5 +1067,57 @@ fn multi_turn_conversations() {
         ],
         &[("budget_max", json!(50000)), ("service", json!("used_car"))],
     );
+    finish();
+}
+
+#[test]
+fn cities_missing_from_the_gazetteer() {
+    location(
+        "I live in Hafr Al Batin and need a flat",
+        json!("Hafr Al Batin"),
+    );
+    location(
+        "we are based in Tabarjal, looking for land",
+        json!("Tabarjal"),
+    );
+    location("I'm from Zarzis", json!("Zarzis"));
+    location("I live in a small flat", Value::Null);
+    location("based in Riyadh", json!("Riyadh"));
+    finish();
+}
+
+#[test]
+fn small_talk_reads_nothing() {
+    let empty = [
+        ("service", Value::Null),
+        ("budget_max", Value::Null),
+        ("timeline", Value::Null),
+        ("urgency", Value::Null),
+        ("decision_maker", Value::Null),
+        ("location", Value::Null),
+        ("wants_human", json!(false)),
+        ("not_interested", json!(false)),
+        ("score", json!("UNSCORED")),
+    ];
+    for text in [
+        "hi",
+        "thanks!",
+        "ok",
+        "who is this?",
+        "how are you doing today?",
+        "what are your working hours?",
+        "do you have parking at the branch?",
+        "صباح الخير",
+        "كيف حالك؟",
+        "وش اسمك",
+        "تمام، مشكور",
+        "okay thanks bye",
+        "I'll get back to you",
+        "sent you an email earlier",
+        "🙏🙏",
+        "ممكن تعطيني معلومات أكثر؟",
+    ] {
+        check("real_estate", &[text], &empty);
+    }
     finish();
 }
