@@ -174,20 +174,30 @@ fn shared_with_someone(t: &TurnData<'_>, h: &Hit) -> bool {
             "and" | "with" | "مع" | "ومع" | "w" | "&"
         )
     };
+    let glued_and = |x: &Hit| {
+        t.toks
+            .get(x.start)
+            .is_some_and(|tk| tk.norm.starts_with('و'))
+    };
     let to = (h.end + 4).min(t.sentence_end(h.start));
-    let after = t.within(h.end, to).any(|x| {
-        matches!(x.c, C::Person)
-            && (t.toks[x.start].norm.starts_with('و') || (h.end..x.start).any(joins))
-    });
-    // "my wife and I decide", "أنا وزوجي نقرر".
+    let after = t
+        .within(h.end, to)
+        .any(|x| matches!(x.c, C::Person) && (glued_and(x) || (h.end..x.start).any(joins)));
+    // "my wife and I decide", "أنا وزوجي نقرر"; the person must be someone else's, not the lead's own
+    // title ("I'm the HR director and I sign off").
+    let possessed = |x: &Hit| {
+        glued_and(x)
+            || x.start
+                .checked_sub(1)
+                .and_then(|k| t.toks.get(k))
+                .is_some_and(|tk| matches!(tk.norm.as_str(), "my" | "our"))
+    };
     let from = h.start.saturating_sub(5).max(t.sentence_start(h.start));
     let before = t.within(from, h.start).any(|x| {
         matches!(x.c, C::Person)
             && x.end <= h.start
-            && ((x.end..h.start).any(joins)
-                || t.toks
-                    .get(x.start)
-                    .is_some_and(|tk| tk.norm.starts_with('و')))
+            && possessed(x)
+            && (glued_and(x) || (x.end..h.start).any(joins))
     });
     after || before
 }

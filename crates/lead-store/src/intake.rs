@@ -136,8 +136,10 @@ async fn intake_in(txn: &WriteTxn, intake: &InboundIntake) -> Result<IntakeRecei
         }
 
         let (lead_id, lead_created) = find_or_create_lead(txn, intake).await?;
-        let conversation_id = open_conversation(txn, intake, lead_id).await?;
-        touch_conversation(txn, intake, conversation_id).await?;
+        let (conversation_id, opened) = open_conversation(txn, intake, lead_id).await?;
+        if !opened {
+            touch_conversation(txn, intake, conversation_id).await?;
+        }
 
         let mut message_id = None;
         if let Some(body) = &intake.body {
@@ -368,15 +370,23 @@ async fn find_open_conversation(
         .await
 }
 
+/// The open conversation of the lead on the intake's channel, and whether
+/// this intake opened it (already recording its first turn).
 async fn open_conversation(
     txn: &WriteTxn,
     intake: &InboundIntake,
     lead: LeadId,
-) -> Result<ConversationId, AttemptError> {
+) -> Result<(ConversationId, bool), AttemptError> {
     if let Some(open) = find_open_conversation(txn, intake, lead).await? {
-        return Ok(ConversationId::from_uuid(open.id));
+        return Ok((ConversationId::from_uuid(open.id), false));
     }
     let now = ts(intake.received_at);
+    let lead_turn = intake.body.is_some() && intake.sender == Sender::Lead;
+    let reply_to = intake
+        .reply_to
+        .as_ref()
+        .map(|a| to_json("reply address", a))
+        .transpose()?;
     let row = conversations::ActiveModel {
         id: Set(intake.ids.conversation.as_uuid()),
         tenant_id: Set(intake.tenant_id.as_uuid()),
@@ -384,10 +394,10 @@ async fn open_conversation(
         channel: Set(intake.channel.as_str().to_owned()),
         status: Set(name_of(&ConversationStatus::Open)?),
         escalated: Set(false),
-        exchanges: Set(0),
-        language: Set(None),
-        reply_to: Set(None),
-        last_inbound_at: Set(None),
+        exchanges: Set(i32::from(lead_turn)),
+        language: Set(intake.language.map(|l| l.code().to_owned())),
+        reply_to: Set(reply_to),
+        last_inbound_at: Set(lead_turn.then_some(now)),
         created_at: Set(now),
         updated_at: Set(now),
     };
@@ -396,10 +406,10 @@ async fn open_conversation(
         .exec_without_returning(txn)
         .await?;
     if inserted == 1 {
-        return Ok(intake.ids.conversation);
+        return Ok((intake.ids.conversation, true));
     }
     match find_open_conversation(txn, intake, lead).await? {
-        Some(open) => Ok(ConversationId::from_uuid(open.id)),
+        Some(open) => Ok((ConversationId::from_uuid(open.id), false)),
         None => Err(AttemptError::Retry(
             "a conversation is being opened concurrently",
         )),

@@ -157,8 +157,17 @@ impl SeaOrmStore {
         } else {
             return Err(ConnectError::UnsupportedUrl(url.to_owned()));
         };
+        // Every connection to an in-memory SQLite database is a database of
+        // its own, so such a pool must have exactly one connection.
+        let in_memory =
+            backend == Backend::Sqlite && (url.contains(":memory:") || url.contains("mode=memory"));
+        let max_connections = if in_memory {
+            1
+        } else {
+            options.max_connections
+        };
         let mut opt = ConnectOptions::new(url);
-        opt.max_connections(options.max_connections)
+        opt.max_connections(max_connections)
             .acquire_timeout(options.acquire_timeout)
             .sqlx_logging(false);
         if backend == Backend::Sqlite {

@@ -1,6 +1,7 @@
 //! Integration tests of the sea-orm store on SQLite (temp file) and PostgreSQL (fresh database).
 
 mod concurrency;
+mod connect;
 mod contract;
 mod isolation;
 mod queue;
