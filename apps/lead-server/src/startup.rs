@@ -246,7 +246,8 @@ impl Application {
         };
         let listener = TcpListener::bind((settings.host.as_str(), settings.port))
             .map_err(|e| anyhow::anyhow!("binding {}:{}: {e}", settings.host, settings.port))?;
-        let port = listener.local_addr()?.port();
+        let address = listener.local_addr()?;
+        let port = address.port();
         let wake = Arc::new(Notify::new());
         let workers = WorkerPool::spawn(
             wiring.deps.clone(),
@@ -282,7 +283,7 @@ impl Application {
         .listen(listener)?
         .shutdown_timeout(shutdown)
         .run();
-        tracing::info!(port, "listening");
+        tracing::info!(%address, "listening");
         Ok(Self {
             port,
             server,

@@ -176,17 +176,23 @@ pub async fn accept_inbound(
         .body
         .map(|b| b.trim().to_owned())
         .filter(|b| !b.is_empty());
-    let language = body.as_deref().and_then(detect_language);
+    // A system notice (a missed call) says nothing about the lead's language.
+    let sender = req.sender.unwrap_or(Sender::Lead);
+    let language = if sender == Sender::Lead {
+        body.as_deref().and_then(detect_language)
+    } else {
+        None
+    };
     let reply_to = reply_address(tenant, channel, c).map(|(_, a)| a);
     let intake = InboundIntake {
         tenant_id: tenant.id,
         channel,
         contact: req.contact.clone(),
         source_detail: req.source_detail,
-        enqueue: tenant.is_active() && (body.is_some() || channel == Channel::MissedCall),
+        enqueue: tenant.is_active() && body.is_some(),
         body,
         language,
-        sender: req.sender.unwrap_or(Sender::Lead),
+        sender,
         dedup_key: req.dedup_key,
         reply_to,
         ids: IntakeIds {
@@ -295,6 +301,8 @@ pub async fn worker_tick(
 fn turns_of(messages: &[Message]) -> Vec<Turn> {
     messages
         .iter()
+        // System notices (a missed call) are not words of either side.
+        .filter(|m| m.sender != Sender::System)
         .map(|m| Turn {
             role: match m.direction {
                 Direction::Inbound => Role::Lead,
@@ -396,9 +404,13 @@ pub async fn process_inbound(
         .map(|m| m.id);
     let is_latest = latest_inbound == Some(message_id);
 
-    let language = inbound
-        .language
-        .or_else(|| detect_language(&inbound.body))
+    let system_notice = inbound.sender == Sender::System;
+    let lead_language = if system_notice {
+        None
+    } else {
+        inbound.language.or_else(|| detect_language(&inbound.body))
+    };
+    let language = lead_language
         .or(conversation.language)
         .unwrap_or(tenant.settings.default_language);
     conversation.language = Some(language);
@@ -423,7 +435,7 @@ pub async fn process_inbound(
 
     // The model runs only for an active conversation, while the budget lasts.
     let mut model_reply = None;
-    if !conversation.escalated && is_latest {
+    if !conversation.escalated && is_latest && !system_notice {
         match &deps.model {
             None => {
                 outcome.degraded =
@@ -506,7 +518,7 @@ pub async fn process_inbound(
                 qualification: &lead.qualification,
                 confidence: lead.qualification.confidence,
                 exchanges: conversation.exchanges,
-                latest_text: &inbound.body,
+                latest_text: if system_notice { "" } else { &inbound.body },
             },
         )
     };
@@ -636,7 +648,9 @@ pub async fn process_inbound(
         hours,
     };
     let first_reply = !messages.iter().any(|m| m.direction == Direction::Outbound);
-    let body = if !reasons.is_empty() {
+    let body = if system_notice && conversation.channel == Channel::MissedCall {
+        render(TemplateKind::MissedCall, language, &ctx)
+    } else if !reasons.is_empty() {
         render(TemplateKind::HandOff, language, &ctx)
     } else if lead.qualification.not_interested() {
         render(TemplateKind::Goodbye, language, &ctx)

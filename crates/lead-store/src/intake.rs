@@ -109,95 +109,91 @@ impl SeaOrmStore {
     }
 }
 
+/// One attempt of the intake, inside `txn`; the caller commits or rolls back.
 async fn intake_in(txn: &WriteTxn, intake: &InboundIntake) -> Result<IntakeReceipt, AttemptError> {
+    let tenant = intake.tenant_id;
+
+    if let Some((provider, id)) = &intake.dedup_key
+        && let Some(seen) =
+            processed_webhooks::Entity::find_by_id((tenant.as_uuid(), provider.clone(), id.clone()))
+                .one(txn)
+                .await?
     {
-        let tenant = intake.tenant_id;
-
-        if let Some((provider, id)) = &intake.dedup_key
-            && let Some(seen) = processed_webhooks::Entity::find_by_id((
-                tenant.as_uuid(),
-                provider.clone(),
-                id.clone(),
+        let Some(receipt) = seen.receipt else {
+            return Err(StoreError::Conflict(format!(
+                "{provider} id {id} was already processed without an intake"
             ))
-            .one(txn)
-            .await?
-        {
-            let Some(receipt) = seen.receipt else {
-                return Err(StoreError::Conflict(format!(
-                    "{provider} id {id} was already processed without an intake"
-                ))
-                .into());
-            };
-            let first: IntakeReceipt = from_json("intake receipt", receipt)?;
-            return Ok(IntakeReceipt {
-                duplicate: true,
-                ..first
-            });
-        }
-
-        let (lead_id, lead_created) = find_or_create_lead(txn, intake).await?;
-        let (conversation_id, opened) = open_conversation(txn, intake, lead_id).await?;
-        if !opened {
-            touch_conversation(txn, intake, conversation_id).await?;
-        }
-
-        let mut message_id = None;
-        if let Some(body) = &intake.body {
-            let id = intake.ids.message;
-            insert_inbound_message(txn, intake, conversation_id, id, body).await?;
-            message_id = Some(id);
-        }
-        let mut job_id = None;
-        if let (true, Some(message_id)) = (intake.enqueue, message_id) {
-            let job = NewJob {
-                id: intake.ids.job,
-                tenant_id: tenant,
-                payload: JobPayload::ProcessInbound {
-                    lead_id,
-                    conversation_id,
-                    message_id,
-                },
-                run_at: intake.received_at,
-                max_attempts: INTAKE_JOB_MAX_ATTEMPTS,
-            };
-            // A caller retrying with the same ids enqueues once.
-            jobs::Entity::insert(job_row(&job)?)
-                .on_conflict(do_nothing())
-                .exec_without_returning(txn)
-                .await?;
-            job_id = Some(job.id);
-        }
-
-        let receipt = IntakeReceipt {
-            lead_id,
-            conversation_id,
-            message_id,
-            job_id,
-            lead_created,
-            duplicate: false,
+            .into());
         };
-        if let Some((provider, id)) = &intake.dedup_key {
-            let row = processed_webhooks::ActiveModel {
-                tenant_id: Set(tenant.as_uuid()),
-                provider: Set(provider.clone()),
-                provider_id: Set(id.clone()),
-                receipt: Set(Some(to_json("intake receipt", &receipt)?)),
-                created_at: Set(ts(intake.received_at)),
-            };
-            let inserted = processed_webhooks::Entity::insert(row)
-                .on_conflict(do_nothing())
-                .exec_without_returning(txn)
-                .await?;
-            if inserted == 0 {
-                // A concurrent delivery of the same webhook committed first;
-                // the retry returns its receipt.
-                return Err(AttemptError::Retry(
-                    "the same webhook is being stored concurrently",
-                ));
-            }
-        }
-        Ok(receipt)
+        let first: IntakeReceipt = from_json("intake receipt", receipt)?;
+        return Ok(IntakeReceipt {
+            duplicate: true,
+            ..first
+        });
     }
+
+    let (lead_id, lead_created) = find_or_create_lead(txn, intake).await?;
+    let (conversation_id, opened) = open_conversation(txn, intake, lead_id).await?;
+    if !opened {
+        touch_conversation(txn, intake, conversation_id).await?;
+    }
+
+    let mut message_id = None;
+    if let Some(body) = &intake.body {
+        let id = intake.ids.message;
+        insert_inbound_message(txn, intake, conversation_id, id, body).await?;
+        message_id = Some(id);
+    }
+    let mut job_id = None;
+    if let (true, Some(message_id)) = (intake.enqueue, message_id) {
+        let job = NewJob {
+            id: intake.ids.job,
+            tenant_id: tenant,
+            payload: JobPayload::ProcessInbound {
+                lead_id,
+                conversation_id,
+                message_id,
+            },
+            run_at: intake.received_at,
+            max_attempts: INTAKE_JOB_MAX_ATTEMPTS,
+        };
+        // A caller retrying with the same ids enqueues once.
+        jobs::Entity::insert(job_row(&job)?)
+            .on_conflict(do_nothing())
+            .exec_without_returning(txn)
+            .await?;
+        job_id = Some(job.id);
+    }
+
+    let receipt = IntakeReceipt {
+        lead_id,
+        conversation_id,
+        message_id,
+        job_id,
+        lead_created,
+        duplicate: false,
+    };
+    if let Some((provider, id)) = &intake.dedup_key {
+        let row = processed_webhooks::ActiveModel {
+            tenant_id: Set(tenant.as_uuid()),
+            provider: Set(provider.clone()),
+            provider_id: Set(id.clone()),
+            receipt: Set(Some(to_json("intake receipt", &receipt)?)),
+            created_at: Set(ts(intake.received_at)),
+        };
+        let inserted = processed_webhooks::Entity::insert(row)
+            .on_conflict(do_nothing())
+            .exec_without_returning(txn)
+            .await?;
+        if inserted == 0 {
+            // A concurrent delivery of the same webhook committed first;
+            // the retry returns its receipt.
+            return Err(AttemptError::Retry(
+                "the same webhook is being stored concurrently",
+            ));
+        }
+    }
+    Ok(receipt)
 }
 
 /// The lead with this contact's phone, email or chat session, in that order.

@@ -12,3 +12,4 @@ mod tenant_auth;
 mod twilio;
 mod validation;
 mod web_form;
+mod worker;

@@ -1,7 +1,9 @@
 //! Test databases: a temporary SQLite file, or a fresh PostgreSQL database dropped after the test.
 
+use std::time::Duration;
+
 use lead_store::SeaOrmStore;
-use sea_orm::{ConnectionTrait, Database, DatabaseConnection};
+use sea_orm::{ConnectOptions, ConnectionTrait, Database, DatabaseConnection};
 
 /// The server used when `TEST_DATABASE_URL` is not set.
 const DEFAULT_POSTGRES_URL: &str = "postgres://postgres@127.0.0.1:5432/test";
@@ -58,7 +60,12 @@ impl TestDb {
     pub async fn postgres(test: &str) -> Option<TestDb> {
         let admin_url =
             std::env::var("TEST_DATABASE_URL").unwrap_or_else(|_| DEFAULT_POSTGRES_URL.to_owned());
-        let admin = match Database::connect(&admin_url).await {
+        // A short timeout: an absent server should skip quickly, not after 30 seconds.
+        let mut options = ConnectOptions::new(admin_url.clone());
+        options
+            .connect_timeout(Duration::from_secs(3))
+            .acquire_timeout(Duration::from_secs(3));
+        let admin = match Database::connect(options).await {
             Ok(conn) => conn,
             Err(err) => {
                 if std::env::var("CI").as_deref() == Ok("true") {

@@ -731,3 +731,34 @@ async fn invalid_model_output_is_paid_for_and_answered_offline() {
             .unwrap_or_default();
     assert_eq!(totals.iter().map(|t| t.input_tokens).sum::<u64>(), 900);
 }
+
+#[tokio::test]
+async fn missed_call_gets_the_follow_up_in_the_tenant_language() {
+    let tenant = TenantBuilder::real_estate()
+        .with(|t| t.settings.default_language = lead_domain::language::Language::Ar)
+        .build();
+    let w = world(None, Qualification::default(), OPEN, tenant).await;
+    let req = InboundRequest {
+        channel: Some(Channel::MissedCall),
+        contact: ContactInfo {
+            phone: Some(phone()),
+            ..Default::default()
+        },
+        body: Some("Missed call (no-answer)".into()),
+        sender: Some(lead_domain::lead::Sender::System),
+        dedup_key: Some(("twilio".into(), "CA123".into())),
+        ..Default::default()
+    };
+    let r = accept_inbound(&w.deps, &w.tenant, req)
+        .await
+        .unwrap_or_else(|e| panic!("{e}"));
+    w.drain().await;
+    let out = w.outbound(&r).await;
+    assert_eq!(out.len(), 1);
+    assert!(
+        out[0].body.starts_with("نعتذر، فاتنا اتصالك"),
+        "{}",
+        out[0].body
+    );
+    assert_eq!(w.fakes.sender.sent()[0].channel, Channel::Sms);
+}
