@@ -121,6 +121,7 @@ pub async fn run(cli: Cli, mut settings: Settings) -> anyhow::Result<()> {
                 workers,
                 worker_settings(&settings),
                 Arc::new(Notify::new()),
+                Arc::new(Notify::new()),
             );
             shutdown_signal().await;
             tracing::info!("stopping queue workers");

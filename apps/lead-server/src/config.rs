@@ -40,6 +40,7 @@ pub const ENV_KEYS: &[&str] = &[
     "WORKER_BATCH",
     "WORKER_LEASE_SECONDS",
     "SHUTDOWN_TIMEOUT_SECONDS",
+    "LIVE_CHAT_WAIT_MS",
 ];
 
 /// A configuration value that cannot be used; names the key so the operator can fix it.
@@ -182,6 +183,8 @@ pub struct Settings {
     pub worker_lease_seconds: u64,
     /// How long shutdown waits for in-flight requests and jobs.
     pub shutdown_timeout_seconds: u64,
+    /// How long a live-chat post waits for the reply before answering without it, in milliseconds.
+    pub live_chat_wait_ms: u64,
 }
 
 impl Default for Settings {
@@ -216,6 +219,7 @@ impl Default for Settings {
             worker_batch: 16,
             worker_lease_seconds: 120,
             shutdown_timeout_seconds: 30,
+            live_chat_wait_ms: 8000,
         }
     }
 }

@@ -80,6 +80,12 @@ pub enum ApiError {
     /// A Twilio request whose signature does not match.
     #[error("the twilio request signature is not valid: {0}")]
     InvalidSignature(String),
+    /// A live-chat request with a widget key no client has.
+    #[error("the widget key is not valid")]
+    UnknownWidgetKey,
+    /// A browser request from a page whose origin the client did not allow.
+    #[error("this origin is not allowed to use the chat widget of this client")]
+    OriginNotAllowed,
     /// A Twilio webhook to a number no client registered.
     #[error("no client registered the number {0}")]
     UnknownNumber(String),
@@ -134,6 +140,8 @@ impl ApiError {
             ApiError::InvalidAdminToken => "invalid_admin_token",
             ApiError::InvalidSignature(_) => "invalid_signature",
             ApiError::UnknownNumber(_) => "unknown_number",
+            ApiError::UnknownWidgetKey => "invalid_widget_key",
+            ApiError::OriginNotAllowed => "origin_not_allowed",
             ApiError::NotFound(_) => "not_found",
             ApiError::RouteNotFound(_) => "route_not_found",
             ApiError::MethodNotAllowed => "method_not_allowed",
@@ -159,8 +167,9 @@ impl ApiError {
             ApiError::MissingApiKey
             | ApiError::InvalidApiKey
             | ApiError::MissingAdminToken
-            | ApiError::InvalidAdminToken => StatusCode::UNAUTHORIZED,
-            ApiError::InvalidSignature(_) => StatusCode::FORBIDDEN,
+            | ApiError::InvalidAdminToken
+            | ApiError::UnknownWidgetKey => StatusCode::UNAUTHORIZED,
+            ApiError::InvalidSignature(_) | ApiError::OriginNotAllowed => StatusCode::FORBIDDEN,
             ApiError::NotFound(_) | ApiError::RouteNotFound(_) | ApiError::UnknownNumber(_) => {
                 StatusCode::NOT_FOUND
             }

@@ -44,6 +44,9 @@ pub struct AppState {
     pub limiter: RateLimiter,
     /// Wakes idle queue workers when an intake queued work.
     pub wake: Arc<Notify>,
+    /// Notified by the in-process workers after each batch of jobs, so live-chat requests and
+    /// streams waiting for a reply look again without waiting for their next poll.
+    pub jobs_done: Arc<Notify>,
     /// The settings in effect.
     pub settings: Arc<Settings>,
 }
@@ -249,11 +252,13 @@ impl Application {
         let address = listener.local_addr()?;
         let port = address.port();
         let wake = Arc::new(Notify::new());
+        let jobs_done = Arc::new(Notify::new());
         let workers = WorkerPool::spawn(
             wiring.deps.clone(),
             settings.workers,
             worker_settings(&settings),
             wake.clone(),
+            jobs_done.clone(),
         );
         let shutdown = settings.shutdown_timeout_seconds;
         let state = web::Data::new(AppState {
@@ -263,6 +268,7 @@ impl Application {
             keys: KeyCache::new(Duration::from_secs(settings.api_key_cache_seconds)),
             limiter,
             wake,
+            jobs_done,
             settings: Arc::new(settings),
         });
         let server_state = state.clone();

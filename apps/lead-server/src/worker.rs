@@ -28,8 +28,16 @@ pub struct WorkerPool {
 }
 
 impl WorkerPool {
-    /// Starts `count` workers; `wake` lets intakes cut the poll sleep short.
-    pub fn spawn(deps: Deps, count: usize, settings: WorkerSettings, wake: Arc<Notify>) -> Self {
+    /// Starts `count` workers; `wake` lets intakes cut the poll sleep short, and `finished` is
+    /// notified (all waiters) after every batch that ran jobs, so live-chat requests waiting for a
+    /// reply look again at once.
+    pub fn spawn(
+        deps: Deps,
+        count: usize,
+        settings: WorkerSettings,
+        wake: Arc<Notify>,
+        finished: Arc<Notify>,
+    ) -> Self {
         let (stop, stopped) = watch::channel(false);
         let suffix: u32 = rand::random();
         let handles = (0..count)
@@ -41,6 +49,7 @@ impl WorkerPool {
                     settings,
                     stopped.clone(),
                     wake.clone(),
+                    finished.clone(),
                 ))
             })
             .collect();
@@ -89,6 +98,7 @@ async fn run_worker(
     settings: WorkerSettings,
     mut stopped: watch::Receiver<bool>,
     wake: Arc<Notify>,
+    finished: Arc<Notify>,
 ) {
     loop {
         if *stopped.borrow() {
@@ -104,6 +114,7 @@ async fn run_worker(
             };
         if claimed > 0 {
             tracing::debug!(worker = %name, jobs = claimed, "jobs run");
+            finished.notify_waiters();
             continue;
         }
         tokio::select! {

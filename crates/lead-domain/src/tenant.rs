@@ -149,6 +149,21 @@ pub struct TenantSettings {
     /// Default region for phone numbers written without a country code (ISO 3166 alpha-2).
     #[serde(default = "default_region")]
     pub default_region: String,
+    /// Model ids this tenant uses instead of the operator's defaults.
+    #[serde(default)]
+    pub llm: Option<LlmOverride>,
+}
+
+/// A tenant's choice of models, overriding the operator's configured defaults.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, Default)]
+#[serde(deny_unknown_fields)]
+pub struct LlmOverride {
+    /// The fast model that classifies turns.
+    #[serde(default)]
+    pub routing_model: Option<String>,
+    /// The main model that qualifies and replies.
+    #[serde(default)]
+    pub qualification_model: Option<String>,
 }
 
 fn default_region() -> String {

@@ -17,6 +17,8 @@ pub struct TurnInput<'a> {
     pub context: &'a TurnContext,
     /// The whole conversation, oldest first, ending with the lead's newest message.
     pub history: &'a [Turn],
+    /// A model id the tenant chose for this call, instead of the configured one.
+    pub model: Option<&'a str>,
 }
 
 /// A validated routing and what it cost.
@@ -83,7 +85,9 @@ impl Assistant {
     pub async fn route(&self, input: TurnInput<'_>) -> Result<Routed, LlmError> {
         let memory = trim_history(input.history, self.memory_budget_tokens);
         let request = ToolRequest {
-            model: self.models.routing.clone(),
+            model: input
+                .model
+                .map_or_else(|| self.models.routing.clone(), str::to_owned),
             max_tokens: self.routing_max_tokens,
             system: routing_prompt(input.facts, input.context, memory.summary.as_deref()),
             turns: memory.turns,
@@ -111,7 +115,9 @@ impl Assistant {
         let memory = trim_history(input.history, self.memory_budget_tokens);
         let keys = input.facts.service_keys();
         let request = ToolRequest {
-            model: self.models.qualification.clone(),
+            model: input
+                .model
+                .map_or_else(|| self.models.qualification.clone(), str::to_owned),
             max_tokens: self.qualification_max_tokens,
             system: qualification_prompt(input.facts, input.context, memory.summary.as_deref()),
             turns: memory.turns,

@@ -181,10 +181,12 @@ impl LanguageModel for ConfiguredModel {
 
 async fn route(assistant: &Assistant, request: &ModelRequest) -> Result<RouteOutcome, PortError> {
     let (facts, context, history) = prompt_inputs(request);
+    let chosen = request.tenant.settings.llm.as_ref();
     let input = TurnInput {
         facts: &facts,
         context: &context,
         history: &history,
+        model: chosen.and_then(|o| o.routing_model.as_deref()),
     };
     let routed = assistant.route(input).await.map_err(|e| {
         tracing::warn!(tenant = %request.tenant.id, error = %e, "routing call failed");
@@ -200,10 +202,12 @@ async fn route(assistant: &Assistant, request: &ModelRequest) -> Result<RouteOut
 
 async fn qualify(assistant: &Assistant, request: &ModelRequest) -> Result<ModelTurn, PortError> {
     let (facts, context, history) = prompt_inputs(request);
+    let chosen = request.tenant.settings.llm.as_ref();
     let input = TurnInput {
         facts: &facts,
         context: &context,
         history: &history,
+        model: chosen.and_then(|o| o.qualification_model.as_deref()),
     };
     let qualified = assistant.qualify(input).await.map_err(|e| {
         tracing::warn!(tenant = %request.tenant.id, error = %e, "qualification call failed");

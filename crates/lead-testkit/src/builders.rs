@@ -82,6 +82,7 @@ impl TenantBuilder {
                     twilio: None,
                     allowed_origins: vec![],
                     default_region: "SA".into(),
+                    llm: None,
                 },
                 widget_key: format!("wk_{}", id.simple()),
                 created_at: now,

@@ -357,6 +357,7 @@ pub fn build_tenant(
             twilio,
             allowed_origins: req.allowed_origins.unwrap_or_default(),
             default_region: region,
+            llm: None,
         },
         widget_key: format!("wk_{}", URL_SAFE_NO_PAD.encode(widget)),
         created_at: now,

@@ -2,7 +2,7 @@
 //! no asset from the internet.
 
 use crate::error::{FieldError, Problem};
-use crate::routes::{clients, conversations, health, leads, twilio, webhooks};
+use crate::routes::{clients, conversations, health, leads, live_chat, twilio, webhooks};
 use crate::views;
 use actix_web::HttpResponse;
 use actix_web::http::header::ContentType;
@@ -20,7 +20,7 @@ use utoipa::{Modify, OpenApi};
         conversations::get, conversations::messages, conversations::add_message, conversations::escalate,
         conversations::release, conversations::active,
         webhooks::web_form, twilio::sms_inbound, twilio::whatsapp_inbound, twilio::missed_call,
-        twilio::twilio_status, webhooks::live_chat,
+        twilio::twilio_status, live_chat::post_message, live_chat::stream,
     ),
     components(schemas(
         Problem, FieldError, health::HealthStatus,
@@ -29,6 +29,7 @@ use utoipa::{Modify, OpenApi};
         leads::CreateLeadRequest, leads::UpdateLeadRequest, leads::ScoreRequest, leads::HandoffRequest,
         conversations::AddMessageRequest, conversations::EscalateRequest,
         webhooks::WebFormRequest, webhooks::IntakeAccepted,
+        live_chat::LiveChatRequest, live_chat::LiveChatAccepted, live_chat::ChatReply, live_chat::ChatEvent,
         views::ClientView, views::ClientCreated, views::TwilioView, views::LeadView, views::LeadDetail,
         views::StateChangeView, views::ConversationView, views::ConversationDetail, views::MessageView,
         views::EscalationView, views::LeadPage, views::ConversationPage, views::MessagePage,

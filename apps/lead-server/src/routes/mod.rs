@@ -5,9 +5,11 @@ pub mod conversations;
 pub mod docs;
 pub mod health;
 pub mod leads;
+pub mod live_chat;
 pub mod twilio;
 pub mod webhooks;
 
+use actix_web::http::Method;
 use actix_web::web;
 
 /// Mounts every route of the service.
@@ -68,6 +70,14 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
                 )
                 .route("/missed-call", web::post().to(twilio::missed_call))
                 .route("/twilio/status", web::post().to(twilio::twilio_status))
-                .route("/live-chat", web::post().to(webhooks::live_chat)),
-        );
+                .route("/live-chat", web::post().to(live_chat::post_message))
+                .route("/live-chat", web::method(Method::OPTIONS).to(live_chat::preflight))
+                .route("/live-chat/stream", web::get().to(live_chat::stream))
+                .route(
+                    "/live-chat/stream",
+                    web::method(Method::OPTIONS).to(live_chat::preflight),
+                ),
+        )
+        .route("/widget.js", web::get().to(live_chat::widget_js))
+        .route("/widget/demo.html", web::get().to(live_chat::demo_html));
 }

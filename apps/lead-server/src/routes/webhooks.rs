@@ -1,5 +1,5 @@
-//! Lead intake webhooks: the web form (JSON, `X-API-Key`, `Idempotency-Key`), and the live-chat
-//! endpoint, which answers 501 until live chat is wired (the Twilio webhooks are in `twilio`).
+//! The web-form intake webhook (JSON, `X-API-Key`, `Idempotency-Key`); the Twilio webhooks are in
+//! `twilio`, live chat in `live_chat`.
 
 use crate::auth::TenantAuth;
 use crate::error::{ApiError, FieldError};
@@ -147,13 +147,4 @@ pub async fn web_form(
         lead_created: receipt.lead_created,
         duplicate: receipt.duplicate,
     }))
-}
-
-/// Live-chat widget messages.
-#[utoipa::path(
-    post, path = "/webhooks/live-chat", tag = "webhooks",
-    responses((status = 501, description = "Live chat is not wired in this build", body = crate::error::Problem, content_type = "application/problem+json"))
-)]
-pub async fn live_chat() -> Result<HttpResponse, ApiError> {
-    Err(ApiError::NotImplemented("the live-chat webhook"))
 }

@@ -32,7 +32,8 @@ async fn workers_run_woken_jobs_and_stop_promptly() {
         .await
         .expect("tenant");
     let wake = Arc::new(Notify::new());
-    let pool = WorkerPool::spawn(deps.clone(), 2, settings(), wake.clone());
+    let finished = Arc::new(Notify::new());
+    let pool = WorkerPool::spawn(deps.clone(), 2, settings(), wake.clone(), finished.clone());
     assert_eq!(pool.len(), 2);
     // Let both workers reach their idle wait before the job arrives.
     tokio::time::sleep(Duration::from_millis(100)).await;
@@ -51,7 +52,14 @@ async fn workers_run_woken_jobs_and_stop_promptly() {
     )
     .await
     .expect("intake");
+    // Registered before the wake-up so the notification of the first batch cannot be missed.
+    let batch_done = finished.notified();
+    tokio::pin!(batch_done);
+    batch_done.as_mut().enable();
     wake.notify_one();
+    tokio::time::timeout(Duration::from_secs(5), batch_done)
+        .await
+        .expect("the workers announce a finished batch");
 
     let started = Instant::now();
     let mut state = lead_domain::lifecycle::LeadState::New;
@@ -96,7 +104,13 @@ async fn zero_workers_is_an_empty_pool() {
         Arc::new(lead_nlu::OfflineRules),
         "2026-11-30T08:00:00Z",
     );
-    let pool = WorkerPool::spawn(deps, 0, settings(), Arc::new(Notify::new()));
+    let pool = WorkerPool::spawn(
+        deps,
+        0,
+        settings(),
+        Arc::new(Notify::new()),
+        Arc::new(Notify::new()),
+    );
     assert!(pool.is_empty());
     pool.stop().await;
 }

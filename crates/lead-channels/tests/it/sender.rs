@@ -134,6 +134,7 @@ fn tenant(twilio: Option<TwilioSettings>) -> Tenant {
             twilio,
             allowed_origins: Vec::new(),
             default_region: "SA".to_owned(),
+            llm: None,
         },
         widget_key: "wk_test".to_owned(),
         created_at: now(),

@@ -92,6 +92,7 @@ async fn qualification_uses_the_main_model_a_cached_prompt_and_the_catalogue_sch
             facts: &facts(),
             context: &context(),
             history: &history(),
+            model: None,
         })
         .await
         .unwrap();
@@ -166,6 +167,7 @@ async fn an_extraction_outside_the_schema_is_a_model_failure_that_still_reports_
             facts: &facts(),
             context: &context(),
             history: &history(),
+            model: None,
         })
         .await
         .unwrap_err();
@@ -209,6 +211,7 @@ async fn routing_uses_the_fast_model_and_returns_a_simple_reply() {
             facts: &facts(),
             context: &context(),
             history: &history,
+            model: None,
         })
         .await
         .unwrap();
@@ -250,6 +253,7 @@ async fn qualification_over_an_openai_compatible_server_validates_the_argument_s
             facts: &facts(),
             context: &context(),
             history: &history(),
+            model: None,
         })
         .await
         .unwrap();
@@ -302,6 +306,7 @@ async fn a_long_conversation_is_trimmed_with_a_summary_line() {
             facts: &facts(),
             context: &context(),
             history: &history,
+            model: None,
         })
         .await
         .unwrap();

@@ -339,3 +339,26 @@ async fn the_published_fixtures_are_accepted_by_both_adapters() {
     let turn = configured.qualify(&request()).await.unwrap();
     assert_eq!(turn.reply, "أهلاً، كم ميزانيتك؟");
 }
+
+#[tokio::test]
+async fn a_tenant_model_choice_overrides_the_configured_model() {
+    let server = MockServer::start().await;
+    Mock::given(method("POST"))
+        .and(wiremock::matchers::body_partial_json(
+            json!({"model": "claude-opus-4-1"}),
+        ))
+        .respond_with(
+            ResponseTemplate::new(200)
+                .set_body_json(anthropic_tool_response(TOOL_NAME, extraction_input())),
+        )
+        .expect(1)
+        .mount(&server)
+        .await;
+    let mut req = request();
+    req.tenant.settings.llm = Some(lead_domain::tenant::LlmOverride {
+        routing_model: None,
+        qualification_model: Some("claude-opus-4-1".into()),
+    });
+    let turn = anthropic_model(&server).qualify(&req).await;
+    assert!(turn.is_ok(), "{turn:?}");
+}
