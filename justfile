@@ -31,3 +31,7 @@ db-up:
 # Apply database migrations to DATABASE_URL.
 migrate:
     cargo run --release -- migrate
+
+# Load-test the release binary's web-form intake and health endpoints with wrk (PostgreSQL).
+load:
+    apps/lead-server/benches/load.sh
