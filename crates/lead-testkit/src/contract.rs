@@ -334,6 +334,21 @@ pub async fn intake_rules<S: Store + ?Sized>(store: &S) {
     );
     assert_eq!(e1.lead_id, e2.lead_id);
     assert!(e1.job_id.is_none());
+    // A phone nobody has, with a known email, finds the email's lead (and fills in its phone).
+    let mut with_phone = email_only.clone();
+    with_phone.ids.lead = LeadId::from_uuid(id());
+    let new_phone = random_phone();
+    with_phone.contact.phone = Some(new_phone.clone());
+    let e3 = ok(
+        store.record_inbound(&with_phone).await,
+        "email lead gives a phone",
+    );
+    assert_eq!(e3.lead_id, e1.lead_id);
+    let filled = some(
+        ok(store.get_lead(tenant.id, e1.lead_id).await, "filled lead"),
+        "lead",
+    );
+    assert_eq!(filled.phone, Some(new_phone));
 
     // The same phone under another tenant is another lead.
     let (other, _) = stored_tenant(store).await;

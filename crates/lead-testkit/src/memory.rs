@@ -223,24 +223,22 @@ impl LeadRepository for InMemoryStore {
             });
         }
         let c = &intake.contact;
-        let existing = s
-            .leads
-            .values()
-            .find(|l| {
-                l.tenant_id == t
-                    && ((c.phone.is_some() && l.phone == c.phone)
-                        || (c.phone.is_none() && c.email.is_some() && l.email == c.email))
-            })
-            .map(|l| l.id)
-            .or_else(|| {
-                if c.phone.is_none() && c.email.is_none() {
-                    c.chat_session
-                        .as_ref()
-                        .and_then(|cs| s.chat_sessions.get(&(t, cs.clone())).copied())
-                } else {
-                    None
-                }
-            });
+        // Phone first, then email, then the chat session: the same order the database adapter uses.
+        let by_phone = c.phone.as_ref().and_then(|p| {
+            s.leads
+                .values()
+                .find(|l| l.tenant_id == t && l.phone.as_ref() == Some(p))
+        });
+        let by_email = c.email.as_ref().and_then(|e| {
+            s.leads
+                .values()
+                .find(|l| l.tenant_id == t && l.email.as_ref() == Some(e))
+        });
+        let existing = by_phone.or(by_email).map(|l| l.id).or_else(|| {
+            c.chat_session
+                .as_ref()
+                .and_then(|cs| s.chat_sessions.get(&(t, cs.clone())).copied())
+        });
         let now = intake.received_at;
         let (lead_id, lead_created) = match existing {
             Some(id) => {

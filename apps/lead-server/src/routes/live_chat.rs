@@ -6,8 +6,8 @@ use crate::error::ApiError;
 use crate::extract::ValidJson;
 use crate::routes::leads::{parse_contact, usecase_error};
 use crate::startup::AppState;
-use actix_web::http::header::{self, HeaderMap, HeaderValue};
 use actix_web::http::StatusCode;
+use actix_web::http::header::{self, HeaderMap, HeaderValue};
 use actix_web::{HttpRequest, HttpResponse, HttpResponseBuilder, web};
 use chrono::{DateTime, SecondsFormat, Utc};
 use lead_domain::contact::Address;
@@ -333,6 +333,8 @@ async fn accept(
         chat.email.as_deref(),
         &mut errors,
     );
+    // The chat session identifies the visitor, so phone and email are optional here.
+    errors.retain(|e| e.code != "required");
     if !errors.is_empty() {
         return Err(ApiError::Validation(errors));
     }
@@ -456,11 +458,13 @@ pub async fn preflight(
         .clone()
         .or_else(|| header_key(req.headers()));
     let tenant = match key {
-        Some(key) => state
-            .deps
-            .tenants
-            .find_tenant_by_widget_key(key.trim())
-            .await?,
+        Some(key) => {
+            state
+                .deps
+                .tenants
+                .find_tenant_by_widget_key(key.trim())
+                .await?
+        }
         None => None,
     };
     let check = check_origin(&req, tenant.as_ref());

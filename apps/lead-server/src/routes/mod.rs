@@ -71,7 +71,10 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
                 .route("/missed-call", web::post().to(twilio::missed_call))
                 .route("/twilio/status", web::post().to(twilio::twilio_status))
                 .route("/live-chat", web::post().to(live_chat::post_message))
-                .route("/live-chat", web::method(Method::OPTIONS).to(live_chat::preflight))
+                .route(
+                    "/live-chat",
+                    web::method(Method::OPTIONS).to(live_chat::preflight),
+                )
                 .route("/live-chat/stream", web::get().to(live_chat::stream))
                 .route(
                     "/live-chat/stream",

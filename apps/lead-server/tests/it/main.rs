@@ -5,6 +5,8 @@ mod cli;
 mod clients;
 mod helpers;
 mod leads;
+mod live_chat;
+mod live_chat_browser;
 mod postgres;
 mod quick_start;
 mod snapshots;
