@@ -176,12 +176,12 @@ mod tests {
     fn backoff_doubles_and_caps() {
         let p = RetryPolicy::default();
         let now = DateTime::<Utc>::UNIX_EPOCH;
-        let wait = |n| match p.decide(n, 10, true, None, now) {
+        let wait = |n| match p.decide(n, 20, true, None, now) {
             RetryDecision::RetryAt(t) => (t - now).num_seconds(),
             RetryDecision::GiveUp => -1,
         };
-        assert_eq!([wait(1), wait(2), wait(3), wait(9)], [2, 4, 8, 600]);
-        assert_eq!(wait(10), -1);
+        assert_eq!([wait(1), wait(2), wait(3), wait(9), wait(10)], [2, 4, 8, 512, 600]);
+        assert_eq!(wait(20), -1);
     }
 
     #[test]

@@ -364,8 +364,15 @@ async fn accept(
         "live chat message accepted"
     );
     let wait = Duration::from_millis(state.settings.live_chat_wait_ms);
+    // A conversation a human owns gets no AI reply; the person's answer comes on the stream.
+    let escalated = state
+        .deps
+        .leads
+        .get_conversation(tenant.id, receipt.conversation_id)
+        .await?
+        .is_some_and(|c| c.escalated);
     let reply = match receipt.job_id {
-        Some(_) if !wait.is_zero() => {
+        Some(_) if !wait.is_zero() && !escalated => {
             wait_for_reply(
                 state,
                 tenant.id,

@@ -331,3 +331,61 @@ async fn a_reply_not_ready_in_time_arrives_on_the_stream() {
     assert_eq!(reply["id"], event["id"]);
     assert_eq!(reply["body"], event["text"]);
 }
+
+#[tokio::test]
+async fn a_conversation_a_person_owns_answers_at_once_and_streams_the_persons_reply() {
+    let app = spawn_app().await;
+    let (_, key, widget) = chat_client(&app, "chat-human", &[]).await;
+    let first = chat(
+        &app,
+        json!({"widget_key": widget, "session_id": "h-1", "message": "Hello, I want an office in Riyadh"}),
+        None,
+    )
+    .await;
+    let (_, _, first) = json_of(first).await;
+    let conversation = first["conversation_id"].as_str().expect("conversation");
+    let base = format!("/api/v1/conversations/{conversation}");
+    let escalated = app
+        .send_as(
+            &key,
+            Method::POST,
+            &format!("{base}/escalate"),
+            Some(json!({})),
+        )
+        .await;
+    assert_eq!(escalated.status, 200, "{}", escalated.body);
+
+    // The default wait is 8 s; with a person in charge no AI reply is coming, so no waiting.
+    let started = std::time::Instant::now();
+    let second = chat(
+        &app,
+        json!({"widget_key": widget, "session_id": "h-1", "message": "Can someone call me?"}),
+        None,
+    )
+    .await;
+    let (status, _, second) = json_of(second).await;
+    assert_eq!(status, 200, "{second}");
+    assert!(second["reply"].is_null(), "{second}");
+    assert!(started.elapsed() < Duration::from_secs(4));
+
+    let mut stream = app
+        .http
+        .get(app.url(second["stream_url"].as_str().expect("stream url")))
+        .send()
+        .await
+        .expect("stream");
+    let sent = app
+        .send_as(
+            &key,
+            Method::POST,
+            &format!("{base}/messages"),
+            Some(json!({"body": "Omar here, calling you in five minutes"})),
+        )
+        .await;
+    assert_eq!(sent.status, 201, "{}", sent.body);
+    let event = tokio::time::timeout(Duration::from_secs(10), first_message_event(&mut stream))
+        .await
+        .expect("the person's reply within 10 s");
+    assert_eq!(event["text"], "Omar here, calling you in five minutes");
+    assert_eq!(event["id"], sent.body["id"]);
+}

@@ -161,7 +161,8 @@ async fn unknown_routes_methods_and_ids_are_problems_too() {
             .expect("request"),
     )
     .await;
-    assert_eq!((chat.status, chat.code()), (501, "not_implemented"));
+    // An empty chat message lacks its session and text: a validation problem like any other body.
+    assert_eq!((chat.status, chat.code()), (422, "validation_failed"));
     let bad_id = app.get_as(&key, "/api/v1/leads/not-a-uuid").await;
     assert_eq!((bad_id.status, bad_id.code()), (404, "not_found"));
     let bad_query = app.get_as(&key, "/api/v1/leads?limit=abc").await;
