@@ -1,6 +1,7 @@
 //! End-to-end tests of the lead server over real HTTP: one binary, one module per area.
 
 mod admin_auth;
+mod anthropic;
 mod cli;
 mod clients;
 mod helpers;
