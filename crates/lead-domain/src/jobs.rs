@@ -180,7 +180,10 @@ mod tests {
             RetryDecision::RetryAt(t) => (t - now).num_seconds(),
             RetryDecision::GiveUp => -1,
         };
-        assert_eq!([wait(1), wait(2), wait(3), wait(9), wait(10)], [2, 4, 8, 512, 600]);
+        assert_eq!(
+            [wait(1), wait(2), wait(3), wait(9), wait(10)],
+            [2, 4, 8, 512, 600]
+        );
         assert_eq!(wait(20), -1);
     }
 
