@@ -20,7 +20,7 @@ use lead_channels::twilio::TwilioClient;
 use lead_domain::jobs::RetryPolicy;
 use lead_domain::ports::{Clock, LanguageModel, MessageSender, OfflineExtractor};
 use lead_domain::usecases::Deps;
-use lead_llm::{ConfiguredModel, LlmConfig};
+use lead_llm::{ConfiguredModel, LlmConfig, ProviderSet};
 use std::net::TcpListener;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -128,17 +128,18 @@ pub fn language_model(settings: &Settings) -> anyhow::Result<Option<Arc<dyn Lang
     };
     let config =
         LlmConfig::from_lookup(lookup).map_err(|e| anyhow::anyhow!("invalid configuration {e}"))?;
-    let model = ConfiguredModel::from_config(&config)
+    let models = ProviderSet::from_config(&config)
         .map_err(|e| anyhow::anyhow!("language model setup: {e}"))?;
-    match model {
-        ConfiguredModel::Offline { reason } => {
-            tracing::info!(%reason, "no language model: the offline qualifier and bilingual templates answer leads");
-            Ok(None)
-        }
-        model => {
-            tracing::info!(provider = ?model.provider(), "language model configured, with the offline qualifier as fallback");
-            Ok(Some(model.into_port()))
-        }
+    if let ConfiguredModel::Offline { reason } = models.default_model() {
+        tracing::info!(%reason, "no language model: the offline qualifier and bilingual templates answer leads");
+    } else {
+        tracing::info!(provider = ?models.default_model().provider(), "language model configured, with the offline qualifier as fallback");
+    }
+    // Tenants may choose any provider the operator configured, even when the default is offline.
+    if models.any_configured() {
+        Ok(Some(Arc::new(models)))
+    } else {
+        Ok(None)
     }
 }
 

@@ -147,6 +147,9 @@ pub struct ClientView {
     pub allowed_origins: Vec<String>,
     /// Default phone region.
     pub default_region: String,
+    /// The tenant's model provider and model ids, when it chose its own.
+    #[schema(value_type = Option<Object>)]
+    pub llm: Option<lead_domain::tenant::LlmOverride>,
     /// Public key of the live-chat widget.
     pub widget_key: String,
     /// Created.
@@ -195,6 +198,7 @@ impl From<&Tenant> for ClientView {
             }),
             allowed_origins: s.allowed_origins.clone(),
             default_region: s.default_region.clone(),
+            llm: s.llm.clone(),
             widget_key: t.widget_key.clone(),
             created_at: t.created_at,
             updated_at: t.updated_at,

@@ -154,10 +154,25 @@ pub struct TenantSettings {
     pub llm: Option<LlmOverride>,
 }
 
+/// A model provider a tenant can choose.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum LlmProviderName {
+    /// The Anthropic Messages API.
+    Anthropic,
+    /// An OpenAI-compatible chat completions server.
+    Openai,
+    /// No model: the offline qualifier answers this tenant's leads.
+    Offline,
+}
+
 /// A tenant's choice of models, overriding the operator's configured defaults.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, Default)]
 #[serde(deny_unknown_fields)]
 pub struct LlmOverride {
+    /// The provider to use instead of the operator's default; it must be configured by the operator.
+    #[serde(default)]
+    pub provider: Option<LlmProviderName>,
     /// The fast model that classifies turns.
     #[serde(default)]
     pub routing_model: Option<String>,

@@ -31,7 +31,7 @@ pub use config::{
     AnthropicSettings, ConfigError, LlmConfig, ModelIds, OpenAiSettings, OutputMode, ProviderChoice,
 };
 pub use error::{LlmError, ModelFailure, Vendor};
-pub use model::{AnthropicModel, ConfiguredModel, OpenAiCompatibleModel};
+pub use model::{AnthropicModel, ConfiguredModel, OpenAiCompatibleModel, ProviderSet};
 pub use policy::{FailurePolicy, RetryDecision};
 pub use prompt::{HoursState, Memory, ServiceEntry, TenantFacts, TurnContext};
 pub use qualification::{Extraction, Field, Lang, Timeline, Urgency};

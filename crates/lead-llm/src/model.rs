@@ -140,6 +140,100 @@ impl ConfiguredModel {
     }
 }
 
+/// The operator's default model plus every other provider the operator has credentials for, so
+/// a tenant can choose its provider (`TenantSettings.llm.provider`); a provider the operator has
+/// not configured answers `NotConfigured` and the domain's offline path takes over.
+#[derive(Debug, Clone)]
+pub struct ProviderSet {
+    default: ConfiguredModel,
+    anthropic: Option<AnthropicModel>,
+    openai: Option<OpenAiCompatibleModel>,
+}
+
+impl ProviderSet {
+    /// Builds the default adapter and, beside it, each other provider whose credentials are set,
+    /// with that provider's default model ids.
+    ///
+    /// # Errors
+    /// [`LlmError::NotConfigured`] when the default provider's client cannot be built.
+    pub fn from_config(config: &LlmConfig) -> Result<Self, LlmError> {
+        let default = ConfiguredModel::from_config(config)?;
+        let with_models_of = |provider: ProviderChoice| {
+            let mut c = config.clone();
+            c.provider = provider;
+            if provider != default.provider() {
+                c.models = crate::config::ModelIds::defaults_for(provider);
+            }
+            c
+        };
+        let anthropic = match &default {
+            ConfiguredModel::Anthropic(m) => Some(m.clone()),
+            _ if config.anthropic.api_key.is_some() => {
+                AnthropicModel::new(&with_models_of(ProviderChoice::Anthropic)).ok()
+            }
+            _ => None,
+        };
+        let openai = match &default {
+            ConfiguredModel::OpenAi(m) => Some(m.clone()),
+            _ => {
+                let c = with_models_of(ProviderChoice::OpenAi);
+                match c.effective_provider().0 {
+                    ProviderChoice::OpenAi => OpenAiCompatibleModel::new(&c).ok(),
+                    _ => None,
+                }
+            }
+        };
+        Ok(Self {
+            default,
+            anthropic,
+            openai,
+        })
+    }
+
+    /// The operator's default model.
+    pub fn default_model(&self) -> &ConfiguredModel {
+        &self.default
+    }
+
+    /// Whether any provider can answer at all.
+    pub fn any_configured(&self) -> bool {
+        self.anthropic.is_some() || self.openai.is_some()
+    }
+
+    fn assistant_for(&self, request: &ModelRequest) -> Option<&Assistant> {
+        use lead_domain::tenant::LlmProviderName;
+        match request
+            .tenant
+            .settings
+            .llm
+            .as_ref()
+            .and_then(|o| o.provider)
+        {
+            None => self.default.assistant(),
+            Some(LlmProviderName::Anthropic) => self.anthropic.as_ref().map(|m| &m.assistant),
+            Some(LlmProviderName::Openai) => self.openai.as_ref().map(|m| &m.assistant),
+            Some(LlmProviderName::Offline) => None,
+        }
+    }
+}
+
+#[async_trait]
+impl LanguageModel for ProviderSet {
+    async fn route(&self, request: &ModelRequest) -> Result<RouteOutcome, PortError> {
+        match self.assistant_for(request) {
+            Some(assistant) => route(assistant, request).await,
+            None => Err(PortError::NotConfigured),
+        }
+    }
+
+    async fn qualify(&self, request: &ModelRequest) -> Result<ModelTurn, PortError> {
+        match self.assistant_for(request) {
+            Some(assistant) => qualify(assistant, request).await,
+            None => Err(PortError::NotConfigured),
+        }
+    }
+}
+
 #[async_trait]
 impl LanguageModel for AnthropicModel {
     async fn route(&self, request: &ModelRequest) -> Result<RouteOutcome, PortError> {

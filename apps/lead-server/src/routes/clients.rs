@@ -20,7 +20,8 @@ use lead_domain::lead::YearMonth;
 use lead_domain::qualification::Currency;
 use lead_domain::scoring::QualificationRules;
 use lead_domain::tenant::{
-    PhoneReplyChannel, ServiceDef, Tenant, TenantSettings, TenantStatus, TwilioSettings,
+    LlmOverride, PhoneReplyChannel, ServiceDef, Tenant, TenantSettings, TenantStatus,
+    TwilioSettings,
 };
 use lead_domain::usecases::Deps;
 use serde::{Deserialize, Deserializer, Serialize};
@@ -178,6 +179,11 @@ pub struct UpdateClientRequest {
     pub allowed_origins: Option<Vec<String>>,
     /// Default phone region.
     pub default_region: Option<String>,
+    /// The tenant's model provider and model ids (`{"provider": "anthropic"|"openai"|"offline",
+    /// "routing_model", "qualification_model"}`); `null` returns to the operator's defaults.
+    #[serde(default, deserialize_with = "double_option")]
+    #[schema(value_type = Option<Object>)]
+    pub llm: Option<Option<LlmOverride>>,
 }
 
 /// The optional body of `POST /api/v1/clients/{id}/rotate-api-key`.
@@ -602,6 +608,9 @@ fn apply_update(tenant: &mut Tenant, req: UpdateClientRequest) -> Result<(), Api
     }
     if let Some(v) = req.allowed_origins {
         s.allowed_origins = v;
+    }
+    if let Some(v) = req.llm {
+        s.llm = v;
     }
     Ok(())
 }

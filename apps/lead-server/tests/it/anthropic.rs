@@ -140,3 +140,42 @@ async fn a_web_form_lead_is_qualified_and_answered_by_the_model_and_usage_is_rec
         usage.body
     );
 }
+
+#[tokio::test]
+async fn a_tenant_that_chooses_offline_gets_no_model_call() {
+    let anthropic = MockServer::start().await;
+    Mock::given(method("POST"))
+        .respond_with(ResponseTemplate::new(500))
+        .expect(0)
+        .mount(&anthropic)
+        .await;
+    let app = spawn_app_with(|s| {
+        s.llm_provider = Some(LlmProvider::Anthropic);
+        s.anthropic_api_key = Some(SecretString::new("sk-ant-local"));
+        s.anthropic_base_url = anthropic.uri();
+    })
+    .await;
+    let (client_id, key) = app.create_realty("offline-realty").await;
+    let patched = app
+        .admin(
+            reqwest::Method::PATCH,
+            &format!("/api/v1/clients/{client_id}"),
+            Some(json!({"llm": {"provider": "offline"}})),
+        )
+        .await;
+    assert_eq!(patched.status, 200, "{}", patched.body);
+    assert_eq!(patched.body["llm"]["provider"], "offline");
+
+    let accepted = app.web_form(&key, ahmed_body(), None).await;
+    let lead_id = accepted.body["lead_id"]
+        .as_str()
+        .unwrap_or_default()
+        .to_owned();
+    let lead = app
+        .wait_for_lead(&key, &lead_id, |l| l["score"] != "UNSCORED")
+        .await;
+    assert_eq!(
+        lead["score"], "WARM",
+        "the offline qualifier scored it: {lead}"
+    );
+}

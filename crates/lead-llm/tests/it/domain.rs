@@ -356,9 +356,68 @@ async fn a_tenant_model_choice_overrides_the_configured_model() {
         .await;
     let mut req = request();
     req.tenant.settings.llm = Some(lead_domain::tenant::LlmOverride {
+        provider: None,
         routing_model: None,
         qualification_model: Some("claude-opus-4-1".into()),
     });
     let turn = anthropic_model(&server).qualify(&req).await;
     assert!(turn.is_ok(), "{turn:?}");
+}
+
+#[tokio::test]
+async fn a_tenant_can_choose_another_configured_provider_or_none() {
+    let anthropic = MockServer::start().await;
+    Mock::given(method("POST"))
+        .respond_with(
+            ResponseTemplate::new(200)
+                .set_body_json(anthropic_tool_response(TOOL_NAME, extraction_input())),
+        )
+        .expect(1)
+        .mount(&anthropic)
+        .await;
+    let openai = MockServer::start().await;
+    Mock::given(method("POST"))
+        .and(path("/v1/chat/completions"))
+        .respond_with(
+            ResponseTemplate::new(200).set_body_json(openai_tool_response(
+                TOOL_NAME,
+                &extraction_input().to_string(),
+            )),
+        )
+        .expect(1)
+        .mount(&openai)
+        .await;
+    let openai_base = format!("{}/v1", openai.uri());
+    let set = lead_llm::ProviderSet::from_config(&config(&[
+        ("LLM_PROVIDER", "anthropic"),
+        ("ANTHROPIC_API_KEY", "sk-ant-test"),
+        ("ANTHROPIC_BASE_URL", &anthropic.uri()),
+        ("OPENAI_API_KEY", "sk-openai-test"),
+        ("OPENAI_BASE_URL", &openai_base),
+    ]))
+    .unwrap();
+    let with_provider = |p| {
+        let mut req = request();
+        req.tenant.settings.llm = Some(lead_domain::tenant::LlmOverride {
+            provider: p,
+            routing_model: None,
+            qualification_model: None,
+        });
+        req
+    };
+    use lead_domain::tenant::LlmProviderName;
+    // The default provider, then the tenant's choice, each with its own default models.
+    let default_turn = set.qualify(&with_provider(None)).await.unwrap();
+    assert_eq!(default_turn.usage[0].provider, "anthropic");
+    let chosen = set
+        .qualify(&with_provider(Some(LlmProviderName::Openai)))
+        .await
+        .unwrap();
+    assert_eq!(chosen.usage[0].provider, "openai");
+    assert_eq!(received_bodies(&openai).await[0]["model"], "gpt-4.1");
+    // Offline by choice makes no call at all.
+    let offline = set
+        .qualify(&with_provider(Some(LlmProviderName::Offline)))
+        .await;
+    assert_eq!(offline.unwrap_err(), PortError::NotConfigured);
 }
