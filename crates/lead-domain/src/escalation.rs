@@ -87,6 +87,12 @@ pub enum EscalationReason {
         /// The keyword found.
         keyword: String,
     },
+    /// Replies cannot be delivered to the lead (invalid number, unsubscribed recipient): a person
+    /// must reach them another way.
+    Undeliverable {
+        /// The provider's reason.
+        detail: String,
+    },
     /// A person escalated through the API.
     Manual {
         /// Their note.
@@ -103,6 +109,7 @@ impl EscalationReason {
             EscalationReason::HighValue { .. } => "high_value",
             EscalationReason::TooManyExchanges { .. } => "too_many_exchanges",
             EscalationReason::Keyword { .. } => "keyword",
+            EscalationReason::Undeliverable { .. } => "undeliverable",
             EscalationReason::Manual { .. } => "manual",
         }
     }
@@ -128,6 +135,9 @@ impl fmt::Display for EscalationReason {
                 write!(f, "{exchanges} exchanges is more than {limit}")
             }
             EscalationReason::Keyword { keyword } => write!(f, "the lead wrote \"{keyword}\""),
+            EscalationReason::Undeliverable { detail } => {
+                write!(f, "replies cannot be delivered: {detail}")
+            }
             EscalationReason::Manual { note } => write!(f, "escalated by a person: {note}"),
         }
     }

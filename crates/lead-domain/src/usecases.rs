@@ -910,6 +910,38 @@ pub async fn deliver_outbound(
                     Some(e.to_string()),
                 )
                 .await?;
+            // The lead cannot be reached on this channel: mark the conversation for a person, who
+            // can try another way, and stop AI replies that would fail the same way.
+            let reason = EscalationReason::Undeliverable {
+                detail: e.to_string(),
+            };
+            let now = deps.clock.now();
+            deps.escalations
+                .record_escalations(&[Escalation {
+                    id: EscalationId::from_uuid(deps.ids.new_uuid()),
+                    tenant_id,
+                    conversation_id,
+                    lead_id: lead.id,
+                    reason: reason.clone(),
+                    created_at: now,
+                    released_at: None,
+                }])
+                .await?;
+            let mut conversation = conversation;
+            conversation.escalated = true;
+            conversation.updated_at = now;
+            deps.leads.update_conversation(&conversation).await?;
+            let _ = deps
+                .notifier
+                .notify(
+                    &tenant,
+                    &Notification::Escalated {
+                        lead_id: lead.id,
+                        conversation_id,
+                        reasons: vec![reason],
+                    },
+                )
+                .await;
             Err(e.into())
         }
         Err(e) => Err(e.into()),

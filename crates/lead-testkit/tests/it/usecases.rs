@@ -634,6 +634,17 @@ async fn permanent_send_failure_stops_and_keeps_the_reason() {
             .as_deref()
             .is_some_and(|e| e.contains("21211"))
     );
+    let esc = w
+        .fakes
+        .store
+        .conversation_escalations(w.tenant.id, r.conversation_id)
+        .await
+        .unwrap_or_default();
+    assert_eq!(
+        esc.iter().map(|e| e.reason.kind()).collect::<Vec<_>>(),
+        ["undeliverable"],
+        "the lead is marked for a person"
+    );
 }
 
 #[tokio::test]
