@@ -516,36 +516,33 @@ async fn budget_alert_is_raised_once_per_month() {
     assert_eq!(alerts, 1);
 }
 
-#[tokio::test]
-async fn opted_out_number_is_never_sent_to() {
+/// A world whose sender must never be called (mockall fails the test if it is).
+async fn world_that_must_not_send() -> World {
     let mut sender = MockMessageSender::new();
     sender.expect_send().never();
-    let (mut deps, fakes) = deps_with(
+    let mut w = world(
         None,
-        Arc::new(ScriptedExtractor::reading(warm_reading())),
+        warm_reading(),
         OPEN,
-    );
-    deps.sender = Arc::new(sender);
-    let tenant = TenantBuilder::real_estate().build();
-    fakes
-        .store
-        .insert_tenant(&tenant, &key_record("k"))
-        .await
-        .unwrap_or_else(|e| panic!("{e}"));
-    fakes
+        TenantBuilder::real_estate().build(),
+    )
+    .await;
+    w.deps.sender = Arc::new(sender);
+    w
+}
+
+#[tokio::test]
+async fn opted_out_number_is_never_sent_to() {
+    let w = world_that_must_not_send().await;
+    w.fakes
         .store
         .opt_out(
-            tenant.id,
+            w.tenant.id,
             &Address::Phone(phone()),
-            fakes.clock.now_for_test(),
+            w.fakes.clock.now_for_test(),
         )
         .await
         .unwrap_or_else(|e| panic!("{e}"));
-    let w = World {
-        deps,
-        fakes,
-        tenant,
-    };
     let r = w.inbound("I want an apartment").await;
     w.drain().await;
     assert!(w.outbound(&r).await.is_empty());
@@ -553,25 +550,7 @@ async fn opted_out_number_is_never_sent_to() {
 
 #[tokio::test]
 async fn opt_out_between_reply_and_send_suppresses_the_send() {
-    let mut sender = MockMessageSender::new();
-    sender.expect_send().never();
-    let (mut deps, fakes) = deps_with(
-        None,
-        Arc::new(ScriptedExtractor::reading(warm_reading())),
-        OPEN,
-    );
-    deps.sender = Arc::new(sender);
-    let tenant = TenantBuilder::real_estate().build();
-    fakes
-        .store
-        .insert_tenant(&tenant, &key_record("k"))
-        .await
-        .unwrap_or_else(|e| panic!("{e}"));
-    let w = World {
-        deps,
-        fakes,
-        tenant,
-    };
+    let w = world_that_must_not_send().await;
     let r = w.inbound("I want an apartment").await;
     // Process the inbound job only: the reply is stored with its send job.
     worker_tick(&w.deps, "t", 1, StdDuration::from_secs(60))
