@@ -117,16 +117,79 @@ pub struct InboundRequest {
     pub sender: Option<Sender>,
 }
 
+/// The tenant's preferred phone channel for leads that did not write by SMS or WhatsApp.
+fn phone_channel(tenant: &Tenant) -> Channel {
+    match tenant.settings.phone_reply_channel {
+        PhoneReplyChannel::Sms => Channel::Sms,
+        PhoneReplyChannel::Whatsapp => Channel::Whatsapp,
+    }
+}
+
+/// The channel an outbound message to an address travels on: the conversation's own phone
+/// channel, else the tenant's preferred one for a phone, email for an email, live chat for a session.
+pub fn outbound_channel(tenant: &Tenant, conversation_channel: Channel, to: &Address) -> Channel {
+    match (to, conversation_channel) {
+        (Address::ChatSession(_), _) => Channel::LiveChat,
+        (Address::Email(_), _) => Channel::Email,
+        (Address::Phone(_), Channel::Sms | Channel::Whatsapp) => conversation_channel,
+        (Address::Phone(_), _) => phone_channel(tenant),
+    }
+}
+
+/// Stores an outbound message of a conversation and, unless it is shown in live chat, the job that
+/// delivers it, in one transaction. Used for AI replies and for a person's messages alike.
+///
+/// # Errors
+/// Storage errors; nothing is stored then.
+pub async fn queue_outbound(
+    deps: &Deps,
+    tenant: &Tenant,
+    conversation: &Conversation,
+    to: &Address,
+    sender: Sender,
+    body: String,
+    language: Option<crate::language::Language>,
+) -> Result<Message, StoreError> {
+    let now = deps.clock.now();
+    let channel = outbound_channel(tenant, conversation.channel, to);
+    let id = MessageId::from_uuid(deps.ids.new_uuid());
+    let live = channel == Channel::LiveChat;
+    let message = NewMessage {
+        id,
+        tenant_id: tenant.id,
+        conversation_id: conversation.id,
+        direction: Direction::Outbound,
+        sender,
+        channel,
+        body,
+        language,
+        delivery: if live {
+            DeliveryStatus::NotApplicable
+        } else {
+            DeliveryStatus::Pending
+        },
+        created_at: now,
+    };
+    let job = (!live).then(|| NewJob {
+        id: JobId::from_uuid(deps.ids.new_uuid()),
+        tenant_id: tenant.id,
+        payload: JobPayload::SendOutbound {
+            conversation_id: conversation.id,
+            message_id: id,
+        },
+        run_at: now,
+        max_attempts: deps.max_attempts,
+    });
+    deps.leads.append_message(&message, job).await
+}
+
 /// Where replies on a channel go, by the tenant's preference.
 pub fn reply_address(
     tenant: &Tenant,
     channel: Channel,
     contact: &ContactInfo,
 ) -> Option<(Channel, Address)> {
-    let phone_channel = match tenant.settings.phone_reply_channel {
-        PhoneReplyChannel::Sms => Channel::Sms,
-        PhoneReplyChannel::Whatsapp => Channel::Whatsapp,
-    };
+    let phone_channel = phone_channel(tenant);
     match channel {
         Channel::Sms | Channel::Whatsapp => {
             contact.phone.clone().map(|p| (channel, Address::Phone(p)))
@@ -675,45 +738,17 @@ pub async fn process_inbound(
             &ctx,
         )
     };
-    let channel = match (&reply_to, conversation.channel) {
-        (Address::ChatSession(_), _) => Channel::LiveChat,
-        (Address::Email(_), _) => Channel::Email,
-        (Address::Phone(_), Channel::Sms | Channel::Whatsapp) => conversation.channel,
-        (Address::Phone(_), _) => match tenant.settings.phone_reply_channel {
-            PhoneReplyChannel::Sms => Channel::Sms,
-            PhoneReplyChannel::Whatsapp => Channel::Whatsapp,
-        },
-    };
-    let reply_id = MessageId::from_uuid(deps.ids.new_uuid());
-    let live = channel == Channel::LiveChat;
-    let message = NewMessage {
-        id: reply_id,
-        tenant_id,
-        conversation_id,
-        direction: Direction::Outbound,
-        sender: Sender::Ai,
-        channel,
+    let reply = queue_outbound(
+        deps,
+        &tenant,
+        &conversation,
+        &reply_to,
+        Sender::Ai,
         body,
-        language: Some(language),
-        delivery: if live {
-            DeliveryStatus::NotApplicable
-        } else {
-            DeliveryStatus::Pending
-        },
-        created_at: now,
-    };
-    let job = (!live).then(|| NewJob {
-        id: JobId::from_uuid(deps.ids.new_uuid()),
-        tenant_id,
-        payload: JobPayload::SendOutbound {
-            conversation_id,
-            message_id: reply_id,
-        },
-        run_at: now,
-        max_attempts: deps.max_attempts,
-    });
-    deps.leads.append_message(&message, job).await?;
-    outcome.reply = Some(reply_id);
+        Some(language),
+    )
+    .await?;
+    outcome.reply = Some(reply.id);
     Ok(outcome)
 }
 

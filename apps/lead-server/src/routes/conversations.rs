@@ -11,13 +11,10 @@ use crate::views::{
     MessageView, PageQuery,
 };
 use actix_web::{HttpResponse, web};
-use lead_domain::contact::Address;
-use lead_domain::ids::{ConversationId, JobId, MessageId, TenantId};
-use lead_domain::jobs::{JobPayload, NewJob};
+use lead_domain::ids::{ConversationId, TenantId};
 use lead_domain::language::detect_language;
-use lead_domain::lead::{Channel, Conversation, DeliveryStatus, Direction, Sender};
-use lead_domain::ports::{NewMessage, Page};
-use lead_domain::tenant::{PhoneReplyChannel, Tenant};
+use lead_domain::lead::{Conversation, Sender};
+use lead_domain::ports::Page;
 use lead_domain::usecases;
 use serde::Deserialize;
 use utoipa::ToSchema;
@@ -114,20 +111,6 @@ pub struct AddMessageRequest {
     pub body: String,
 }
 
-/// The channel a person's message to the lead travels on.
-fn outbound_channel(tenant: &Tenant, conversation: &Conversation) -> Option<Channel> {
-    match (&conversation.reply_to, conversation.channel) {
-        (Some(Address::ChatSession(_)), _) => Some(Channel::LiveChat),
-        (Some(Address::Email(_)), _) => Some(Channel::Email),
-        (Some(Address::Phone(_)), Channel::Sms | Channel::Whatsapp) => Some(conversation.channel),
-        (Some(Address::Phone(_)), _) => Some(match tenant.settings.phone_reply_channel {
-            PhoneReplyChannel::Sms => Channel::Sms,
-            PhoneReplyChannel::Whatsapp => Channel::Whatsapp,
-        }),
-        (None, _) => None,
-    }
-}
-
 /// Sends a message to the lead as a person of the client; it is stored and delivered by a queued job.
 #[utoipa::path(
     post, path = "/api/v1/conversations/{id}/messages", tag = "conversations",
@@ -148,40 +131,21 @@ pub async fn add_message(
     body: ValidJson<AddMessageRequest>,
 ) -> Result<HttpResponse, ApiError> {
     let conversation = load(&state, tenant.id, id.into_inner()).await?;
-    let channel = outbound_channel(&tenant, &conversation).ok_or_else(|| {
+    let to = conversation.reply_to.clone().ok_or_else(|| {
         ApiError::Conflict("the conversation has no address to reply to".to_owned())
     })?;
-    let now = state.deps.clock.now();
-    let message_id = MessageId::from_uuid(state.deps.ids.new_uuid());
-    let live = channel == Channel::LiveChat;
     let text = body.0.body.trim().to_owned();
-    let message = NewMessage {
-        id: message_id,
-        tenant_id: tenant.id,
-        conversation_id: conversation.id,
-        direction: Direction::Outbound,
-        sender: Sender::Human,
-        channel,
-        language: detect_language(&text).or(conversation.language),
-        body: text,
-        delivery: if live {
-            DeliveryStatus::NotApplicable
-        } else {
-            DeliveryStatus::Pending
-        },
-        created_at: now,
-    };
-    let job = (!live).then(|| NewJob {
-        id: JobId::from_uuid(state.deps.ids.new_uuid()),
-        tenant_id: tenant.id,
-        payload: JobPayload::SendOutbound {
-            conversation_id: conversation.id,
-            message_id,
-        },
-        run_at: now,
-        max_attempts: state.deps.max_attempts,
-    });
-    let stored = state.deps.leads.append_message(&message, job).await?;
+    let language = detect_language(&text).or(conversation.language);
+    let stored = usecases::queue_outbound(
+        &state.deps,
+        &tenant,
+        &conversation,
+        &to,
+        Sender::Human,
+        text,
+        language,
+    )
+    .await?;
     Ok(HttpResponse::Created().json(MessageView::from(&stored)))
 }
 
