@@ -88,15 +88,22 @@ pub enum AdminCommand {
     },
 }
 
-/// Parses the command line, loads the settings, starts logging and runs the command.
+/// Parses the command line, loads the settings, starts logging and span export, runs the command,
+/// and sends the spans still buffered before returning.
 ///
 /// # Errors
 /// Configuration, startup and command failures, for `main` to print.
 pub async fn main() -> anyhow::Result<()> {
     let cli = Cli::parse();
     let settings = Settings::load()?;
-    crate::telemetry::init(settings.log_format);
-    run(cli, settings).await
+    let telemetry =
+        crate::telemetry::install(settings.log_format, settings.trace_export()?.as_ref())?;
+    let outcome = run(cli, settings).await;
+    if let Err(error) = telemetry.shutdown().await {
+        let error = format!("{:#}", anyhow::Error::from(error));
+        tracing::warn!(%error, "spans may have been lost at shutdown");
+    }
+    outcome
 }
 
 /// Runs a parsed command with loaded settings.

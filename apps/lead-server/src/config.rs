@@ -9,16 +9,25 @@ use std::path::{Path, PathBuf};
 /// The configuration file read when it exists in the working directory.
 pub const CONFIG_FILE: &str = "lead-server.toml";
 
+/// The `service.name` of exported spans when `OTEL_SERVICE_NAME` is not set.
+pub const DEFAULT_SERVICE_NAME: &str = "lead-server";
+
 /// Every environment variable the server reads, in the order `.env.example` documents them.
 pub const ENV_KEYS: &[&str] = &[
     "HOST",
     "PORT",
     "DATABASE_URL",
     "DB_MAX_CONNECTIONS",
+    "DB_INTAKE_LANES",
+    "DB_INTAKE_BATCH_MAX",
+    "HTTP_WORKERS",
     "DATA_DIR",
     "REDIS_URL",
     "ADMIN_TOKEN",
     "LOG_FORMAT",
+    "OTEL_SERVICE_NAME",
+    "OTEL_EXPORTER_OTLP_ENDPOINT",
+    "OTEL_EXPORTER_OTLP_PROTOCOL",
     "LLM_PROVIDER",
     "ANTHROPIC_API_KEY",
     "ANTHROPIC_BASE_URL",
@@ -71,6 +80,77 @@ pub enum LogFormat {
     Json,
     /// Human-readable lines, for a terminal.
     Pretty,
+}
+
+/// How spans are encoded for the OTLP/HTTP collector (`OTEL_EXPORTER_OTLP_PROTOCOL`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, Default)]
+pub enum OtlpProtocol {
+    /// Protocol buffers, the OTLP default.
+    #[default]
+    #[serde(rename = "http/protobuf")]
+    HttpProtobuf,
+    /// JSON, readable by people and simple collectors.
+    #[serde(rename = "http/json")]
+    HttpJson,
+}
+
+/// Where and how spans are exported, built from the `OTEL_*` settings when an endpoint is set.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct TraceExport {
+    traces_url: String,
+    protocol: OtlpProtocol,
+    service_name: String,
+}
+
+impl TraceExport {
+    /// The path OTLP/HTTP collectors receive spans on, below the base endpoint.
+    pub const TRACES_PATH: &str = "v1/traces";
+
+    /// Checks a base endpoint (`OTEL_EXPORTER_OTLP_ENDPOINT`) and derives the traces URL from it.
+    ///
+    /// # Errors
+    /// [`ConfigError`] naming `OTEL_EXPORTER_OTLP_ENDPOINT` when it is not an http(s) URL with a
+    /// host, or `OTEL_SERVICE_NAME` when the name is blank.
+    pub fn new(
+        endpoint: &str,
+        protocol: OtlpProtocol,
+        service_name: &str,
+    ) -> Result<Self, ConfigError> {
+        const KEY: &str = "OTEL_EXPORTER_OTLP_ENDPOINT";
+        let mut url = url::Url::parse(endpoint.trim())
+            .map_err(|e| ConfigError::new(KEY, format!("not a URL: {e}")))?;
+        if !matches!(url.scheme(), "http" | "https") || url.host_str().is_none() {
+            return Err(ConfigError::new(
+                KEY,
+                "expected an http:// or https:// URL such as http://127.0.0.1:4318",
+            ));
+        }
+        let path = format!("{}/{}", url.path().trim_end_matches('/'), Self::TRACES_PATH);
+        url.set_path(&path);
+        if service_name.trim().is_empty() {
+            return Err(ConfigError::new("OTEL_SERVICE_NAME", "must not be blank"));
+        }
+        Ok(Self {
+            traces_url: url.into(),
+            protocol,
+            service_name: service_name.trim().to_owned(),
+        })
+    }
+
+    /// The full URL spans are posted to (the endpoint followed by `/v1/traces`).
+    pub fn traces_url(&self) -> &str {
+        &self.traces_url
+    }
+
+    /// The body encoding.
+    pub fn protocol(&self) -> OtlpProtocol {
+        self.protocol
+    }
+
+    /// The `service.name` resource attribute on every exported span.
+    pub fn service_name(&self) -> &str {
+        &self.service_name
+    }
 }
 
 /// Which language model answers leads.
@@ -133,6 +213,12 @@ pub struct Settings {
     pub database_url: String,
     /// Most database connections in the pool.
     pub db_max_connections: u32,
+    /// Transactions storing concurrent intakes together (group commit); 0 turns it off.
+    pub db_intake_lanes: usize,
+    /// The most intakes one such transaction stores.
+    pub db_intake_batch_max: usize,
+    /// HTTP worker threads; 0 means one per CPU core.
+    pub http_workers: usize,
     /// Directory for the SQLite file and the generated admin token hash.
     pub data_dir: PathBuf,
     /// Redis for shared rate limits, when several instances run.
@@ -141,6 +227,12 @@ pub struct Settings {
     pub admin_token: Option<SecretString>,
     /// Log format.
     pub log_format: LogFormat,
+    /// `service.name` on exported spans; [`DEFAULT_SERVICE_NAME`] when unset.
+    pub otel_service_name: Option<String>,
+    /// OTLP/HTTP collector base URL; spans are exported only when it is set.
+    pub otel_exporter_otlp_endpoint: Option<String>,
+    /// How exported spans are encoded.
+    pub otel_exporter_otlp_protocol: OtlpProtocol,
     /// Language model provider; defaults to the one whose key is set, else offline.
     pub llm_provider: Option<LlmProvider>,
     /// Anthropic API key.
@@ -194,10 +286,16 @@ impl Default for Settings {
             port: 8000,
             database_url: "sqlite://./data/lead-server.db?mode=rwc".to_owned(),
             db_max_connections: 16,
+            db_intake_lanes: 4,
+            db_intake_batch_max: 24,
+            http_workers: 0,
             data_dir: PathBuf::from("./data"),
             redis_url: None,
             admin_token: None,
             log_format: LogFormat::Json,
+            otel_service_name: None,
+            otel_exporter_otlp_endpoint: None,
+            otel_exporter_otlp_protocol: OtlpProtocol::HttpProtobuf,
             llm_provider: None,
             anthropic_api_key: None,
             anthropic_base_url: "https://api.anthropic.com".to_owned(),
@@ -271,6 +369,8 @@ impl Settings {
         clear(&mut self.smtp_host);
         clear(&mut self.smtp_username);
         clear(&mut self.smtp_from);
+        clear(&mut self.otel_service_name);
+        clear(&mut self.otel_exporter_otlp_endpoint);
         clear_secret(&mut self.admin_token);
         clear_secret(&mut self.anthropic_api_key);
         clear_secret(&mut self.openai_api_key);
@@ -300,6 +400,18 @@ impl Settings {
         }
         if self.db_max_connections == 0 {
             return Err(ConfigError::new("DB_MAX_CONNECTIONS", "must be at least 1"));
+        }
+        if self.db_intake_lanes > 64 {
+            return Err(ConfigError::new("DB_INTAKE_LANES", "must be at most 64"));
+        }
+        if !(1..=256).contains(&self.db_intake_batch_max) {
+            return Err(ConfigError::new(
+                "DB_INTAKE_BATCH_MAX",
+                "must be between 1 and 256",
+            ));
+        }
+        if self.http_workers > 256 {
+            return Err(ConfigError::new("HTTP_WORKERS", "must be at most 256"));
         }
         if let Some(redis) = &self.redis_url
             && !(redis.starts_with("redis://") || redis.starts_with("rediss://"))
@@ -344,6 +456,7 @@ impl Settings {
                 "required when SMTP_HOST is set",
             ));
         }
+        self.trace_export()?;
         if self.max_body_bytes < 1024 {
             return Err(ConfigError::new("MAX_BODY_BYTES", "must be at least 1024"));
         }
@@ -367,6 +480,25 @@ impl Settings {
             None if self.openai_api_key.is_some() => LlmProvider::Openai,
             None => LlmProvider::Offline,
         }
+    }
+
+    /// Span export as configured: `None` unless `OTEL_EXPORTER_OTLP_ENDPOINT` is set.
+    ///
+    /// # Errors
+    /// [`ConfigError`] naming the `OTEL_*` key that cannot be used.
+    pub fn trace_export(&self) -> Result<Option<TraceExport>, ConfigError> {
+        self.otel_exporter_otlp_endpoint
+            .as_deref()
+            .map(|endpoint| {
+                TraceExport::new(
+                    endpoint,
+                    self.otel_exporter_otlp_protocol,
+                    self.otel_service_name
+                        .as_deref()
+                        .unwrap_or(DEFAULT_SERVICE_NAME),
+                )
+            })
+            .transpose()
     }
 
     /// Whether the database is an embedded SQLite file.
@@ -417,6 +549,47 @@ mod tests {
             check(|s| s.smtp_host = Some("mail".into())),
             Err("SMTP_FROM".into())
         );
+        for endpoint in ["not a url", "collector:4318", "ftp://collector", "http://"] {
+            assert_eq!(
+                check(|s| s.otel_exporter_otlp_endpoint = Some(endpoint.into())),
+                Err("OTEL_EXPORTER_OTLP_ENDPOINT".into()),
+                "{endpoint}"
+            );
+        }
+        assert_eq!(
+            check(|s| {
+                s.otel_exporter_otlp_endpoint = Some("http://collector:4318".into());
+                s.otel_service_name = Some(" ".into());
+            }),
+            Err("OTEL_SERVICE_NAME".into())
+        );
+    }
+
+    #[test]
+    fn trace_export_is_off_without_an_endpoint_and_appends_the_traces_path() {
+        let off = Settings::default();
+        assert!(matches!(off.trace_export(), Ok(None)));
+        for (endpoint, url) in [
+            ("http://collector:4318", "http://collector:4318/v1/traces"),
+            ("http://collector:4318/", "http://collector:4318/v1/traces"),
+            (
+                "https://otel.example.com/otlp/",
+                "https://otel.example.com/otlp/v1/traces",
+            ),
+        ] {
+            let on = Settings {
+                otel_exporter_otlp_endpoint: Some(endpoint.into()),
+                otel_exporter_otlp_protocol: OtlpProtocol::HttpJson,
+                ..Settings::default()
+            };
+            let export = on.trace_export();
+            assert!(
+                matches!(&export, Ok(Some(e)) if e.traces_url() == url
+                    && e.protocol() == OtlpProtocol::HttpJson
+                    && e.service_name() == DEFAULT_SERVICE_NAME),
+                "{endpoint}: {export:?}"
+            );
+        }
     }
 
     #[test]
@@ -444,6 +617,26 @@ mod tests {
         assert_eq!(
             Settings::load_from(&bad).map_err(|e| e.key).err(),
             Some("PORT".into())
+        );
+        let otlp = dir.join("otlp.toml");
+        std::fs::write(
+            &otlp,
+            "otel_exporter_otlp_endpoint = \"http://127.0.0.1:4318\"\n\
+             otel_exporter_otlp_protocol = \"http/json\"\n\
+             otel_service_name = \"leads-eu\"\n",
+        )
+        .ok();
+        let s = Settings::load_from(&otlp).map(|s| s.trace_export());
+        assert!(
+            matches!(&s, Ok(Ok(Some(e))) if e.protocol() == OtlpProtocol::HttpJson
+                && e.service_name() == "leads-eu"),
+            "{s:?}"
+        );
+        let grpc = dir.join("grpc.toml");
+        std::fs::write(&grpc, "otel_exporter_otlp_protocol = \"grpc\"\n").ok();
+        assert_eq!(
+            Settings::load_from(&grpc).map_err(|e| e.key).err(),
+            Some("OTEL_EXPORTER_OTLP_PROTOCOL".into())
         );
         let unknown = dir.join("unknown.toml");
         std::fs::write(&unknown, "log_format = \"xml\"\n").ok();

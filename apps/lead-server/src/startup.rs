@@ -209,6 +209,14 @@ pub fn worker_settings(settings: &Settings) -> WorkerSettings {
     }
 }
 
+/// The HTTP worker threads to run: as configured, or one per CPU core.
+fn http_workers(configured: usize) -> usize {
+    if configured > 0 {
+        return configured;
+    }
+    std::thread::available_parallelism().map_or(1, std::num::NonZeroUsize::get)
+}
+
 /// A built server, bound to its port, with its workers running.
 pub struct Application {
     port: u16,
@@ -248,6 +256,7 @@ impl Application {
             }
             None => RateLimiter::memory(settings.rate_limit_per_minute),
         };
+        let http_workers = http_workers(settings.http_workers);
         let listener = TcpListener::bind((settings.host.as_str(), settings.port))
             .map_err(|e| anyhow::anyhow!("binding {}:{}: {e}", settings.host, settings.port))?;
         let address = listener.local_addr()?;
@@ -287,6 +296,7 @@ impl Application {
                 .wrap(ErrorHandlers::new().default_handler(problem_fallback))
                 .wrap(from_fn(request_context))
         })
+        .workers(http_workers)
         .listen(listener)?
         .shutdown_timeout(shutdown)
         .run();

@@ -56,6 +56,8 @@ impl Storage {
 async fn connect(settings: &Settings) -> anyhow::Result<SeaOrmStore> {
     let options = StoreOptions {
         max_connections: settings.db_max_connections,
+        intake_lanes: settings.db_intake_lanes,
+        intake_batch_max: settings.db_intake_batch_max,
         ..StoreOptions::default()
     };
     let store = SeaOrmStore::connect_with(&settings.database_url, options)

@@ -20,13 +20,15 @@ use lead_domain::ports::{ContactInfo, InboundIntake, IntakeReceipt, StoreError};
 use lead_domain::qualification::Qualification;
 use lead_domain::scoring::{Score, ScoreCard};
 use sea_orm::sea_query::{Expr, OnConflict};
-use sea_orm::{ActiveValue::Set, ColumnTrait, DbErr, EntityTrait, ExprTrait, QueryFilter};
+use sea_orm::{
+    ActiveValue::Set, ColumnTrait, Condition, DbErr, EntityTrait, ExprTrait, QueryFilter,
+};
 
 use crate::codec::{from_json, name_of, to_json, ts};
 use crate::entity::{conversations, jobs, leads, messages, processed_webhooks};
 use crate::error::{Failure, classify, store_error};
 use crate::jobs::job_row;
-use crate::{SeaOrmStore, WriteTxn};
+use crate::{SeaOrmStore, WriteTxn, bulk};
 
 /// How often an intake that lost a race is retried before the error is returned.
 const MAX_ATTEMPTS: u32 = 10;
@@ -35,7 +37,7 @@ const MAX_ATTEMPTS: u32 = 10;
 pub(crate) const INTAKE_JOB_MAX_ATTEMPTS: u32 = 5;
 
 /// Why one attempt failed: a database error (maybe worth retrying) or a final answer.
-enum AttemptError {
+pub(crate) enum AttemptError {
     Db(DbErr),
     Retry(&'static str),
     Store(StoreError),
@@ -54,7 +56,7 @@ impl From<StoreError> for AttemptError {
 }
 
 /// An ON CONFLICT DO NOTHING clause without a target, valid on both backends.
-fn do_nothing() -> OnConflict {
+pub(crate) fn do_nothing() -> OnConflict {
     OnConflict::new().do_nothing().to_owned()
 }
 
@@ -89,28 +91,77 @@ impl SeaOrmStore {
         }
     }
 
+    /// Stores several inbound contacts in one transaction with one commit (a
+    /// bulk import, or the group commit of concurrent intakes), in order, each
+    /// seeing the ones before it, as if each had its own transaction; the
+    /// outcomes come back in the same order. When any of them fails the
+    /// transaction is rolled back and each is stored on its own, so one bad
+    /// intake never fails the others.
+    pub async fn record_inbound_many(
+        &self,
+        intakes: &[InboundIntake],
+    ) -> Vec<Result<IntakeReceipt, StoreError>> {
+        if let [single] = intakes {
+            return vec![self.intake(single).await];
+        }
+        match self.intake_together(intakes).await {
+            Ok(receipts) => receipts.into_iter().map(Ok).collect(),
+            Err(err) => {
+                let reason = match err {
+                    AttemptError::Db(err) => err.to_string(),
+                    AttemptError::Retry(reason) => reason.to_owned(),
+                    AttemptError::Store(err) => err.to_string(),
+                };
+                tracing::debug!(size = intakes.len(), error = %reason, "intake batch failed, storing each alone");
+                let mut outcomes = Vec::with_capacity(intakes.len());
+                for intake in intakes {
+                    outcomes.push(self.intake(intake).await);
+                }
+                outcomes
+            }
+        }
+    }
+
+    async fn intake_together(
+        &self,
+        intakes: &[InboundIntake],
+    ) -> Result<Vec<IntakeReceipt>, AttemptError> {
+        let txn = self.begin_write().await?;
+        let outcome = bulk::intake_all_in(&txn, intakes).await;
+        finish(txn, outcome).await
+    }
+
     async fn intake_once(&self, intake: &InboundIntake) -> Result<IntakeReceipt, AttemptError> {
         let txn = self.begin_write().await?;
-        match intake_in(&txn, intake).await {
-            Ok(receipt) => {
-                txn.commit().await?;
-                Ok(receipt)
+        let outcome = intake_in(&txn, intake).await;
+        finish(txn, outcome).await
+    }
+}
+
+/// Commits `txn` after a successful attempt, or rolls it back at once after a
+/// failed one: SQLite's write lock is released now rather than when the
+/// connection goes back to the pool. A failed rollback only means the
+/// connection is dropped, which also rolls back.
+async fn finish<T>(txn: WriteTxn, outcome: Result<T, AttemptError>) -> Result<T, AttemptError> {
+    match outcome {
+        Ok(value) => {
+            txn.commit().await?;
+            Ok(value)
+        }
+        Err(err) => {
+            if let Err(rollback) = txn.rollback().await {
+                tracing::debug!(error = %rollback, "rolling back a failed intake");
             }
-            Err(err) => {
-                // Release SQLite's write lock at once rather than when the
-                // connection goes back to the pool; a failed rollback only
-                // means the connection is dropped, which also rolls back.
-                if let Err(rollback) = txn.rollback().await {
-                    tracing::debug!(error = %rollback, "rolling back a failed intake");
-                }
-                Err(err)
-            }
+            Err(err)
         }
     }
 }
 
 /// One attempt of the intake, inside `txn`; the caller commits or rolls back.
-async fn intake_in(txn: &WriteTxn, intake: &InboundIntake) -> Result<IntakeReceipt, AttemptError> {
+pub(crate) async fn intake_in(
+    txn: &WriteTxn,
+    intake: &InboundIntake,
+) -> Result<IntakeReceipt, AttemptError> {
     let tenant = intake.tenant_id;
 
     if let Some((provider, id)) = &intake.dedup_key
@@ -133,7 +184,7 @@ async fn intake_in(txn: &WriteTxn, intake: &InboundIntake) -> Result<IntakeRecei
     }
 
     let (lead_id, lead_created) = find_or_create_lead(txn, intake).await?;
-    let (conversation_id, opened) = open_conversation(txn, intake, lead_id).await?;
+    let (conversation_id, opened) = open_conversation(txn, intake, lead_id, lead_created).await?;
     if !opened {
         touch_conversation(txn, intake, conversation_id).await?;
     }
@@ -146,17 +197,7 @@ async fn intake_in(txn: &WriteTxn, intake: &InboundIntake) -> Result<IntakeRecei
     }
     let mut job_id = None;
     if let (true, Some(message_id)) = (intake.enqueue, message_id) {
-        let job = NewJob {
-            id: intake.ids.job,
-            tenant_id: tenant,
-            payload: JobPayload::ProcessInbound {
-                lead_id,
-                conversation_id,
-                message_id,
-            },
-            run_at: intake.received_at,
-            max_attempts: INTAKE_JOB_MAX_ATTEMPTS,
-        };
+        let job = intake_job(intake, lead_id, conversation_id, message_id);
         // A caller retrying with the same ids enqueues once.
         jobs::Entity::insert(job_row(&job)?)
             .on_conflict(do_nothing())
@@ -174,13 +215,7 @@ async fn intake_in(txn: &WriteTxn, intake: &InboundIntake) -> Result<IntakeRecei
         duplicate: false,
     };
     if let Some((provider, id)) = &intake.dedup_key {
-        let row = processed_webhooks::ActiveModel {
-            tenant_id: Set(tenant.as_uuid()),
-            provider: Set(provider.clone()),
-            provider_id: Set(id.clone()),
-            receipt: Set(Some(to_json("intake receipt", &receipt)?)),
-            created_at: Set(ts(intake.received_at)),
-        };
+        let row = webhook_row(intake, provider, id, &receipt)?;
         let inserted = processed_webhooks::Entity::insert(row)
             .on_conflict(do_nothing())
             .exec_without_returning(txn)
@@ -196,35 +231,44 @@ async fn intake_in(txn: &WriteTxn, intake: &InboundIntake) -> Result<IntakeRecei
     Ok(receipt)
 }
 
-/// The lead with this contact's phone, email or chat session, in that order.
+/// The lead with this contact's phone, email or chat session, in that order,
+/// looked up in one query.
 async fn find_lead(
     txn: &WriteTxn,
     tenant: TenantId,
     contact: &ContactInfo,
 ) -> Result<Option<leads::Model>, DbErr> {
-    let keys = [
-        (
-            leads::Column::Phone,
-            contact.phone.as_ref().map(|p| p.as_str().to_owned()),
-        ),
-        (
-            leads::Column::Email,
-            contact.email.as_ref().map(|e| e.as_str().to_owned()),
-        ),
-        (leads::Column::ChatSession, contact.chat_session.clone()),
-    ];
-    for (column, value) in keys {
-        let Some(value) = value else { continue };
-        let found = leads::Entity::find()
-            .filter(leads::Column::TenantId.eq(tenant.as_uuid()))
-            .filter(column.eq(value))
-            .one(txn)
-            .await?;
-        if found.is_some() {
-            return Ok(found);
-        }
+    let phone = contact.phone.as_ref().map(|p| p.as_str().to_owned());
+    let email = contact.email.as_ref().map(|e| e.as_str().to_owned());
+    let session = contact.chat_session.clone();
+    let mut any = Condition::any();
+    if let Some(phone) = &phone {
+        any = any.add(leads::Column::Phone.eq(phone.clone()));
     }
-    Ok(None)
+    if let Some(email) = &email {
+        any = any.add(leads::Column::Email.eq(email.clone()));
+    }
+    if let Some(session) = &session {
+        any = any.add(leads::Column::ChatSession.eq(session.clone()));
+    }
+    if any.is_empty() {
+        return Ok(None);
+    }
+    let found = leads::Entity::find()
+        .filter(leads::Column::TenantId.eq(tenant.as_uuid()))
+        .filter(any)
+        .all(txn)
+        .await?;
+    let matches = |row: &leads::Model| {
+        if phone.is_some() && row.phone == phone {
+            0
+        } else if email.is_some() && row.email == email {
+            1
+        } else {
+            2
+        }
+    };
+    Ok(found.into_iter().min_by_key(matches))
 }
 
 async fn find_or_create_lead(
@@ -236,38 +280,7 @@ async fn find_or_create_lead(
         complete_contact(txn, intake, &existing).await?;
         return Ok((LeadId::from_uuid(existing.id), false));
     }
-    let now = ts(intake.received_at);
-    let card = ScoreCard {
-        score: Score::Unscored,
-        points: 0,
-        reasons: Vec::new(),
-    };
-    let qualification = Qualification::default();
-    let contact = &intake.contact;
-    let row = leads::ActiveModel {
-        id: Set(intake.ids.lead.as_uuid()),
-        tenant_id: Set(tenant.as_uuid()),
-        phone: Set(contact.phone.as_ref().map(|p| p.as_str().to_owned())),
-        email: Set(contact.email.as_ref().map(|e| e.as_str().to_owned())),
-        chat_session: Set(contact.chat_session.clone()),
-        name: Set(contact.name.clone()),
-        language: Set(None),
-        state: Set(LeadState::New.as_str().to_owned()),
-        score: Set(card.score.as_str().to_owned()),
-        score_points: Set(0),
-        score_card: Set(to_json("score card", &card)?),
-        score_override: Set(None),
-        budget_min: Set(None),
-        budget_max: Set(None),
-        currency: Set(None),
-        service: Set(None),
-        qualification: Set(to_json("qualification", &qualification)?),
-        version: Set(1),
-        source_channel: Set(intake.channel.as_str().to_owned()),
-        source_detail: Set(intake.source_detail.clone()),
-        created_at: Set(now),
-        updated_at: Set(now),
-    };
+    let row = new_lead_row(intake)?;
     let inserted = leads::Entity::insert(row)
         .on_conflict(do_nothing())
         .exec_without_returning(txn)
@@ -367,36 +380,18 @@ async fn find_open_conversation(
 }
 
 /// The open conversation of the lead on the intake's channel, and whether
-/// this intake opened it (already recording its first turn).
+/// this intake opened it (already recording its first turn). A lead this
+/// intake created has no conversation yet, so none is looked for.
 async fn open_conversation(
     txn: &WriteTxn,
     intake: &InboundIntake,
     lead: LeadId,
+    lead_created: bool,
 ) -> Result<(ConversationId, bool), AttemptError> {
-    if let Some(open) = find_open_conversation(txn, intake, lead).await? {
+    if !lead_created && let Some(open) = find_open_conversation(txn, intake, lead).await? {
         return Ok((ConversationId::from_uuid(open.id), false));
     }
-    let now = ts(intake.received_at);
-    let lead_turn = intake.body.is_some() && intake.sender == Sender::Lead;
-    let reply_to = intake
-        .reply_to
-        .as_ref()
-        .map(|a| to_json("reply address", a))
-        .transpose()?;
-    let row = conversations::ActiveModel {
-        id: Set(intake.ids.conversation.as_uuid()),
-        tenant_id: Set(intake.tenant_id.as_uuid()),
-        lead_id: Set(lead.as_uuid()),
-        channel: Set(intake.channel.as_str().to_owned()),
-        status: Set(name_of(&ConversationStatus::Open)?),
-        escalated: Set(false),
-        exchanges: Set(i32::from(lead_turn)),
-        language: Set(intake.language.map(|l| l.code().to_owned())),
-        reply_to: Set(reply_to),
-        last_inbound_at: Set(lead_turn.then_some(now)),
-        created_at: Set(now),
-        updated_at: Set(now),
-    };
+    let row = new_conversation_row(intake, lead)?;
     let inserted = conversations::Entity::insert(row)
         .on_conflict(do_nothing())
         .exec_without_returning(txn)
@@ -458,6 +453,86 @@ async fn insert_inbound_message(
     id: MessageId,
     body: &str,
 ) -> Result<(), AttemptError> {
+    let row = inbound_message_row(intake, conversation, id, body)?;
+    // A caller retrying with the same ids stores the message once.
+    messages::Entity::insert(row)
+        .on_conflict(do_nothing())
+        .exec_without_returning(txn)
+        .await?;
+    Ok(())
+}
+
+/// The row of a new lead made from an intake's contact.
+pub(crate) fn new_lead_row(intake: &InboundIntake) -> Result<leads::ActiveModel, StoreError> {
+    let now = ts(intake.received_at);
+    let card = ScoreCard {
+        score: Score::Unscored,
+        points: 0,
+        reasons: Vec::new(),
+    };
+    let qualification = Qualification::default();
+    let contact = &intake.contact;
+    Ok(leads::ActiveModel {
+        id: Set(intake.ids.lead.as_uuid()),
+        tenant_id: Set(intake.tenant_id.as_uuid()),
+        phone: Set(contact.phone.as_ref().map(|p| p.as_str().to_owned())),
+        email: Set(contact.email.as_ref().map(|e| e.as_str().to_owned())),
+        chat_session: Set(contact.chat_session.clone()),
+        name: Set(contact.name.clone()),
+        language: Set(None),
+        state: Set(LeadState::New.as_str().to_owned()),
+        score: Set(card.score.as_str().to_owned()),
+        score_points: Set(0),
+        score_card: Set(to_json("score card", &card)?),
+        score_override: Set(None),
+        budget_min: Set(None),
+        budget_max: Set(None),
+        currency: Set(None),
+        service: Set(None),
+        qualification: Set(to_json("qualification", &qualification)?),
+        version: Set(1),
+        source_channel: Set(intake.channel.as_str().to_owned()),
+        source_detail: Set(intake.source_detail.clone()),
+        created_at: Set(now),
+        updated_at: Set(now),
+    })
+}
+
+/// The row of the conversation an intake opens for `lead`.
+pub(crate) fn new_conversation_row(
+    intake: &InboundIntake,
+    lead: LeadId,
+) -> Result<conversations::ActiveModel, StoreError> {
+    let now = ts(intake.received_at);
+    let lead_turn = intake.body.is_some() && intake.sender == Sender::Lead;
+    let reply_to = intake
+        .reply_to
+        .as_ref()
+        .map(|a| to_json("reply address", a))
+        .transpose()?;
+    Ok(conversations::ActiveModel {
+        id: Set(intake.ids.conversation.as_uuid()),
+        tenant_id: Set(intake.tenant_id.as_uuid()),
+        lead_id: Set(lead.as_uuid()),
+        channel: Set(intake.channel.as_str().to_owned()),
+        status: Set(name_of(&ConversationStatus::Open)?),
+        escalated: Set(false),
+        exchanges: Set(i32::from(lead_turn)),
+        language: Set(intake.language.map(|l| l.code().to_owned())),
+        reply_to: Set(reply_to),
+        last_inbound_at: Set(lead_turn.then_some(now)),
+        created_at: Set(now),
+        updated_at: Set(now),
+    })
+}
+
+/// The row of an intake's inbound message.
+pub(crate) fn inbound_message_row(
+    intake: &InboundIntake,
+    conversation: ConversationId,
+    id: MessageId,
+    body: &str,
+) -> Result<messages::ActiveModel, StoreError> {
     // Twilio's MessageSid identifies an inbound SMS or WhatsApp message; an
     // API idempotency key is not a provider message id.
     let provider_message_id = intake
@@ -465,7 +540,7 @@ async fn insert_inbound_message(
         .as_ref()
         .filter(|(provider, _)| provider != "idempotency")
         .map(|(_, id)| id.clone());
-    let row = messages::ActiveModel {
+    Ok(messages::ActiveModel {
         id: Set(id.as_uuid()),
         tenant_id: Set(intake.tenant_id.as_uuid()),
         conversation_id: Set(conversation.as_uuid()),
@@ -479,11 +554,41 @@ async fn insert_inbound_message(
         delivery_error: Set(None),
         created_at: Set(ts(intake.received_at)),
         ..Default::default()
-    };
-    // A caller retrying with the same ids stores the message once.
-    messages::Entity::insert(row)
-        .on_conflict(do_nothing())
-        .exec_without_returning(txn)
-        .await?;
-    Ok(())
+    })
+}
+
+/// The job that processes an intake's message.
+pub(crate) fn intake_job(
+    intake: &InboundIntake,
+    lead_id: LeadId,
+    conversation_id: ConversationId,
+    message_id: MessageId,
+) -> NewJob {
+    NewJob {
+        id: intake.ids.job,
+        tenant_id: intake.tenant_id,
+        payload: JobPayload::ProcessInbound {
+            lead_id,
+            conversation_id,
+            message_id,
+        },
+        run_at: intake.received_at,
+        max_attempts: INTAKE_JOB_MAX_ATTEMPTS,
+    }
+}
+
+/// The row remembering a provider's id with the receipt its intake got.
+pub(crate) fn webhook_row(
+    intake: &InboundIntake,
+    provider: &str,
+    id: &str,
+    receipt: &IntakeReceipt,
+) -> Result<processed_webhooks::ActiveModel, StoreError> {
+    Ok(processed_webhooks::ActiveModel {
+        tenant_id: Set(intake.tenant_id.as_uuid()),
+        provider: Set(provider.to_owned()),
+        provider_id: Set(id.to_owned()),
+        receipt: Set(Some(to_json("intake receipt", receipt)?)),
+        created_at: Set(ts(intake.received_at)),
+    })
 }

@@ -166,6 +166,11 @@ pub(crate) async fn find_conversation<C: ConnectionTrait>(
 #[async_trait]
 impl LeadRepository for SeaOrmStore {
     async fn record_inbound(&self, intake: &InboundIntake) -> Result<IntakeReceipt, StoreError> {
+        if let Some(batcher) = &self.batcher
+            && let Some(outcome) = batcher.submit(intake).await
+        {
+            return outcome;
+        }
         self.intake(intake).await
     }
 

@@ -7,6 +7,8 @@
 //! database errors to [`StoreError`](lead_domain::ports::StoreError) at the
 //! trait implementations. Every query of tenant data is filtered by tenant.
 
+mod batch;
+mod bulk;
 mod codec;
 mod entity;
 mod error;
@@ -63,6 +65,12 @@ pub struct StoreOptions {
     pub busy_timeout: Duration,
     /// How long a caller waits for a free pooled connection.
     pub acquire_timeout: Duration,
+    /// Transactions that store concurrent intakes together, one commit each
+    /// (group commit); 0 stores every intake in a transaction of its own.
+    /// SQLite has one writer, so it uses at most one.
+    pub intake_lanes: usize,
+    /// The most intakes one such transaction stores.
+    pub intake_batch_max: usize,
 }
 
 impl Default for StoreOptions {
@@ -71,6 +79,8 @@ impl Default for StoreOptions {
             max_connections: 10,
             busy_timeout: Duration::from_secs(10),
             acquire_timeout: Duration::from_secs(30),
+            intake_lanes: 4,
+            intake_batch_max: 64,
         }
     }
 }
@@ -85,6 +95,8 @@ pub struct SeaOrmStore {
     /// SQLite's busy handler, which starves under many concurrent writers.
     /// Other processes on the same file still wait through `busy_timeout`.
     writers: Option<Arc<Semaphore>>,
+    /// Where intakes queue for group commit, when it is on.
+    batcher: Option<Arc<batch::IntakeBatcher>>,
 }
 
 /// A write transaction, holding this pool's SQLite writer slot until it ends.
@@ -143,6 +155,9 @@ impl SeaOrmStore {
 
     /// Opens a pool with explicit options.
     ///
+    /// With group commit on, the intake lanes run as tasks on the current
+    /// tokio runtime until the last clone of the store is dropped.
+    ///
     /// SQLite runs in WAL mode with full synchronous commits (durable
     /// acknowledgements), foreign keys on and a busy timeout, so that readers
     /// never block the single writer and writers queue instead of failing.
@@ -183,11 +198,21 @@ impl SeaOrmStore {
             .await
             .map_err(ConnectError::Connect)?;
         let writers = (backend == Backend::Sqlite).then(|| Arc::new(Semaphore::new(1)));
-        Ok(Self {
+        let mut store = Self {
             db,
             backend,
             writers,
-        })
+            batcher: None,
+        };
+        let lanes = match backend {
+            Backend::Sqlite => options.intake_lanes.min(1),
+            Backend::Postgres => options.intake_lanes,
+        };
+        if lanes > 0 {
+            let batcher = batch::IntakeBatcher::start(&store, lanes, options.intake_batch_max);
+            store.batcher = Some(Arc::new(batcher));
+        }
+        Ok(store)
     }
 
     /// Applies the pending schema migrations; harmless when there are none.

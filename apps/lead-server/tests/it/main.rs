@@ -11,6 +11,7 @@ mod live_chat_browser;
 mod postgres;
 mod quick_start;
 mod snapshots;
+mod telemetry;
 mod tenant_auth;
 mod twilio;
 mod validation;

@@ -2,30 +2,16 @@
 
 use std::sync::Arc;
 
-use chrono::{DateTime, Duration, Utc};
-use lead_domain::ids::{ConversationId, JobId, LeadId, MessageId, TenantId};
+use chrono::Duration;
+use lead_domain::ids::TenantId;
 use lead_domain::jobs::JobStatus;
-use lead_domain::ports::{InboundIntake, IntakeIds, JobQueue, LeadFilter, LeadRepository, Page};
+use lead_domain::ports::{InboundIntake, JobQueue, LeadFilter, LeadRepository, Page};
 use lead_testkit::contract::{intake, random_phone, stored_tenant};
 use uuid::Uuid;
 
-use crate::support::{TestDb, on_both_backends};
+use crate::support::{TestDb, fresh_ids, on_both_backends, t0};
 
 const PARALLEL: usize = 50;
-
-fn t0() -> DateTime<Utc> {
-    DateTime::<Utc>::from_timestamp(1_795_000_000, 0).unwrap_or_default()
-}
-
-fn fresh_ids(mut intake: InboundIntake) -> InboundIntake {
-    intake.ids = IntakeIds {
-        lead: LeadId::from_uuid(Uuid::new_v4()),
-        conversation: ConversationId::from_uuid(Uuid::new_v4()),
-        message: MessageId::from_uuid(Uuid::new_v4()),
-        job: JobId::from_uuid(Uuid::new_v4()),
-    };
-    intake
-}
 
 /// Runs `PARALLEL` intakes at once, each on its own task, through several pools.
 async fn run_parallel(

@@ -1,5 +1,6 @@
 //! Integration tests of the sea-orm store on SQLite (temp file) and PostgreSQL (fresh database).
 
+mod batch;
 mod concurrency;
 mod connect;
 mod contract;

@@ -2,11 +2,30 @@
 
 use std::time::Duration;
 
+use chrono::{DateTime, Utc};
+use lead_domain::ids::{ConversationId, JobId, LeadId, MessageId};
+use lead_domain::ports::{InboundIntake, IntakeIds};
 use lead_store::SeaOrmStore;
 use sea_orm::{ConnectOptions, ConnectionTrait, Database, DatabaseConnection};
 
 /// The server used when `TEST_DATABASE_URL` is not set.
 const DEFAULT_POSTGRES_URL: &str = "postgres://postgres@127.0.0.1:5432/test";
+
+/// The fixed instant the intake tests start from.
+pub fn t0() -> DateTime<Utc> {
+    DateTime::<Utc>::from_timestamp(1_795_000_000, 0).unwrap_or_default()
+}
+
+/// The same intake with new ids, as a second delivery or caller would make.
+pub fn fresh_ids(mut intake: InboundIntake) -> InboundIntake {
+    intake.ids = IntakeIds {
+        lead: LeadId::from_uuid(uuid::Uuid::new_v4()),
+        conversation: ConversationId::from_uuid(uuid::Uuid::new_v4()),
+        message: MessageId::from_uuid(uuid::Uuid::new_v4()),
+        job: JobId::from_uuid(uuid::Uuid::new_v4()),
+    };
+    intake
+}
 
 /// A migrated, empty database for one test.
 pub struct TestDb {
@@ -92,6 +111,14 @@ impl TestDb {
             store,
             cleanup: Cleanup::Postgres { admin, name },
         })
+    }
+
+    /// Which backend this database is on.
+    pub fn kind(&self) -> Kind {
+        match self.cleanup {
+            Cleanup::Sqlite(_) => Kind::Sqlite,
+            Cleanup::Postgres { .. } => Kind::Postgres,
+        }
     }
 
     /// Another pool on the same database, as a second process would open.
