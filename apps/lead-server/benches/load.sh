@@ -1,6 +1,8 @@
 #!/usr/bin/env bash
 # Load test of the release binary on PostgreSQL: POST /webhooks/web-form (unique phone per request)
-# and GET /health at concurrency 16, 64 and 256 with wrk; prints req/s and p50/p99, and idle RSS.
+# and GET /health at concurrency 16, 64 and 256 with wrk, after a 5 s warm-up; prints req/s and
+# p50/p99, idle RSS, and the 202 answers against the leads stored. Server settings such as
+# DB_INTAKE_LANES or DB_INTAKE_BATCH_MAX pass through from the environment.
 #
 #   cargo build --release -p lead-server
 #   apps/lead-server/benches/load.sh            # BENCH_PG=postgres://postgres@127.0.0.1:5432 DURATION=15s
@@ -49,8 +51,13 @@ report() { # name, wrk output
   printf '%-28s %10s req/s   p50 %8s   p99 %8s %s\n' "$1" "$rps" "$p50" "$p99" "$errors"
 }
 
+# Warm-up (not reported): every pooled connection prepares its statements and the tables
+# leave the empty state the query planner first sees.
 run=0
 accepted=0
+out=$(RUN=$run wrk -t2 -c64 -d"${WARMUP:-5s}" -s apps/lead-server/benches/webform.lua "http://127.0.0.1:$PORT/webhooks/web-form")
+accepted=$(grep -E '^ +[0-9]+ requests in' <<<"$out" | awk '{print $1}')
+run=$((run + 1))
 for c in 16 64 256; do
   # Each run and wrk thread has a mobile prefix of its own (see webform.lua).
   out=$(RUN=$run wrk -t2 -c"$c" -d"$DURATION" --latency -s apps/lead-server/benches/webform.lua "http://127.0.0.1:$PORT/webhooks/web-form")

@@ -1,5 +1,5 @@
 -- wrk script: POST /webhooks/web-form with a unique Saudi mobile number per request.
--- The API key comes from the API_KEY environment variable; RUN (0, 1, 2) gives each run its own
+-- The API key comes from the API_KEY environment variable; RUN (0 to 3) gives each run its own
 -- mobile prefixes so that successive runs against one database never reuse a number.
 local counter = 0
 local thread_id = 0

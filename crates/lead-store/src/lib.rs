@@ -185,6 +185,17 @@ impl SeaOrmStore {
         opt.max_connections(max_connections)
             .acquire_timeout(options.acquire_timeout)
             .sqlx_logging(false);
+        if backend == Backend::Postgres {
+            // Plan every statement with its real parameters and the tables'
+            // current size. A plan cached while a table was empty, or before
+            // it was first analyzed, keeps using whichever index looked as
+            // cheap then: a lookup by (tenant, phone) through the (tenant,
+            // state) index reads every lead of the tenant, slower with each
+            // lead, until the connection closes.
+            opt.map_sqlx_postgres_opts(|o| {
+                o.options([("plan_cache_mode", "force_custom_plan")])
+            });
+        }
         if backend == Backend::Sqlite {
             let busy = options.busy_timeout;
             opt.map_sqlx_sqlite_opts(move |o| {
