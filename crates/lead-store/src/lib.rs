@@ -192,9 +192,7 @@ impl SeaOrmStore {
             // cheap then: a lookup by (tenant, phone) through the (tenant,
             // state) index reads every lead of the tenant, slower with each
             // lead, until the connection closes.
-            opt.map_sqlx_postgres_opts(|o| {
-                o.options([("plan_cache_mode", "force_custom_plan")])
-            });
+            opt.map_sqlx_postgres_opts(|o| o.options([("plan_cache_mode", "force_custom_plan")]));
         }
         if backend == Backend::Sqlite {
             let busy = options.busy_timeout;
