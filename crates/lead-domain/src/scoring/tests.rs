@@ -378,7 +378,7 @@ proptest! {
     #[test]
     fn positive_signals_never_lower_the_score(lead in arb_lead(), which in 0u8..5) {
         let rules = real_estate();
-        let before = score(&qualification(&lead), &rules).score;
+        let before = score(&qualification(&lead), &rules);
         let mut better = lead.clone();
         match which {
             0 => better.decision_maker = Some(true),
@@ -387,8 +387,22 @@ proptest! {
             3 => { if better.service.is_none() { better.service = Some("buy_villa"); } }
             _ => { better.max = Some(rules.floor_for(better.service).max(better.max.unwrap_or(0.0))); }
         }
-        let after = score(&qualification(&better), &rules).score;
-        prop_assert!(rank(after) >= rank(before), "{before:?} -> {after:?}");
+        let after = score(&qualification(&better), &rules);
+        if before.score == Score::Cold && after.score == Score::Unscored {
+            // The rules' order: disqualifiers, then too little known. Raising a budget to the
+            // floor lifts its disqualification; with fewer than the needed dimensions known the
+            // lead is then not yet scored, which claims nothing rather than something worse.
+            prop_assert!(
+                before.reasons.iter().any(|r| matches!(r, ScoreReason::BudgetBelowMinimum { .. })),
+                "{before:?} -> {after:?}"
+            );
+            prop_assert!(
+                after.reasons.iter().any(|r| matches!(r, ScoreReason::NotEnoughKnown { .. })),
+                "{before:?} -> {after:?}"
+            );
+        } else {
+            prop_assert!(rank(after.score) >= rank(before.score), "{before:?} -> {after:?}");
+        }
     }
 
     /// A disqualifier always makes the lead COLD, whatever else is known.
