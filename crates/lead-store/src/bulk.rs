@@ -69,8 +69,20 @@ pub(crate) async fn intake_all_in(
 ) -> Result<Vec<IntakeReceipt>, AttemptError> {
     let fresh = fresh_intakes(txn, intakes).await?;
     let mut receipts: Vec<Option<IntakeReceipt>> = vec![None; intakes.len()];
-    for chunk in chunks(intakes, &fresh) {
-        insert_fresh(txn, intakes, &chunk, &mut receipts).await?;
+    let groups = chunks(intakes, &fresh);
+    let postgres = txn.get_database_backend() == DbBackend::Postgres;
+    if postgres && !groups.is_empty() {
+        // The inserts choose no index, so their cached plans, and those of
+        // the foreign-key checks they fire, are safe to reuse.
+        txn.execute_unprepared("SET LOCAL plan_cache_mode = auto")
+            .await?;
+    }
+    for chunk in &groups {
+        insert_fresh(txn, intakes, chunk, &mut receipts).await?;
+    }
+    if postgres && !groups.is_empty() && fresh.contains(&false) {
+        txn.execute_unprepared("SET LOCAL plan_cache_mode = force_custom_plan")
+            .await?;
     }
     for (n, intake) in intakes.iter().enumerate() {
         if !fresh[n] {
