@@ -387,9 +387,6 @@ async fn write_in_one_statement(
             Alias::new(format!("c{n}")),
         );
     }
-    if counted.is_empty() {
-        select.expr(Expr::val(1));
-    }
     let (sql, values) = with.query(select).build(PostgresQueryBuilder);
     let row = txn
         .query_one_raw(Statement::from_sql_and_values(

@@ -136,8 +136,8 @@ pub async fn create(
     if !errors.is_empty() {
         return Err(ApiError::Validation(errors));
     }
-    let receipt = usecases::accept_inbound(
-        &state.deps,
+    let receipt = super::accept(
+        &state,
         &tenant,
         InboundRequest {
             channel: Some(channel),
@@ -148,8 +148,7 @@ pub async fn create(
             sender: None,
         },
     )
-    .await
-    .map_err(usecase_error)?;
+    .await?;
     let lead = load(&state, tenant.id, receipt.lead_id.as_uuid()).await?;
     let view = LeadView::from(&lead);
     Ok(if receipt.lead_created {

@@ -4,7 +4,7 @@
 
 use crate::error::ApiError;
 use crate::extract::ValidJson;
-use crate::routes::leads::{parse_contact, usecase_error};
+use crate::routes::leads::parse_contact;
 use crate::startup::AppState;
 use actix_web::http::StatusCode;
 use actix_web::http::header::{self, HeaderMap, HeaderValue};
@@ -15,7 +15,7 @@ use lead_domain::ids::{ConversationId, MessageId, TenantId};
 use lead_domain::lead::{Channel, Direction, Message};
 use lead_domain::ports::{Page, StoreError};
 use lead_domain::tenant::Tenant;
-use lead_domain::usecases::{self, InboundRequest};
+use lead_domain::usecases::InboundRequest;
 use serde::{Deserialize, Serialize};
 use std::sync::Arc;
 use std::time::Duration;
@@ -339,8 +339,8 @@ async fn accept(
         return Err(ApiError::Validation(errors));
     }
     contact.chat_session = Some(chat.session_id.clone());
-    let receipt = usecases::accept_inbound(
-        &state.deps,
+    let receipt = super::accept(
+        state,
         tenant,
         InboundRequest {
             channel: Some(Channel::LiveChat),
@@ -351,11 +351,7 @@ async fn accept(
             sender: None,
         },
     )
-    .await
-    .map_err(usecase_error)?;
-    if receipt.job_id.is_some() && !receipt.duplicate {
-        state.wake.notify_one();
-    }
+    .await?;
     tracing::info!(
         client_id = %tenant.id,
         lead_id = %receipt.lead_id,

@@ -11,6 +11,32 @@ pub mod webhooks;
 
 use actix_web::http::Method;
 use actix_web::web;
+use lead_domain::ports::IntakeReceipt;
+use lead_domain::tenant::Tenant;
+use lead_domain::usecases::{self, InboundRequest};
+
+use crate::error::ApiError;
+use crate::startup::AppState;
+
+/// Accepts an inbound contact for `tenant` and, when it queued work, wakes an idle queue worker,
+/// so every intake route answers only after the lead is stored and never leaves a job waiting
+/// for the workers' next poll.
+///
+/// # Errors
+/// The use case's failure, mapped to HTTP.
+pub async fn accept(
+    state: &AppState,
+    tenant: &Tenant,
+    request: InboundRequest,
+) -> Result<IntakeReceipt, ApiError> {
+    let receipt = usecases::accept_inbound(&state.deps, tenant, request)
+        .await
+        .map_err(leads::usecase_error)?;
+    if receipt.job_id.is_some() && !receipt.duplicate {
+        state.wake.notify_one();
+    }
+    Ok(receipt)
+}
 
 /// Mounts every route of the service.
 pub fn configure(cfg: &mut web::ServiceConfig) {

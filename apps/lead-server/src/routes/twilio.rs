@@ -3,7 +3,6 @@
 
 use crate::error::{ApiError, FieldError};
 use crate::extract::FormBody;
-use crate::routes::leads::usecase_error;
 use crate::startup::AppState;
 use actix_web::{HttpRequest, HttpResponse, web};
 use lead_channels::optout::{self, KeywordIntent};
@@ -16,7 +15,7 @@ use lead_domain::contact::Address;
 use lead_domain::lead::{Channel, Sender};
 use lead_domain::ports::ContactInfo;
 use lead_domain::tenant::Tenant;
-use lead_domain::usecases::{self, InboundRequest};
+use lead_domain::usecases::InboundRequest;
 
 fn form_error(err: FormError) -> ApiError {
     match err {
@@ -147,8 +146,8 @@ async fn inbound(
         AddressKind::Phone => Channel::Sms,
         AddressKind::WhatsApp => Channel::Whatsapp,
     };
-    let receipt = usecases::accept_inbound(
-        &state.deps,
+    let receipt = super::accept(
+        &state,
         &tenant,
         InboundRequest {
             channel: Some(channel),
@@ -164,11 +163,7 @@ async fn inbound(
             sender: None,
         },
     )
-    .await
-    .map_err(usecase_error)?;
-    if receipt.job_id.is_some() && !receipt.duplicate {
-        state.wake.notify_one();
-    }
+    .await?;
     tracing::info!(
         client_id = %tenant.id,
         lead_id = %receipt.lead_id,
@@ -253,8 +248,8 @@ pub async fn missed_call(
         .iter()
         .find(|(k, _)| k == "CallStatus")
         .map_or("missed", |(_, v)| v.as_str());
-    let receipt = usecases::accept_inbound(
-        &state.deps,
+    let receipt = super::accept(
+        &state,
         &tenant,
         InboundRequest {
             channel: Some(Channel::MissedCall),
@@ -270,11 +265,7 @@ pub async fn missed_call(
             sender: Some(Sender::System),
         },
     )
-    .await
-    .map_err(usecase_error)?;
-    if receipt.job_id.is_some() && !receipt.duplicate {
-        state.wake.notify_one();
-    }
+    .await?;
     tracing::info!(client_id = %tenant.id, lead_id = %receipt.lead_id, duplicate = receipt.duplicate, "missed call accepted");
     Ok(twiml())
 }

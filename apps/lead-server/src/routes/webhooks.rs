@@ -4,11 +4,11 @@
 use crate::auth::TenantAuth;
 use crate::error::{ApiError, FieldError};
 use crate::extract::ValidJson;
-use crate::routes::leads::{parse_contact, usecase_error};
+use crate::routes::leads::parse_contact;
 use crate::startup::AppState;
 use actix_web::{HttpRequest, HttpResponse, web};
 use lead_domain::lead::Channel;
-use lead_domain::usecases::{self, InboundRequest};
+use lead_domain::usecases::InboundRequest;
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 use uuid::Uuid;
@@ -110,8 +110,8 @@ pub async fn web_form(
     if !errors.is_empty() {
         return Err(ApiError::Validation(errors));
     }
-    let receipt = usecases::accept_inbound(
-        &state.deps,
+    let receipt = super::accept(
+        &state,
         &tenant,
         InboundRequest {
             channel: Some(Channel::WebForm),
@@ -125,11 +125,7 @@ pub async fn web_form(
             sender: None,
         },
     )
-    .await
-    .map_err(usecase_error)?;
-    if receipt.job_id.is_some() && !receipt.duplicate {
-        state.wake.notify_one();
-    }
+    .await?;
     tracing::info!(
         client_id = %tenant.id,
         lead_id = %receipt.lead_id,

@@ -279,3 +279,31 @@ async fn conversations_take_human_messages_escalate_and_release() {
         released.body
     );
 }
+
+/// A lead created through the API with a message wakes an idle worker: it is processed long
+/// before the workers' next poll.
+#[tokio::test]
+async fn a_lead_created_with_a_message_is_processed_without_waiting_for_a_poll() {
+    let app = spawn_app_with(|s| s.worker_poll_ms = 60_000).await;
+    let (_, key) = app.create_realty("wake-realty").await;
+    // Let the worker finish its first look at the empty queue and go idle.
+    tokio::time::sleep(std::time::Duration::from_millis(200)).await;
+    let created = app
+        .send_as(
+            &key,
+            Method::POST,
+            "/api/v1/leads",
+            Some(json!({
+                "name": "Sara",
+                "phone": "+966501112233",
+                "message": "I want to buy a villa in Riyadh within a month, budget 3 million SAR"
+            })),
+        )
+        .await;
+    assert_eq!(created.status, 201, "{}", created.body);
+    let id = created.body["id"].as_str().expect("lead id").to_owned();
+    let lead = app
+        .wait_for_lead(&key, &id, |lead| lead["state"] != "NEW")
+        .await;
+    assert_ne!(lead["state"], "NEW", "still unprocessed: {lead}");
+}

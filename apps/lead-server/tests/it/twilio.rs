@@ -60,6 +60,11 @@ fn signed(path: &str, params: &[(&str, &str)], token: &str) -> String {
     validator.compute_signature(&format!("{PUBLIC}{path}"), params)
 }
 
+/// Posts `params` to `path` with the signature the tenant's own token gives.
+async fn post_signed(app: &TestApp, path: &str, params: &[(&str, &str)]) -> Reply {
+    post_form(app, path, params, Some(signed(path, params, TOKEN))).await
+}
+
 async fn post_form(
     app: &TestApp,
     path: &str,
@@ -249,13 +254,7 @@ async fn forged_unknown_and_incomplete_webhooks_store_nothing() {
     let mut unknown = params.clone();
     unknown[3].1 = "+14155550199".to_owned();
     let u = refs(&unknown);
-    let reply = post_form(
-        &s.app,
-        "/webhooks/sms/inbound",
-        &u,
-        Some(signed("/webhooks/sms/inbound", &u, TOKEN)),
-    )
-    .await;
+    let reply = post_signed(&s.app, "/webhooks/sms/inbound", &u).await;
     assert_eq!(
         (reply.status, reply.body["code"].as_str()),
         (404, Some("unknown_number"))
@@ -266,13 +265,7 @@ async fn forged_unknown_and_incomplete_webhooks_store_nothing() {
         .copied()
         .filter(|(k, _)| *k != "MessageSid")
         .collect();
-    let reply = post_form(
-        &s.app,
-        "/webhooks/sms/inbound",
-        &missing,
-        Some(signed("/webhooks/sms/inbound", &missing, TOKEN)),
-    )
-    .await;
+    let reply = post_signed(&s.app, "/webhooks/sms/inbound", &missing).await;
     assert_eq!(reply.status, 422, "{}", reply.body);
     assert_eq!(reply.body["errors"][0]["field"], "MessageSid");
 
@@ -289,13 +282,7 @@ async fn forged_unknown_and_incomplete_webhooks_store_nothing() {
     assert_eq!(json_body.status, 415);
 
     // An SMS to the WhatsApp endpoint is refused.
-    let wrong = post_form(
-        &s.app,
-        "/webhooks/whatsapp/inbound",
-        &p,
-        Some(signed("/webhooks/whatsapp/inbound", &p, TOKEN)),
-    )
-    .await;
+    let wrong = post_signed(&s.app, "/webhooks/whatsapp/inbound", &p).await;
     assert_eq!(wrong.status, 422);
 
     assert_eq!(s.app.get_as(&s.key, "/api/v1/leads").await.body["total"], 0);
@@ -313,13 +300,7 @@ async fn whatsapp_messages_and_missed_calls_create_leads_and_stop_opts_out() {
         ("ProfileName", "Khalid"),
         ("WaId", "971501234567"),
     ];
-    let ok = post_form(
-        &s.app,
-        "/webhooks/whatsapp/inbound",
-        &wa,
-        Some(signed("/webhooks/whatsapp/inbound", &wa, TOKEN)),
-    )
-    .await;
+    let ok = post_signed(&s.app, "/webhooks/whatsapp/inbound", &wa).await;
     assert_eq!(ok.status, 200, "{}", ok.body);
 
     let completed = [
@@ -329,13 +310,7 @@ async fn whatsapp_messages_and_missed_calls_create_leads_and_stop_opts_out() {
         ("To", SMS_NUMBER),
         ("CallStatus", "completed"),
     ];
-    let reply = post_form(
-        &s.app,
-        "/webhooks/missed-call",
-        &completed,
-        Some(signed("/webhooks/missed-call", &completed, TOKEN)),
-    )
-    .await;
+    let reply = post_signed(&s.app, "/webhooks/missed-call", &completed).await;
     assert_eq!(reply.status, 200);
     let missed = [
         ("CallSid", "CA00000000000000000000000000000002"),
@@ -345,13 +320,7 @@ async fn whatsapp_messages_and_missed_calls_create_leads_and_stop_opts_out() {
         ("CallStatus", "no-answer"),
     ];
     for _ in 0..2 {
-        let reply = post_form(
-            &s.app,
-            "/webhooks/missed-call",
-            &missed,
-            Some(signed("/webhooks/missed-call", &missed, TOKEN)),
-        )
-        .await;
+        let reply = post_signed(&s.app, "/webhooks/missed-call", &missed).await;
         assert_eq!(reply.status, 200, "{}", reply.body);
     }
     let leads = s.app.get_as(&s.key, "/api/v1/leads").await;
@@ -387,14 +356,9 @@ async fn whatsapp_messages_and_missed_calls_create_leads_and_stop_opts_out() {
         ("Body", "STOP"),
     ];
     assert_eq!(
-        post_form(
-            &s.app,
-            "/webhooks/sms/inbound",
-            &stop,
-            Some(signed("/webhooks/sms/inbound", &stop, TOKEN))
-        )
-        .await
-        .status,
+        post_signed(&s.app, "/webhooks/sms/inbound", &stop)
+            .await
+            .status,
         200
     );
     tokio::time::sleep(std::time::Duration::from_millis(800)).await;
@@ -420,13 +384,7 @@ async fn a_missed_call_is_followed_up_by_sms_once_and_the_delay_is_measured() {
     ];
     let started = std::time::Instant::now();
     for _ in 0..2 {
-        let reply = post_form(
-            &s.app,
-            "/webhooks/missed-call",
-            &missed,
-            Some(signed("/webhooks/missed-call", &missed, TOKEN)),
-        )
-        .await;
+        let reply = post_signed(&s.app, "/webhooks/missed-call", &missed).await;
         assert_eq!(reply.status, 200, "{}", reply.body);
     }
     let to_caller = |r: &wiremock::Request| {
