@@ -206,8 +206,50 @@ pub struct Qualification {
     pub not_interested: Option<Fact<bool>>,
     /// The language the lead mostly writes in.
     pub language: Option<Language>,
-    /// The extractor's confidence in this reading, 0 to 1.
+    /// How sure the reading is of what the lead's latest message means, 0 to 1: low only for
+    /// text that cannot be understood, never merely because no fact was found.
     pub confidence: Option<f32>,
+    /// What the lead's latest message is about, so a greeting or a question is answered, not escalated.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub intent: Option<MessageIntent>,
+}
+
+/// What one lead message is about, in any language; read by the offline reader and the model alike.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum MessageIntent {
+    /// Hello, salam, good morning, with nothing else.
+    Greeting,
+    /// A question about the business: hours, place, prices, availability.
+    Question,
+    /// Facts about what the lead wants (service, budget, time, place, who decides), or a reply to a question.
+    Information,
+    /// The lead asks for a person.
+    WantsHuman,
+    /// The lead asks to stop receiving messages.
+    OptOut,
+    /// The lead is not interested, bought elsewhere or is only browsing.
+    NotInterested,
+    /// Thanks, ok, acknowledgements and small talk.
+    Thanks,
+    /// Text that cannot be made sense of: gibberish, an unknown language, a contradiction.
+    Unclear,
+}
+
+impl MessageIntent {
+    /// The wire name used in evaluation output and the API.
+    pub const fn as_str(self) -> &'static str {
+        match self {
+            MessageIntent::Greeting => "greeting",
+            MessageIntent::Question => "question",
+            MessageIntent::Information => "information",
+            MessageIntent::WantsHuman => "wants_human",
+            MessageIntent::OptOut => "opt_out",
+            MessageIntent::NotInterested => "not_interested",
+            MessageIntent::Thanks => "thanks",
+            MessageIntent::Unclear => "unclear",
+        }
+    }
 }
 
 impl Qualification {
@@ -229,6 +271,7 @@ impl Qualification {
         take(&mut self.wants_human, newer.wants_human);
         take(&mut self.not_interested, newer.not_interested);
         take(&mut self.language, newer.language);
+        take(&mut self.intent, newer.intent);
         take(
             &mut self.confidence,
             newer.confidence.map(|c| c.clamp(0.0, 1.0)),

@@ -591,6 +591,8 @@ pub fn to_qualification(
         language: Some(language(extraction.language)),
         // The confidence is validated to lie in 0..1, which f32 represents well enough.
         confidence: Some(extraction.confidence as f32),
+        // The route call classifies the turn; the qualifier call reads facts.
+        intent: None,
     }
 }
 
