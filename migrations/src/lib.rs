@@ -13,6 +13,7 @@ mod m20261130_000001_tenancy;
 mod m20261130_000002_leads;
 mod m20261130_000003_knowledge;
 mod m20261130_000004_operations;
+mod m20261204_000005_contact_claims;
 
 pub use sea_orm_migration;
 pub use sea_orm_migration::MigratorTrait;
@@ -30,6 +31,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261130_000002_leads::Migration),
             Box::new(m20261130_000003_knowledge::Migration),
             Box::new(m20261130_000004_operations::Migration),
+            Box::new(m20261204_000005_contact_claims::Migration),
         ]
     }
 }

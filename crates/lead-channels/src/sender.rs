@@ -264,6 +264,16 @@ impl MessageSender for TwilioSender {
             }
         }
     }
+
+    fn can_deliver(&self, tenant: &Tenant, channel: Channel) -> bool {
+        let Some(settings) = tenant.settings.twilio.as_ref() else {
+            return false;
+        };
+        let Ok(phone) = Self::channel_for(tenant, channel) else {
+            return false;
+        };
+        Self::sender(settings, phone).is_ok()
+    }
 }
 
 /// Sends email replies over SMTP, under the tenant's name.
@@ -354,6 +364,10 @@ impl MessageSender for SmtpSender {
             }
         }
     }
+
+    fn can_deliver(&self, _tenant: &Tenant, channel: Channel) -> bool {
+        channel == Channel::Email
+    }
 }
 
 fn smtp_code(error: &EmailError) -> Option<String> {
@@ -403,6 +417,19 @@ impl MessageSender for ChannelSender {
                     "twilio is not configured".to_owned(),
                 )),
             },
+        }
+    }
+
+    fn can_deliver(&self, tenant: &Tenant, channel: Channel) -> bool {
+        match channel {
+            // Live chat replies are shown on the visitor's stream, not sent.
+            Channel::LiveChat => true,
+            Channel::Email => self.email.is_some(),
+            Channel::Sms | Channel::Whatsapp => self
+                .twilio
+                .as_ref()
+                .is_some_and(|t| t.can_deliver(tenant, channel)),
+            Channel::WebForm | Channel::MissedCall => false,
         }
     }
 }

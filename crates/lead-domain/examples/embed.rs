@@ -47,7 +47,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         decision_maker: Some(Fact::stated(true)),
         ..Default::default()
     };
-    known.merge(correction);
+    known.merge(correction.clone());
 
     let card = score(&known, &rules);
     let mut state = LeadState::New;
@@ -67,9 +67,12 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         &rules,
         &EscalationInput {
             qualification: &known,
-            confidence: Some(0.9),
+            previous: &Qualification::default(),
+            reading: &correction,
+            message_id: None,
             exchanges: 2,
             latest_text: "actually 900k, not 1M",
+            history: &[],
         },
     );
 

@@ -1,6 +1,8 @@
 //! Escalation triggers: when a conversation must go to a human, as a pure function returning every reason.
 
-use crate::qualification::Qualification;
+use crate::ids::MessageId;
+use crate::lead::Escalation;
+use crate::qualification::{Evidence, Fact, MessageIntent, Qualification};
 use crate::scoring::QualificationRules;
 use serde::{Deserialize, Serialize};
 use std::fmt;
@@ -19,6 +21,19 @@ pub struct EscalationPolicy {
     pub max_exchanges: Option<u32>,
     /// Words or phrases that escalate when the lead writes them.
     pub keywords: Vec<String>,
+    /// What happens when a lead becomes HOT: the team is told, and with `handoff` the AI stops too.
+    pub on_hot: OnHot,
+}
+
+/// A tenant's choice for HOT leads.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum OnHot {
+    /// The team is told at once and the AI keeps the conversation.
+    #[default]
+    Notify,
+    /// The team is told and the conversation goes to a person, as for any escalation.
+    Handoff,
 }
 
 /// The default keywords in English and Arabic.
@@ -51,6 +66,7 @@ impl Default for EscalationPolicy {
             on_high_value: true,
             max_exchanges: Some(20),
             keywords: default_keywords(),
+            on_hot: OnHot::Notify,
         }
     }
 }
@@ -93,6 +109,11 @@ pub enum EscalationReason {
         /// The provider's reason.
         detail: String,
     },
+    /// The lead became HOT: the team is told, and the AI stops only under [`OnHot::Handoff`].
+    HotLead {
+        /// The score's points.
+        points: u32,
+    },
     /// A person escalated through the API.
     Manual {
         /// Their note.
@@ -110,6 +131,7 @@ impl EscalationReason {
             EscalationReason::TooManyExchanges { .. } => "too_many_exchanges",
             EscalationReason::Keyword { .. } => "keyword",
             EscalationReason::Undeliverable { .. } => "undeliverable",
+            EscalationReason::HotLead { .. } => "hot_lead",
             EscalationReason::Manual { .. } => "manual",
         }
     }
@@ -138,6 +160,9 @@ impl fmt::Display for EscalationReason {
             EscalationReason::Undeliverable { detail } => {
                 write!(f, "replies cannot be delivered: {detail}")
             }
+            EscalationReason::HotLead { points } => {
+                write!(f, "the lead is HOT ({points} points)")
+            }
             EscalationReason::Manual { note } => write!(f, "escalated by a person: {note}"),
         }
     }
@@ -148,25 +173,54 @@ impl fmt::Display for EscalationReason {
 pub struct EscalationInput<'a> {
     /// Qualification after merging this message's reading.
     pub qualification: &'a Qualification,
-    /// The latest confidence of the reading (the model's, or the offline extractor's).
-    pub confidence: Option<f32>,
-    /// Lead messages in the conversation so far, this one included.
+    /// Qualification before this message, to tell a threshold newly crossed from one crossed long ago.
+    pub previous: &'a Qualification,
+    /// This message's reading alone (offline and model merged), with its intent and evidence.
+    pub reading: &'a Qualification,
+    /// The message being answered; `None` for a system notice, which no lead-word trigger reads.
+    pub message_id: Option<MessageId>,
+    /// Lead messages since the conversation was last released to the AI (or since it began).
     pub exchanges: u32,
     /// The lead's latest message.
     pub latest_text: &'a str,
+    /// Every escalation the conversation already had, released or not: a trigger that fired once
+    /// does not fire again by itself after a release.
+    pub history: &'a [Escalation],
+}
+
+fn said_in<T>(fact: Option<&Fact<T>>, message: Option<MessageId>) -> bool {
+    matches!(
+        (fact, message),
+        (Some(Fact { evidence: Some(Evidence { message_id: Some(m), .. }), .. }), Some(id)) if *m == id
+    )
+}
+
+/// Whether the message being answered itself asks for a person, as its intent or its evidence says.
+pub fn asks_for_human(input: &EscalationInput<'_>) -> bool {
+    input.message_id.is_some()
+        && (input.reading.intent == Some(MessageIntent::WantsHuman)
+            || (input.reading.wants_human() && said_in(input.reading.wants_human.as_ref(), input.message_id)))
 }
 
 /// Evaluates every trigger and returns all that fire, in a fixed order.
+///
+/// Triggers fire on what is new: a request for a person or a keyword in this message, a
+/// confidence this message's reading has, a budget that crosses the high-value threshold now (or
+/// reaches it when no high-value escalation was ever raised), more exchanges than the limit since
+/// the last release. So a release really gives the conversation back.
 pub fn evaluate(
     policy: &EscalationPolicy,
     rules: &QualificationRules,
     input: &EscalationInput<'_>,
 ) -> Vec<EscalationReason> {
     let mut reasons = Vec::new();
-    if policy.on_human_request && input.qualification.wants_human() {
+    let from_lead = input.message_id.is_some();
+    let human = asks_for_human(input);
+    if policy.on_human_request && human {
         reasons.push(EscalationReason::HumanRequested);
     }
-    if let (Some(threshold), Some(confidence)) = (policy.min_confidence, input.confidence)
+    if let (true, Some(threshold), Some(confidence)) =
+        (from_lead, policy.min_confidence, input.reading.confidence)
         && confidence < threshold
     {
         reasons.push(EscalationReason::LowConfidence {
@@ -177,10 +231,17 @@ pub fn evaluate(
     if policy.on_high_value
         && let Some(amount) = rules.is_high_value(input.qualification)
     {
-        reasons.push(EscalationReason::HighValue {
-            amount,
-            threshold: rules.high_value_threshold,
-        });
+        let crossed_now = rules.is_high_value(input.previous).is_none();
+        let raised_before = input
+            .history
+            .iter()
+            .any(|e| matches!(e.reason, EscalationReason::HighValue { .. }));
+        if crossed_now || !raised_before {
+            reasons.push(EscalationReason::HighValue {
+                amount,
+                threshold: rules.high_value_threshold,
+            });
+        }
     }
     if let Some(limit) = policy.max_exchanges
         && input.exchanges > limit
@@ -190,7 +251,12 @@ pub fn evaluate(
             limit,
         });
     }
-    if let Some(keyword) = find_keyword(&policy.keywords, input.latest_text) {
+    // A keyword that only names who decides ("my manager has to approve it") is a fact, not a request.
+    let mentions_decider = !human && said_in(input.reading.decision_maker.as_ref(), input.message_id);
+    if from_lead
+        && !mentions_decider
+        && let Some(keyword) = find_keyword(&policy.keywords, input.latest_text)
+    {
         reasons.push(EscalationReason::Keyword { keyword });
     }
     reasons
@@ -244,10 +310,14 @@ pub fn find_keyword(keywords: &[String], text: &str) -> Option<String> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::qualification::{Budget, Currency, Fact};
+    use crate::qualification::{Budget, Currency};
 
     fn rules() -> QualificationRules {
         QualificationRules::new(Currency::code(*b"SAR"), 300_000.0, 5_000_000.0)
+    }
+
+    fn message() -> MessageId {
+        MessageId::from_uuid(uuid::Uuid::from_u128(7))
     }
 
     fn check(
@@ -257,11 +327,19 @@ mod tests {
         text: &str,
         want: &[&str],
     ) {
+        let reading = Qualification {
+            confidence,
+            intent: q.wants_human().then_some(MessageIntent::WantsHuman),
+            ..q.clone()
+        };
         let input = EscalationInput {
             qualification: q,
-            confidence,
+            previous: &Qualification::default(),
+            reading: &reading,
+            message_id: Some(message()),
             exchanges,
             latest_text: text,
+            history: &[],
         };
         let got: Vec<&str> = evaluate(&EscalationPolicy::default(), &rules(), &input)
             .iter()
@@ -397,17 +475,184 @@ mod tests {
             on_high_value: false,
             max_exchanges: None,
             keywords: vec![],
+            on_hot: OnHot::Notify,
         };
         let q = Qualification {
             wants_human: Some(Fact::stated(true)),
             ..Default::default()
         };
+        let reading = Qualification {
+            confidence: Some(0.1),
+            intent: Some(MessageIntent::WantsHuman),
+            ..q.clone()
+        };
         let input = EscalationInput {
             qualification: &q,
-            confidence: Some(0.1),
+            previous: &Qualification::default(),
+            reading: &reading,
+            message_id: Some(message()),
             exchanges: 99,
             latest_text: "manager",
+            history: &[],
         };
         assert!(evaluate(&policy, &rules(), &input).is_empty());
+    }
+
+    fn high(max: f64) -> Qualification {
+        Qualification {
+            budget: Some(Fact::stated(Budget {
+                min: None,
+                max: Some(max),
+                currency: Currency::code(*b"SAR"),
+                confirmed: false,
+            })),
+            ..Default::default()
+        }
+    }
+
+    fn raised(reason: EscalationReason) -> Escalation {
+        use crate::ids::{ConversationId, EscalationId, LeadId, TenantId};
+        let id = uuid::Uuid::from_u128(1);
+        Escalation {
+            id: EscalationId::from_uuid(id),
+            tenant_id: TenantId::from_uuid(id),
+            conversation_id: ConversationId::from_uuid(id),
+            lead_id: LeadId::from_uuid(id),
+            reason,
+            created_at: chrono::DateTime::default(),
+            released_at: Some(chrono::DateTime::default()),
+            raised_by: "ai".to_owned(),
+            released_by: Some("api".to_owned()),
+        }
+    }
+
+    fn kinds(input: &EscalationInput<'_>) -> Vec<&'static str> {
+        evaluate(&EscalationPolicy::default(), &rules(), input)
+            .iter()
+            .map(EscalationReason::kind)
+            .collect()
+    }
+
+    #[test]
+    fn an_old_request_for_a_person_does_not_fire_again() {
+        let earlier = MessageId::from_uuid(uuid::Uuid::from_u128(3));
+        let q = Qualification {
+            wants_human: Some(Fact::read(
+                true,
+                Evidence {
+                    message_id: Some(earlier),
+                    turn: 0,
+                    span: None,
+                    quote: "can I talk to a real person".to_owned(),
+                },
+            )),
+            intent: Some(MessageIntent::Information),
+            confidence: Some(0.9),
+            ..Default::default()
+        };
+        let input = EscalationInput {
+            qualification: &q,
+            previous: &q,
+            reading: &q,
+            message_id: Some(message()),
+            exchanges: 2,
+            latest_text: "thanks. my budget is 2 million riyals",
+            history: &[raised(EscalationReason::HumanRequested)],
+        };
+        assert!(kinds(&input).is_empty());
+        // The same request made in this message fires again.
+        let again = Qualification {
+            intent: Some(MessageIntent::WantsHuman),
+            ..q.clone()
+        };
+        let input = EscalationInput {
+            reading: &again,
+            ..input
+        };
+        assert_eq!(kinds(&input), ["human_requested"]);
+    }
+
+    #[test]
+    fn high_value_fires_when_crossed_or_never_raised() {
+        let reading = Qualification::default();
+        let base = EscalationInput {
+            qualification: &Qualification::default(),
+            previous: &Qualification::default(),
+            reading: &reading,
+            message_id: Some(message()),
+            exchanges: 1,
+            latest_text: "",
+            history: &[],
+        };
+        let now = high(6_000_000.0);
+        let before = high(6_000_000.0);
+        let low = high(1_000_000.0);
+        let history = [raised(EscalationReason::HighValue {
+            amount: 6_000_000.0,
+            threshold: 5_000_000.0,
+        })];
+        // Crossed in this message.
+        let input = EscalationInput { qualification: &now, previous: &low, ..base };
+        assert_eq!(kinds(&input), ["high_value"]);
+        // Already high and already raised: released, it stays released.
+        let input = EscalationInput { qualification: &now, previous: &before, history: &history, ..base };
+        assert!(kinds(&input).is_empty());
+        // Already high but never raised (it arrived while a person held the conversation).
+        let input = EscalationInput { qualification: &now, previous: &before, ..base };
+        assert_eq!(kinds(&input), ["high_value"]);
+        // Crossed again after a correction below the threshold.
+        let input = EscalationInput { qualification: &now, previous: &low, history: &history, ..base };
+        assert_eq!(kinds(&input), ["high_value"]);
+    }
+
+    #[test]
+    fn a_decision_maker_mention_is_not_a_keyword() {
+        let q = Qualification {
+            decision_maker: Some(Fact::read(
+                false,
+                Evidence {
+                    message_id: Some(message()),
+                    turn: 0,
+                    span: None,
+                    quote: "my manager has to approve it".to_owned(),
+                },
+            )),
+            intent: Some(MessageIntent::Information),
+            ..Default::default()
+        };
+        let input = EscalationInput {
+            qualification: &q,
+            previous: &Qualification::default(),
+            reading: &q,
+            message_id: Some(message()),
+            exchanges: 1,
+            latest_text: "my manager has to approve it",
+            history: &[],
+        };
+        assert!(kinds(&input).is_empty());
+        let complaint = EscalationInput {
+            reading: &Qualification::default(),
+            latest_text: "I have a complaint, get me your manager",
+            ..input
+        };
+        assert_eq!(kinds(&complaint), ["keyword"]);
+    }
+
+    #[test]
+    fn a_system_notice_fires_no_lead_word_trigger() {
+        let reading = Qualification {
+            confidence: Some(0.1),
+            ..Default::default()
+        };
+        let input = EscalationInput {
+            qualification: &Qualification::default(),
+            previous: &Qualification::default(),
+            reading: &reading,
+            message_id: None,
+            exchanges: 0,
+            latest_text: "",
+            history: &[],
+        };
+        assert!(kinds(&input).is_empty());
     }
 }

@@ -95,6 +95,19 @@ pub struct Lead {
     pub created_at: DateTime<Utc>,
     /// Last changed.
     pub updated_at: DateTime<Utc>,
+    /// A phone number the lead typed into live chat: unverified, so it never attaches the chat to
+    /// another lead, but a person may call it.
+    #[serde(default)]
+    pub claimed_phone: Option<PhoneNumber>,
+    /// An email the lead typed into live chat: unverified, like `claimed_phone`.
+    #[serde(default)]
+    pub claimed_email: Option<Email>,
+    /// Another lead whose verified phone or email matches this lead's claim, for a person to merge.
+    #[serde(default)]
+    pub possible_duplicate_of: Option<LeadId>,
+    /// Why replies cannot reach the lead on any configured channel, when they cannot.
+    #[serde(default)]
+    pub undeliverable: Option<String>,
 }
 
 impl Lead {
@@ -117,6 +130,14 @@ impl Lead {
     /// The current score.
     pub fn current_score(&self) -> Score {
         self.score.score
+    }
+
+    /// Whether a person has a way to contact the lead outside the chat: a phone or email, verified or claimed.
+    pub fn can_be_contacted(&self) -> bool {
+        self.phone.is_some()
+            || self.email.is_some()
+            || self.claimed_phone.is_some()
+            || self.claimed_email.is_some()
     }
 
     /// The phone or email to reply to, phone first.
@@ -270,6 +291,20 @@ pub struct Escalation {
     pub created_at: DateTime<Utc>,
     /// When a human released it back to the AI.
     pub released_at: Option<DateTime<Utc>>,
+    /// Who raised it: `ai` for a trigger the service evaluated, `system` for a delivery failure,
+    /// or the person or key that escalated by hand.
+    pub raised_by: String,
+    /// Who released it back to the AI, when someone did.
+    pub released_by: Option<String>,
+}
+
+impl Escalation {
+    /// Whether this record hands the conversation to a person (a hot-lead notice under the
+    /// tenant's `notify` choice only tells the team).
+    pub fn holds_conversation(&self, policy: &crate::escalation::EscalationPolicy) -> bool {
+        !matches!(self.reason, EscalationReason::HotLead { .. })
+            || policy.on_hot == crate::escalation::OnHot::Handoff
+    }
 }
 
 /// Tokens and cost of one model call, recorded per tenant and model.

@@ -96,6 +96,12 @@ pub struct ContactInfo {
     pub email: Option<Email>,
     /// Live-chat visitor session.
     pub chat_session: Option<String>,
+    /// A phone typed into live chat: stored on the chat's own lead, never used to find a lead.
+    #[serde(default)]
+    pub claimed_phone: Option<PhoneNumber>,
+    /// An email typed into live chat: stored on the chat's own lead, never used to find a lead.
+    #[serde(default)]
+    pub claimed_email: Option<Email>,
 }
 
 /// An inbound contact to store atomically: find-or-create the lead (by tenant + phone, else
@@ -273,6 +279,35 @@ pub trait LeadRepository: Send + Sync {
     /// [`StoreError::Stale`] when another writer updated it first.
     async fn update_lead(&self, lead: &Lead, changes: &[StateChange]) -> Result<Lead, StoreError>;
 
+    /// The lead, other than `except`, whose verified phone or email is one of these: where a chat
+    /// visitor's claimed contact may really belong.
+    ///
+    /// # Errors
+    /// On database failure.
+    async fn lead_with_contact(
+        &self,
+        tenant: TenantId,
+        phone: Option<PhoneNumber>,
+        email: Option<Email>,
+        except: LeadId,
+    ) -> Result<Option<LeadId>, StoreError>;
+
+    /// Moves everything of lead `from` (conversations with their messages, escalations, history)
+    /// to lead `into` in one transaction, fills `into`'s missing contact details from `from`, and
+    /// deletes `from`; an open conversation of `from` on a channel where `into` has one open too is
+    /// closed. Returns the merged lead.
+    ///
+    /// # Errors
+    /// [`StoreError::Stale`] when either lead does not exist (the caller checks both first);
+    /// on database failure nothing changes.
+    async fn merge_leads(
+        &self,
+        tenant: TenantId,
+        from: LeadId,
+        into: LeadId,
+        at: DateTime<Utc>,
+    ) -> Result<Lead, StoreError>;
+
     /// Leads of a tenant, newest first.
     ///
     /// # Errors
@@ -407,7 +442,7 @@ pub trait EscalationRepository: Send + Sync {
         conversation: ConversationId,
     ) -> Result<Vec<Escalation>, StoreError>;
 
-    /// Marks every open escalation of a conversation released.
+    /// Marks every open escalation of a conversation released, by whom.
     ///
     /// # Errors
     /// On database failure.
@@ -416,6 +451,7 @@ pub trait EscalationRepository: Send + Sync {
         tenant: TenantId,
         conversation: ConversationId,
         at: DateTime<Utc>,
+        by: &str,
     ) -> Result<u64, StoreError>;
 }
 
@@ -810,6 +846,13 @@ pub trait MessageSender: Send + Sync {
         tenant: &Tenant,
         message: &OutboundMessage,
     ) -> Result<SendReceipt, SendError>;
+
+    /// Whether this sender can deliver on `channel` for the tenant at all (an account and a sending
+    /// number or server are configured), so replies go where they can arrive.
+    fn can_deliver(&self, tenant: &Tenant, channel: Channel) -> bool {
+        let _ = (tenant, channel);
+        true
+    }
 }
 
 /// Something a tenant's team must know at once.
@@ -824,6 +867,8 @@ pub enum Notification {
         conversation_id: ConversationId,
         /// Readable reasons.
         summary: String,
+        /// Everything a salesperson needs to pick the lead up.
+        packet: Box<HandoffPacket>,
     },
     /// A conversation was escalated to a person.
     Escalated {
@@ -833,6 +878,8 @@ pub enum Notification {
         conversation_id: ConversationId,
         /// Reasons.
         reasons: Vec<EscalationReason>,
+        /// Everything a salesperson needs to pick the lead up.
+        packet: Box<HandoffPacket>,
     },
     /// Model spending crossed 80% of the monthly budget.
     BudgetAlert {
@@ -843,6 +890,78 @@ pub enum Notification {
         /// The budget.
         budget_usd: f64,
     },
+}
+
+/// What a person needs to take a lead over without reading the whole conversation.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct HandoffPacket {
+    /// The lead's name, if given.
+    pub name: Option<String>,
+    /// Verified phone (carrier or form).
+    pub phone: Option<PhoneNumber>,
+    /// Verified email.
+    pub email: Option<Email>,
+    /// A phone the lead typed into chat, unverified.
+    pub claimed_phone: Option<PhoneNumber>,
+    /// An email the lead typed into chat, unverified.
+    pub claimed_email: Option<Email>,
+    /// The channel of the conversation.
+    pub channel: Channel,
+    /// The lead's language.
+    pub language: Option<Language>,
+    /// What the lead wants (service key).
+    pub service: Option<String>,
+    /// Budget as stated: `min`, `max`, currency.
+    pub budget: Option<crate::qualification::Budget>,
+    /// When the lead wants to act.
+    pub timeline: Option<crate::qualification::Timeline>,
+    /// How pressing it is.
+    pub urgency: Option<crate::qualification::Urgency>,
+    /// Whether the lead decides alone.
+    pub decision_maker: Option<bool>,
+    /// Where.
+    pub location: Option<String>,
+    /// Score and points.
+    pub score: Score,
+    /// Points behind the score.
+    pub points: u32,
+    /// Why the score is what it is, readable.
+    pub score_reasons: Vec<String>,
+    /// The latest messages, oldest first, as `(who, text)`.
+    pub last_messages: Vec<(Sender, String)>,
+}
+
+impl HandoffPacket {
+    /// How many of the latest messages a packet carries.
+    pub const LAST_MESSAGES: usize = 6;
+
+    /// Builds the packet of a lead from its conversation's messages.
+    pub fn of(lead: &Lead, conversation: &Conversation, messages: &[Message]) -> Self {
+        let q = &lead.qualification;
+        let start = messages.len().saturating_sub(Self::LAST_MESSAGES);
+        Self {
+            name: lead.name.clone(),
+            phone: lead.phone.clone(),
+            email: lead.email.clone(),
+            claimed_phone: lead.claimed_phone.clone(),
+            claimed_email: lead.claimed_email.clone(),
+            channel: conversation.channel,
+            language: conversation.language.or(q.language),
+            service: q.service.as_ref().map(|f| f.value.clone()),
+            budget: q.budget.as_ref().map(|f| f.value),
+            timeline: q.timeline.as_ref().map(|f| f.value),
+            urgency: q.urgency.as_ref().map(|f| f.value),
+            decision_maker: q.decision_maker.as_ref().map(|f| f.value),
+            location: q.location.as_ref().map(|f| f.value.clone()),
+            score: lead.score.score,
+            points: lead.score.points,
+            score_reasons: lead.score.reasons.iter().map(ToString::to_string).collect(),
+            last_messages: messages[start..]
+                .iter()
+                .map(|m| (m.sender, m.body.clone()))
+                .collect(),
+        }
+    }
 }
 
 /// Why a notification failed.

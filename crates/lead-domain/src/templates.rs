@@ -22,6 +22,13 @@ pub enum TemplateKind {
     MissedCall,
     /// Fallback when nothing better can be said.
     Acknowledge,
+    /// Asks how a person can reach the lead, before anyone is promised to call.
+    AskContact,
+    /// An honest answer to a question about the business without a knowledge base: who we are,
+    /// when we are open, and that the team will confirm the details.
+    Answer,
+    /// A reply to thanks or an acknowledgement.
+    Welcome,
 }
 
 /// What templates fill in.
@@ -83,6 +90,64 @@ fn human_eta(ctx: &TemplateContext<'_>, lang: Language) -> String {
         (false, None, Language::En) => "as soon as we can".to_owned(),
         (false, None, Language::Ar) => "في أقرب وقت ممكن".to_owned(),
     }
+}
+
+/// The weekly opening hours in words, consecutive days with the same shifts grouped:
+/// "Sunday to Thursday 09:00-18:00, Friday 09:00-13:00".
+pub fn hours_summary(hours: &BusinessHours, lang: Language) -> String {
+    // Weeks are read from Sunday, as the Gulf's working week starts then.
+    const WEEK: [Weekday; 7] = [
+        Weekday::Sun,
+        Weekday::Mon,
+        Weekday::Tue,
+        Weekday::Wed,
+        Weekday::Thu,
+        Weekday::Fri,
+        Weekday::Sat,
+    ];
+    let shifts = |day: Weekday| {
+        hours
+            .shifts_on(day)
+            .iter()
+            .map(|s| format!("{}-{}", s.start.format("%H:%M"), s.end.format("%H:%M")))
+            .collect::<Vec<_>>()
+            .join(if lang == Language::Ar { " و" } else { " and " })
+    };
+    let mut groups: Vec<(Weekday, Weekday, String)> = Vec::new();
+    for day in WEEK {
+        let text = shifts(day);
+        if text.is_empty() {
+            continue;
+        }
+        match groups.last_mut() {
+            Some((_, last, t)) if *t == text && last.succ() == day => *last = day,
+            _ => groups.push((day, day, text)),
+        }
+    }
+    if groups.is_empty() {
+        return match lang {
+            Language::En => "to be confirmed by our team".to_owned(),
+            Language::Ar => "يأكدها لك فريقنا".to_owned(),
+        };
+    }
+    groups
+        .iter()
+        .map(|(first, last, text)| match (lang, first == last) {
+            (Language::En, true) => format!("{} {text}", weekday_name(*first, lang)),
+            (Language::En, false) => format!(
+                "{} to {} {text}",
+                weekday_name(*first, lang),
+                weekday_name(*last, lang)
+            ),
+            (Language::Ar, true) => format!("{} {text}", weekday_name(*first, lang)),
+            (Language::Ar, false) => format!(
+                "من {} إلى {} {text}",
+                weekday_name(*first, lang),
+                weekday_name(*last, lang)
+            ),
+        })
+        .collect::<Vec<_>>()
+        .join(if lang == Language::Ar { "، " } else { ", " })
 }
 
 /// Renders a template in a language.
@@ -153,6 +218,22 @@ pub fn render(kind: TemplateKind, lang: Language, ctx: &TemplateContext<'_>) -> 
             "Thanks, noted. Anything else you'd like us to know?".to_owned()
         }
         (TemplateKind::Acknowledge, Language::Ar) => "شكراً، تم. فيه شي ثاني تحب تضيفه؟".to_owned(),
+        (TemplateKind::AskContact, Language::En) => format!(
+            "Thank you{name_en}! So that a member of our team can reach you, what is the best phone number or email for you?"
+        ),
+        (TemplateKind::AskContact, Language::Ar) => format!(
+            "شكراً{name_ar}! عشان يقدر أحد من فريقنا يتواصل معك، وش أفضل رقم جوال أو بريد إلكتروني لك؟"
+        ),
+        (TemplateKind::Answer, Language::En) => format!(
+            "Good question. This is {business}; our opening hours are {}. A member of our team will confirm the details with you.",
+            hours_summary(ctx.hours, lang)
+        ),
+        (TemplateKind::Answer, Language::Ar) => format!(
+            "سؤال في محله. معك {business}، وأوقات دوامنا {}. وبيأكد لك أحد أفراد فريقنا التفاصيل.",
+            hours_summary(ctx.hours, lang)
+        ),
+        (TemplateKind::Welcome, Language::En) => "You're welcome, happy to help!".to_owned(),
+        (TemplateKind::Welcome, Language::Ar) => "العفو، بالخدمة دايماً!".to_owned(),
     }
 }
 
@@ -178,10 +259,13 @@ pub fn offline_reply(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::hours::parse_timezone;
+    use crate::hours::{Shift, parse_timezone};
     use crate::language::detect_language;
 
-    const KINDS: [TemplateKind; 11] = [
+    const KINDS: [TemplateKind; 14] = [
+        TemplateKind::AskContact,
+        TemplateKind::Answer,
+        TemplateKind::Welcome,
         TemplateKind::Greeting,
         TemplateKind::Ask(QualificationField::Service),
         TemplateKind::Ask(QualificationField::Budget),
@@ -218,6 +302,34 @@ mod tests {
                 );
             }
         }
+    }
+
+    #[test]
+    fn hours_are_summarised_by_runs_of_equal_days() {
+        let tz = parse_timezone("Asia/Riyadh").unwrap_or(chrono_tz::Tz::UTC);
+        let shift = |start: &str, end: &str| Shift {
+            start: chrono::NaiveTime::parse_from_str(start, "%H:%M").unwrap_or_default(),
+            end: chrono::NaiveTime::parse_from_str(end, "%H:%M").unwrap_or_default(),
+        };
+        let mut days = std::collections::BTreeMap::new();
+        for day in ["sunday", "monday", "tuesday", "wednesday", "thursday"] {
+            days.insert(day.to_owned(), vec![shift("09:00", "18:00")]);
+        }
+        days.insert("friday".to_owned(), vec![shift("09:00", "13:00")]);
+        let hours = BusinessHours::from_days(tz, &days, [])
+            .unwrap_or_else(|_| BusinessHours::closed(tz));
+        assert_eq!(
+            hours_summary(&hours, Language::En),
+            "Sunday to Thursday 09:00-18:00, Friday 09:00-13:00"
+        );
+        assert_eq!(
+            hours_summary(&hours, Language::Ar),
+            "من الأحد إلى الخميس 09:00-18:00، الجمعة 09:00-13:00"
+        );
+        assert_eq!(
+            hours_summary(&BusinessHours::closed(tz), Language::En),
+            "to be confirmed by our team"
+        );
     }
 
     #[test]

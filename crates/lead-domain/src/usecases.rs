@@ -2,7 +2,7 @@
 //! escalate and answer it; deliver outbound messages. Written only against ports.
 
 use crate::contact::Address;
-use crate::escalation::{self, EscalationInput, EscalationReason};
+use crate::escalation::{self, EscalationInput, EscalationReason, OnHot};
 use crate::ids::{ConversationId, EscalationId, JobId, LeadId, MessageId, TenantId};
 use crate::jobs::{Job, JobPayload, NewJob, RetryDecision, RetryPolicy};
 use crate::language::detect_language;
@@ -12,13 +12,14 @@ use crate::lead::{
 };
 use crate::lifecycle::{LeadEvent, LeadState, StateChange};
 use crate::ports::{
+    HandoffPacket,
     Clock, ContactInfo, EscalationRepository, ExtractionProfile, HoursState, IdGenerator,
     InboundIntake, IntakeIds, IntakeReceipt, JobQueue, LanguageModel, LeadRepository, LlmError,
     MessageSender, ModelRequest, NewMessage, Notification, Notifier, OfflineExtractor,
     OptOutRegistry, OutboundMessage, Page, Role, SendError, StoreError, TenantRepository, Turn,
     UsageLedger,
 };
-use crate::qualification::Qualification;
+use crate::qualification::{MessageIntent, Qualification};
 use crate::scoring::{Score, score};
 use crate::templates::{TemplateContext, TemplateKind, offline_reply, render};
 use crate::tenant::{PhoneReplyChannel, Tenant};
@@ -117,22 +118,35 @@ pub struct InboundRequest {
     pub sender: Option<Sender>,
 }
 
-/// The tenant's preferred phone channel for leads that did not write by SMS or WhatsApp.
-fn phone_channel(tenant: &Tenant) -> Channel {
-    match tenant.settings.phone_reply_channel {
-        PhoneReplyChannel::Sms => Channel::Sms,
-        PhoneReplyChannel::Whatsapp => Channel::Whatsapp,
-    }
+/// The phone channel for leads that did not write by SMS or WhatsApp: the tenant's preferred one
+/// when it can deliver, else the other one, else none.
+fn phone_channel(tenant: &Tenant, can_deliver: &dyn Fn(Channel) -> bool) -> Option<Channel> {
+    let (preferred, other) = match tenant.settings.phone_reply_channel {
+        PhoneReplyChannel::Sms => (Channel::Sms, Channel::Whatsapp),
+        PhoneReplyChannel::Whatsapp => (Channel::Whatsapp, Channel::Sms),
+    };
+    [preferred, other].into_iter().find(|c| can_deliver(*c))
 }
 
 /// The channel an outbound message to an address travels on: the conversation's own phone
-/// channel, else the tenant's preferred one for a phone, email for an email, live chat for a session.
-pub fn outbound_channel(tenant: &Tenant, conversation_channel: Channel, to: &Address) -> Channel {
+/// channel, else the phone channel that can deliver (the tenant's preferred one first), email for
+/// an email, live chat for a session.
+pub fn outbound_channel(
+    tenant: &Tenant,
+    conversation_channel: Channel,
+    to: &Address,
+    can_deliver: &dyn Fn(Channel) -> bool,
+) -> Channel {
     match (to, conversation_channel) {
         (Address::ChatSession(_), _) => Channel::LiveChat,
         (Address::Email(_), _) => Channel::Email,
         (Address::Phone(_), Channel::Sms | Channel::Whatsapp) => conversation_channel,
-        (Address::Phone(_), _) => phone_channel(tenant),
+        (Address::Phone(_), _) => phone_channel(tenant, can_deliver).unwrap_or(
+            match tenant.settings.phone_reply_channel {
+                PhoneReplyChannel::Sms => Channel::Sms,
+                PhoneReplyChannel::Whatsapp => Channel::Whatsapp,
+            },
+        ),
     }
 }
 
@@ -151,7 +165,8 @@ pub async fn queue_outbound(
     language: Option<crate::language::Language>,
 ) -> Result<Message, StoreError> {
     let now = deps.clock.now();
-    let channel = outbound_channel(tenant, conversation.channel, to);
+    let can_deliver = |c: Channel| deps.sender.can_deliver(tenant, c);
+    let channel = outbound_channel(tenant, conversation.channel, to, &can_deliver);
     let id = MessageId::from_uuid(deps.ids.new_uuid());
     let live = channel == Channel::LiveChat;
     let message = NewMessage {
@@ -183,37 +198,38 @@ pub async fn queue_outbound(
     deps.leads.append_message(&message, job).await
 }
 
-/// Where replies on a channel go, by the tenant's preference.
+/// Where replies on a channel go: the channel the lead wrote on when it can answer, else a phone
+/// channel that can deliver (the tenant's preferred one first), else email; `None` when nothing
+/// configured can reach the lead.
 pub fn reply_address(
     tenant: &Tenant,
     channel: Channel,
     contact: &ContactInfo,
+    can_deliver: &dyn Fn(Channel) -> bool,
 ) -> Option<(Channel, Address)> {
-    let phone_channel = phone_channel(tenant);
+    let by_email = || {
+        contact
+            .email
+            .clone()
+            .filter(|_| can_deliver(Channel::Email))
+            .map(|e| (Channel::Email, Address::Email(e)))
+    };
+    let by_phone = || {
+        let phone = contact.phone.clone()?;
+        phone_channel(tenant, can_deliver).map(|c| (c, Address::Phone(phone)))
+    };
     match channel {
-        Channel::Sms | Channel::Whatsapp => {
-            contact.phone.clone().map(|p| (channel, Address::Phone(p)))
-        }
+        Channel::Sms | Channel::Whatsapp => contact
+            .phone
+            .clone()
+            .map(|p| (channel, Address::Phone(p)))
+            .or_else(by_email),
         Channel::LiveChat => contact
             .chat_session
             .clone()
             .map(|s| (Channel::LiveChat, Address::ChatSession(s)))
-            .or_else(|| {
-                contact
-                    .email
-                    .clone()
-                    .map(|e| (Channel::Email, Address::Email(e)))
-            }),
-        Channel::WebForm | Channel::MissedCall | Channel::Email => contact
-            .phone
-            .clone()
-            .map(|p| (phone_channel, Address::Phone(p)))
-            .or_else(|| {
-                contact
-                    .email
-                    .clone()
-                    .map(|e| (Channel::Email, Address::Email(e)))
-            }),
+            .or_else(by_email),
+        Channel::WebForm | Channel::MissedCall | Channel::Email => by_phone().or_else(by_email),
     }
 }
 
@@ -229,6 +245,13 @@ pub async fn accept_inbound(
     req: InboundRequest,
 ) -> Result<IntakeReceipt, UseCaseError> {
     let channel = req.channel.unwrap_or(Channel::WebForm);
+    let mut req = req;
+    if channel == Channel::LiveChat {
+        // Anyone can type any number into a chat: it is the chat's own claim, never a lookup key.
+        let c = &mut req.contact;
+        c.claimed_phone = c.phone.take().or(c.claimed_phone.take());
+        c.claimed_email = c.email.take().or(c.claimed_email.take());
+    }
     let c = &req.contact;
     if c.phone.is_none() && c.email.is_none() && c.chat_session.is_none() {
         return Err(UseCaseError::Invalid(
@@ -246,7 +269,8 @@ pub async fn accept_inbound(
     } else {
         None
     };
-    let reply_to = reply_address(tenant, channel, c).map(|(_, a)| a);
+    let can_deliver = |c: Channel| deps.sender.can_deliver(tenant, c);
+    let reply_to = reply_address(tenant, channel, c, &can_deliver).map(|(_, a)| a);
     let intake = InboundIntake {
         tenant_id: tenant.id,
         channel,
@@ -441,10 +465,11 @@ pub async fn process_inbound(
         .await?
         .ok_or(UseCaseError::NotFound("conversation"))?;
     let messages = all_messages(deps, tenant_id, conversation_id).await?;
-    let inbound = messages
+    let inbound_at = messages
         .iter()
-        .find(|m| m.id == message_id)
+        .position(|m| m.id == message_id)
         .ok_or(UseCaseError::NotFound("message"))?;
+    let inbound = &messages[inbound_at];
     let now = deps.clock.now();
     let mut outcome = ProcessOutcome {
         score: lead.score.score,
@@ -485,6 +510,10 @@ pub async fn process_inbound(
         Some(addr) => deps.opt_outs.is_opted_out(tenant_id, addr).await?,
         None => false,
     };
+    let history = deps
+        .escalations
+        .conversation_escalations(tenant_id, conversation_id)
+        .await?;
 
     let hours = &tenant.settings.business_hours;
     let today = now.with_timezone(&hours.timezone()).date_naive();
@@ -492,9 +521,14 @@ pub async fn process_inbound(
         open_now: hours.is_open(now),
         next_opening: hours.next_opening(now),
     };
-    let turns = turns_of(&messages);
+    // The conversation as it stood when this message arrived: newer messages have their own jobs.
+    let turns = turns_of(&messages[..=inbound_at]);
     let profile = ExtractionProfile::of(&tenant);
-    let mut reading = deps.extractor.extract(&profile, &turns, today);
+    let mut reading = if system_notice {
+        Qualification::default()
+    } else {
+        deps.extractor.extract(&profile, &turns, today)
+    };
 
     // The model runs only for an active conversation, while the budget lasts.
     let mut model_reply = None;
@@ -532,9 +566,17 @@ pub async fn process_inbound(
                     )
                     .await
                     {
-                        Ok((q, reply)) => {
-                            reading.merge(q);
-                            model_reply = reply;
+                        Ok(answer) => {
+                            reading.merge(answer.reading);
+                            if let Some(intent) = answer.intent {
+                                reading.intent = Some(intent);
+                                // A turn the model recognised as a greeting or a question is understood.
+                                if matches!(intent, MessageIntent::Greeting | MessageIntent::Question) {
+                                    reading.confidence =
+                                        Some(reading.confidence.unwrap_or(1.0).max(UNDERSTOOD));
+                                }
+                            }
+                            model_reply = answer.reply;
                         }
                         Err(e) => {
                             outcome.degraded = Some(format!("{e}: offline qualifier answered"))
@@ -546,7 +588,8 @@ pub async fn process_inbound(
         }
     }
 
-    lead.qualification.merge(reading);
+    let previous = lead.qualification.clone();
+    lead.qualification.merge(reading.clone());
     if lead.score_override.is_none() {
         lead.score = score(&lead.qualification, &tenant.settings.rules);
     }
@@ -570,53 +613,53 @@ pub async fn process_inbound(
         _ => {}
     }
 
-    // Escalation: every trigger, recorded one row per reason.
-    let reasons = if conversation.escalated {
+    // Escalation: every trigger that is new since the last release, one row per reason.
+    let policy = &tenant.settings.escalation;
+    let was_hot = outcome.score == Score::Hot;
+    let became_hot = lead.score.score == Score::Hot && !was_hot;
+    let mut reasons = if conversation.escalated {
         Vec::new()
     } else {
         escalation::evaluate(
-            &tenant.settings.escalation,
+            policy,
             &tenant.settings.rules,
             &EscalationInput {
                 qualification: &lead.qualification,
-                confidence: lead.qualification.confidence,
-                exchanges: conversation.exchanges,
+                previous: &previous,
+                reading: &reading,
+                message_id: (!system_notice).then_some(message_id),
+                exchanges: exchanges_since_release(&messages[..=inbound_at], &history),
                 latest_text: if system_notice { "" } else { &inbound.body },
+                history: &history,
             },
         )
     };
-    let was_hot = outcome.score == Score::Hot;
+    let hot_reason = EscalationReason::HotLead {
+        points: lead.score.points,
+    };
+    let hands_off_hot = became_hot && policy.on_hot == OnHot::Handoff && !conversation.escalated;
+    if hands_off_hot {
+        reasons.push(hot_reason.clone());
+    }
     if lead.state == LeadState::Qualifying {
-        let q = &lead.qualification;
-        let explain = || {
-            lead.score
+        if let Some(event) = lifecycle_event(&lead) {
+            let reason = lead
+                .score
                 .reasons
                 .iter()
                 .map(ToString::to_string)
                 .collect::<Vec<_>>()
-                .join("; ")
-        };
-        let reason = explain();
-        if q.not_interested() {
-            apply(&mut lead, LeadEvent::Disqualify, reason);
-        } else if lead.score.score == Score::Cold
-            && q.timeline
-                .as_ref()
-                .is_some_and(|t| t.value == crate::qualification::Timeline::OverSixMonths)
-        {
-            apply(&mut lead, LeadEvent::Nurture, reason);
-        } else if lead.score.score == Score::Cold
-            && lead.score.points == 0
-            && lead
-                .score
-                .reasons
-                .iter()
-                .any(|r| matches!(r, crate::scoring::ScoreReason::BudgetBelowMinimum { .. }))
-        {
-            apply(&mut lead, LeadEvent::Disqualify, reason);
-        } else if lead.score.score == Score::Hot {
-            apply(&mut lead, LeadEvent::Qualify, reason);
+                .join("; ");
+            apply(&mut lead, event, reason);
         }
+    }
+    let mut rows: Vec<Escalation> = reasons
+        .iter()
+        .map(|r| new_escalation(deps, &lead, conversation_id, r.clone(), "ai", now))
+        .collect();
+    if became_hot && !hands_off_hot {
+        // The team is told; the record stays in the conversation's history without taking it over.
+        rows.push(new_escalation(deps, &lead, conversation_id, hot_reason, "ai", now));
     }
     if !reasons.is_empty() {
         let summary = reasons
@@ -626,20 +669,35 @@ pub async fn process_inbound(
             .join("; ");
         apply(&mut lead, LeadEvent::HandOff, summary);
         conversation.escalated = true;
-        let rows: Vec<Escalation> = reasons
-            .iter()
-            .map(|r| Escalation {
-                id: EscalationId::from_uuid(deps.ids.new_uuid()),
-                tenant_id,
-                conversation_id,
-                lead_id,
-                reason: r.clone(),
-                created_at: now,
-                released_at: None,
-            })
-            .collect();
-        deps.escalations.record_escalations(&rows).await?;
     }
+    // A claimed contact that another lead owns is flagged for a person to merge.
+    if lead.possible_duplicate_of.is_none()
+        && (lead.claimed_phone.is_some() || lead.claimed_email.is_some())
+    {
+        lead.possible_duplicate_of = deps
+            .leads
+            .lead_with_contact(
+                tenant_id,
+                lead.claimed_phone.clone(),
+                lead.claimed_email.clone(),
+                lead.id,
+            )
+            .await?;
+    }
+    let unreachable = reply_to.is_none() && lead.undeliverable.is_none() && !opted_out;
+    if unreachable {
+        let reason = EscalationReason::Undeliverable {
+            detail: "no configured channel can reach the lead".to_owned(),
+        };
+        lead.undeliverable = Some(reason.to_string());
+        if !conversation.escalated {
+            apply(&mut lead, LeadEvent::HandOff, reason.to_string());
+            conversation.escalated = true;
+        }
+        rows.push(new_escalation(deps, &lead, conversation_id, reason.clone(), "system", now));
+        reasons.push(reason);
+    }
+    deps.escalations.record_escalations(&rows).await?;
     conversation.updated_at = now;
     let lead = deps.leads.update_lead(&lead, &changes).await?;
     deps.leads.update_conversation(&conversation).await?;
@@ -647,8 +705,14 @@ pub async fn process_inbound(
     outcome.state = lead.state;
     outcome.escalations = reasons.clone();
 
-    // Notify the team; a failed notification never fails the job.
-    if !reasons.is_empty() {
+    // Tell the team; a failed notification never fails the job.
+    let packet = || Box::new(HandoffPacket::of(&lead, &conversation, &messages[..=inbound_at]));
+    let escalated_for: Vec<EscalationReason> = reasons
+        .iter()
+        .filter(|r| !matches!(r, EscalationReason::HotLead { .. }))
+        .cloned()
+        .collect();
+    if !escalated_for.is_empty() {
         let _ = deps
             .notifier
             .notify(
@@ -656,12 +720,13 @@ pub async fn process_inbound(
                 &Notification::Escalated {
                     lead_id,
                     conversation_id,
-                    reasons: reasons.clone(),
+                    reasons: escalated_for,
+                    packet: packet(),
                 },
             )
             .await;
     }
-    if lead.score.score == Score::Hot && !was_hot {
+    if became_hot {
         let summary = lead
             .score
             .reasons
@@ -677,6 +742,7 @@ pub async fn process_inbound(
                     lead_id,
                     conversation_id,
                     summary,
+                    packet: packet(),
                 },
             )
             .await;
@@ -691,14 +757,14 @@ pub async fn process_inbound(
         outcome.silent_because = Some("recipient opted out");
         return Ok(outcome);
     }
-    if conversation.escalated && reasons.is_empty() {
-        outcome.silent_because = Some("conversation is with a person");
-        return Ok(outcome);
-    }
     let Some(reply_to) = reply_to else {
         outcome.silent_because = Some("no address to reply to");
         return Ok(outcome);
     };
+    if conversation.escalated && reasons.is_empty() {
+        outcome.silent_because = Some("conversation is with a person");
+        return Ok(outcome);
+    }
     let first_name = lead
         .name
         .as_deref()
@@ -711,32 +777,16 @@ pub async fn process_inbound(
         hours,
     };
     let first_reply = !messages.iter().any(|m| m.direction == Direction::Outbound);
-    let body = if system_notice && conversation.channel == Channel::MissedCall {
-        render(TemplateKind::MissedCall, language, &ctx)
-    } else if !reasons.is_empty() {
-        render(TemplateKind::HandOff, language, &ctx)
-    } else if lead.qualification.not_interested() {
-        render(TemplateKind::Goodbye, language, &ctx)
-    } else if let Some(reply) = model_reply {
-        reply
-    } else if lead.score.score == Score::Hot {
-        // A hot lead has told us enough: the next words should come from a person.
-        let greeting = if first_reply {
-            format!("{} ", render(TemplateKind::Greeting, language, &ctx))
-        } else {
-            String::new()
-        };
-        format!(
-            "{greeting}{}",
-            render(TemplateKind::Qualified, language, &ctx)
-        )
-    } else {
-        offline_reply(
-            first_reply,
-            &lead.qualification.missing_fields(),
-            language,
-            &ctx,
-        )
+    let turn = ReplyTurn {
+        first_reply,
+        system_notice,
+        channel: conversation.channel,
+        handing_off: !reasons.is_empty(),
+        intent: reading.intent,
+    };
+    let body = match model_reply {
+        Some(reply) if reasons.is_empty() && !lead.qualification.not_interested() => reply,
+        _ => compose_reply(&turn, &lead, language, &ctx),
     };
     let reply = queue_outbound(
         deps,
@@ -752,10 +802,160 @@ pub async fn process_inbound(
     Ok(outcome)
 }
 
+/// The confidence a reading has when the model recognised the turn as a greeting or a question.
+const UNDERSTOOD: f32 = 0.9;
+
+/// What the reply to one turn depends on besides the lead.
+#[derive(Debug, Clone, Copy)]
+pub struct ReplyTurn {
+    /// Nothing was sent to the lead yet.
+    pub first_reply: bool,
+    /// The turn is a system notice (a missed call, a web form without a message).
+    pub system_notice: bool,
+    /// The conversation's channel.
+    pub channel: Channel,
+    /// The conversation is being handed to a person with this turn.
+    pub handing_off: bool,
+    /// What the lead's message is about.
+    pub intent: Option<MessageIntent>,
+}
+
+/// The offline reply to a turn: a pure choice of templates. A call-back is promised only to a
+/// lead who gave a way to be reached; otherwise the reply asks for one.
+pub fn compose_reply(
+    turn: &ReplyTurn,
+    lead: &Lead,
+    language: crate::language::Language,
+    ctx: &TemplateContext<'_>,
+) -> String {
+    let q = &lead.qualification;
+    let missing = q.missing_fields();
+    let greeting = || render(TemplateKind::Greeting, language, ctx);
+    let next_step = || {
+        if lead.score.score == Score::Hot || missing.is_empty() {
+            if lead.can_be_contacted() {
+                render(TemplateKind::Qualified, language, ctx)
+            } else {
+                render(TemplateKind::AskContact, language, ctx)
+            }
+        } else {
+            offline_reply(false, &missing, language, ctx)
+        }
+    };
+    let with_greeting = |body: String| {
+        if turn.first_reply {
+            format!("{} {body}", greeting())
+        } else {
+            body
+        }
+    };
+    if turn.system_notice {
+        return if turn.channel == Channel::MissedCall {
+            render(TemplateKind::MissedCall, language, ctx)
+        } else {
+            with_greeting(next_step())
+        };
+    }
+    if turn.handing_off {
+        return render(TemplateKind::HandOff, language, ctx);
+    }
+    if q.not_interested() || turn.intent == Some(MessageIntent::OptOut) {
+        return render(TemplateKind::Goodbye, language, ctx);
+    }
+    match turn.intent {
+        Some(MessageIntent::Question) => with_greeting(format!(
+            "{} {}",
+            render(TemplateKind::Answer, language, ctx),
+            next_step()
+        )),
+        Some(MessageIntent::Thanks) if !turn.first_reply => format!(
+            "{} {}",
+            render(TemplateKind::Welcome, language, ctx),
+            next_step()
+        ),
+        Some(MessageIntent::Greeting) if !turn.first_reply => {
+            format!("{} {}", greeting(), next_step())
+        }
+        _ => with_greeting(next_step()),
+    }
+}
+
+/// The lifecycle event a qualifying lead's score and facts call for, if any.
+pub fn lifecycle_event(lead: &Lead) -> Option<LeadEvent> {
+    use crate::qualification::Timeline;
+    use crate::scoring::ScoreReason;
+    let q = &lead.qualification;
+    let card = &lead.score;
+    if q.not_interested() {
+        Some(LeadEvent::Disqualify)
+    } else if card.score == Score::Cold
+        && q.timeline
+            .as_ref()
+            .is_some_and(|t| t.value == Timeline::OverSixMonths)
+    {
+        Some(LeadEvent::Nurture)
+    } else if card.score == Score::Cold
+        && card.points == 0
+        && card
+            .reasons
+            .iter()
+            .any(|r| matches!(r, ScoreReason::BudgetBelowMinimum { .. }))
+    {
+        Some(LeadEvent::Disqualify)
+    } else if card.score == Score::Hot {
+        Some(LeadEvent::Qualify)
+    } else {
+        None
+    }
+}
+
+/// Lead messages since the conversation was last released (or since it began): the count the
+/// too-many-exchanges trigger reads, so a release starts it again.
+pub fn exchanges_since_release(messages: &[Message], history: &[Escalation]) -> u32 {
+    let released = history.iter().filter_map(|e| e.released_at).max();
+    let count = messages
+        .iter()
+        .filter(|m| m.direction == Direction::Inbound && m.sender == Sender::Lead)
+        .filter(|m| released.is_none_or(|at| m.created_at > at))
+        .count();
+    u32::try_from(count).unwrap_or(u32::MAX)
+}
+
+fn new_escalation(
+    deps: &Deps,
+    lead: &Lead,
+    conversation_id: ConversationId,
+    reason: EscalationReason,
+    raised_by: &str,
+    now: chrono::DateTime<chrono::Utc>,
+) -> Escalation {
+    Escalation {
+        id: EscalationId::from_uuid(deps.ids.new_uuid()),
+        tenant_id: lead.tenant_id,
+        conversation_id,
+        lead_id: lead.id,
+        reason,
+        created_at: now,
+        released_at: None,
+        raised_by: raised_by.to_owned(),
+        released_by: None,
+    }
+}
+
 fn merged(known: &Qualification, newer: &Qualification) -> Qualification {
     let mut q = known.clone();
     q.merge(newer.clone());
     q
+}
+
+/// What the model made of a turn.
+struct ModelAnswer {
+    /// Facts read (none for a turn the router answered alone).
+    reading: Qualification,
+    /// The router's classification of the turn.
+    intent: Option<MessageIntent>,
+    /// The reply it wrote.
+    reply: Option<String>,
 }
 
 /// Routes and qualifies with the model, recording every call's usage. Returns the model's reading
@@ -767,7 +967,7 @@ async fn ask_model(
     conversation: ConversationId,
     request: &ModelRequest,
     now: chrono::DateTime<chrono::Utc>,
-) -> Result<(Qualification, Option<String>), LlmError> {
+) -> Result<ModelAnswer, LlmError> {
     let record = |usage: Vec<crate::lead::ModelUsage>| async move {
         for u in usage {
             let rec = UsageRecord {
@@ -795,9 +995,21 @@ async fn ask_model(
     };
     record(route.usage.clone()).await;
     use crate::ports::Intent;
+    let intent = match route.intent {
+        Intent::Greeting => Some(MessageIntent::Greeting),
+        Intent::Question => Some(MessageIntent::Question),
+        Intent::QualificationInfo => Some(MessageIntent::Information),
+        Intent::WantsHuman => Some(MessageIntent::WantsHuman),
+        Intent::OptOut => Some(MessageIntent::OptOut),
+        Intent::Spam => None,
+    };
     match route.intent {
         Intent::Greeting | Intent::Question | Intent::Spam if route.reply.is_some() => {
-            Ok((Qualification::default(), route.reply))
+            Ok(ModelAnswer {
+                reading: Qualification::default(),
+                intent,
+                reply: route.reply,
+            })
         }
         _ => {
             let turn = match model.qualify(request).await {
@@ -808,7 +1020,11 @@ async fn ask_model(
                 }
             };
             record(turn.usage.clone()).await;
-            Ok((turn.qualification, Some(turn.reply)))
+            Ok(ModelAnswer {
+                reading: turn.qualification,
+                intent,
+                reply: Some(turn.reply),
+            })
         }
     }
 }
@@ -928,14 +1144,20 @@ pub async fn deliver_outbound(
                     None,
                 )
                 .await?;
+            if lead.undeliverable.is_some() {
+                let mut lead = lead;
+                lead.undeliverable = None;
+                lead.updated_at = deps.clock.now();
+                deps.leads.update_lead(&lead, &[]).await?;
+            }
             Ok(receipt
                 .used_template
                 .then(|| "sent as an approved template".to_owned()))
         }
-        Err(e @ (SendError::OptedOut | SendError::OutsideWindow | SendError::NotConfigured(_))) => {
+        Err(e @ (SendError::OptedOut | SendError::OutsideWindow)) => {
             suppress(&e.to_string()).await
         }
-        Err(e @ SendError::Permanent { .. }) => {
+        Err(e @ (SendError::Permanent { .. } | SendError::NotConfigured(_))) => {
             deps.leads
                 .set_delivery(
                     tenant_id,
@@ -945,45 +1167,67 @@ pub async fn deliver_outbound(
                     Some(e.to_string()),
                 )
                 .await?;
-            // The lead cannot be reached on this channel: mark the conversation for a person, who
-            // can try another way, and stop AI replies that would fail the same way.
-            let reason = EscalationReason::Undeliverable {
-                detail: e.to_string(),
-            };
-            let now = deps.clock.now();
-            deps.escalations
-                .record_escalations(&[Escalation {
-                    id: EscalationId::from_uuid(deps.ids.new_uuid()),
-                    tenant_id,
-                    conversation_id,
-                    lead_id: lead.id,
-                    reason: reason.clone(),
-                    created_at: now,
-                    released_at: None,
-                }])
-                .await?;
-            let mut conversation = conversation;
-            conversation.escalated = true;
-            conversation.updated_at = now;
-            deps.leads.update_conversation(&conversation).await?;
-            let _ = deps
-                .notifier
-                .notify(
-                    &tenant,
-                    &Notification::Escalated {
-                        lead_id: lead.id,
-                        conversation_id,
-                        reasons: vec![reason],
-                    },
-                )
-                .await;
-            Err(e.into())
+            // The lead cannot be reached this way: mark the lead and the conversation for a
+            // person, who can try another way, and stop AI replies that would fail the same way.
+            mark_undeliverable(deps, &tenant, lead, conversation, e.to_string()).await?;
+            match e {
+                SendError::NotConfigured(_) => Ok(Some(e.to_string())),
+                _ => Err(e.into()),
+            }
         }
         Err(e) => Err(e.into()),
     }
 }
 
-/// A person takes over a conversation by hand: escalation recorded, AI replies stop, lead handed off.
+/// Records that replies cannot reach a lead: visible on the lead, an `undeliverable` escalation
+/// that gives the conversation to a person, and the team told.
+async fn mark_undeliverable(
+    deps: &Deps,
+    tenant: &Tenant,
+    mut lead: Lead,
+    mut conversation: Conversation,
+    detail: String,
+) -> Result<(), UseCaseError> {
+    let now = deps.clock.now();
+    let reason = EscalationReason::Undeliverable { detail };
+    deps.escalations
+        .record_escalations(&[new_escalation(
+            deps,
+            &lead,
+            conversation.id,
+            reason.clone(),
+            "system",
+            now,
+        )])
+        .await?;
+    let mut changes = Vec::new();
+    if let Ok(change) = lead.apply(LeadEvent::HandOff, reason.to_string(), now) {
+        changes.push(change);
+    }
+    lead.undeliverable = Some(reason.to_string());
+    lead.updated_at = now;
+    let lead = deps.leads.update_lead(&lead, &changes).await?;
+    conversation.escalated = true;
+    conversation.updated_at = now;
+    deps.leads.update_conversation(&conversation).await?;
+    let messages = all_messages(deps, tenant.id, conversation.id).await?;
+    let _ = deps
+        .notifier
+        .notify(
+            tenant,
+            &Notification::Escalated {
+                lead_id: lead.id,
+                conversation_id: conversation.id,
+                reasons: vec![reason],
+                packet: Box::new(HandoffPacket::of(&lead, &conversation, &messages)),
+            },
+        )
+        .await;
+    Ok(())
+}
+
+/// A person takes over a conversation by hand: escalation recorded with who and why, AI replies
+/// stop, lead handed off, the team told.
 ///
 /// # Errors
 /// [`UseCaseError::NotFound`] for another tenant's conversation; storage errors.
@@ -992,6 +1236,7 @@ pub async fn escalate_manually(
     tenant: &Tenant,
     conversation_id: ConversationId,
     note: String,
+    by: &str,
 ) -> Result<Conversation, UseCaseError> {
     let now = deps.clock.now();
     let mut conversation = deps
@@ -999,6 +1244,9 @@ pub async fn escalate_manually(
         .get_conversation(tenant.id, conversation_id)
         .await?
         .ok_or(UseCaseError::NotFound("conversation"))?;
+    if conversation.escalated {
+        return Ok(conversation);
+    }
     let mut lead = deps
         .leads
         .get_lead(tenant.id, conversation.lead_id)
@@ -1006,22 +1254,22 @@ pub async fn escalate_manually(
         .ok_or(UseCaseError::NotFound("lead"))?;
     let reason = EscalationReason::Manual { note };
     deps.escalations
-        .record_escalations(&[Escalation {
-            id: EscalationId::from_uuid(deps.ids.new_uuid()),
-            tenant_id: tenant.id,
+        .record_escalations(&[new_escalation(
+            deps,
+            &lead,
             conversation_id,
-            lead_id: lead.id,
-            reason: reason.clone(),
-            created_at: now,
-            released_at: None,
-        }])
+            reason.clone(),
+            by,
+            now,
+        )])
         .await?;
     conversation.escalated = true;
     conversation.updated_at = now;
     deps.leads.update_conversation(&conversation).await?;
     if let Ok(change) = lead.apply(LeadEvent::HandOff, reason.to_string(), now) {
-        deps.leads.update_lead(&lead, &[change]).await?;
+        lead = deps.leads.update_lead(&lead, &[change]).await?;
     }
+    let messages = all_messages(deps, tenant.id, conversation_id).await?;
     let _ = deps
         .notifier
         .notify(
@@ -1030,8 +1278,65 @@ pub async fn escalate_manually(
                 lead_id: lead.id,
                 conversation_id,
                 reasons: vec![reason],
+                packet: Box::new(HandoffPacket::of(&lead, &conversation, &messages)),
             },
         )
         .await;
     Ok(conversation)
+}
+
+/// A person gives an escalated conversation back to the AI. Triggers that fired before stay
+/// fired (the escalation history says so), the exchange count starts again, and the release is
+/// recorded with who did it.
+///
+/// # Errors
+/// [`UseCaseError::NotFound`] for another tenant's conversation; storage errors.
+pub async fn release_conversation(
+    deps: &Deps,
+    tenant: &Tenant,
+    conversation_id: ConversationId,
+    by: &str,
+) -> Result<Conversation, UseCaseError> {
+    let mut conversation = deps
+        .leads
+        .get_conversation(tenant.id, conversation_id)
+        .await?
+        .ok_or(UseCaseError::NotFound("conversation"))?;
+    let now = deps.clock.now();
+    deps.escalations
+        .release_escalations(tenant.id, conversation_id, now, by)
+        .await?;
+    if conversation.escalated {
+        conversation.escalated = false;
+        conversation.updated_at = now;
+        deps.leads.update_conversation(&conversation).await?;
+    }
+    Ok(conversation)
+}
+
+/// Merges lead `from` into lead `into` after a person confirmed they are the same person (a chat
+/// visitor's `possible_duplicate_of`): conversations, escalations and history move, `from` is gone.
+///
+/// # Errors
+/// [`UseCaseError::NotFound`] when either lead is not the tenant's; [`UseCaseError::Invalid`]
+/// for a lead merged into itself; storage errors.
+pub async fn merge_leads(
+    deps: &Deps,
+    tenant: &Tenant,
+    from: LeadId,
+    into: LeadId,
+) -> Result<Lead, UseCaseError> {
+    if from == into {
+        return Err(UseCaseError::Invalid("a lead cannot be merged into itself"));
+    }
+    for id in [from, into] {
+        deps.leads
+            .get_lead(tenant.id, id)
+            .await?
+            .ok_or(UseCaseError::NotFound("lead"))?;
+    }
+    Ok(deps
+        .leads
+        .merge_leads(tenant.id, from, into, deps.clock.now())
+        .await?)
 }

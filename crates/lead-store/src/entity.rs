@@ -95,6 +95,10 @@ pub(crate) mod leads {
         pub source_detail: Option<String>,
         pub created_at: DateTimeUtc,
         pub updated_at: DateTimeUtc,
+        pub claimed_phone: Option<String>,
+        pub claimed_email: Option<String>,
+        pub possible_duplicate_of: Option<Uuid>,
+        pub undeliverable: Option<String>,
     }
 
     impl ActiveModelBehavior for ActiveModel {}
@@ -191,6 +195,8 @@ pub(crate) mod escalations {
         pub detail: Json,
         pub created_at: DateTimeUtc,
         pub released_at: Option<DateTimeUtc>,
+        pub raised_by: String,
+        pub released_by: Option<String>,
     }
 
     impl ActiveModelBehavior for ActiveModel {}

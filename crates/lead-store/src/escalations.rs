@@ -23,6 +23,8 @@ fn escalation_row(e: &Escalation) -> Result<escalations::ActiveModel, StoreError
         detail: Set(to_json("escalation reason", &e.reason)?),
         created_at: Set(ts(e.created_at)),
         released_at: Set(e.released_at.map(ts)),
+        raised_by: Set(e.raised_by.clone()),
+        released_by: Set(e.released_by.clone()),
         ..Default::default()
     })
 }
@@ -36,6 +38,8 @@ fn escalation_from_row(row: escalations::Model) -> Result<Escalation, StoreError
         reason: from_json("escalation reason", row.detail)?,
         created_at: row.created_at,
         released_at: row.released_at,
+        raised_by: row.raised_by,
+        released_by: row.released_by,
     })
 }
 
@@ -83,9 +87,11 @@ impl EscalationRepository for SeaOrmStore {
         tenant: TenantId,
         conversation: ConversationId,
         at: DateTime<Utc>,
+        by: &str,
     ) -> Result<u64, StoreError> {
         let result = escalations::Entity::update_many()
             .col_expr(escalations::Column::ReleasedAt, Expr::value(ts(at)))
+            .col_expr(escalations::Column::ReleasedBy, Expr::value(by.to_owned()))
             .filter(escalations::Column::TenantId.eq(tenant.as_uuid()))
             .filter(escalations::Column::ConversationId.eq(conversation.as_uuid()))
             .filter(escalations::Column::ReleasedAt.is_null())

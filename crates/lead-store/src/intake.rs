@@ -332,6 +332,32 @@ async fn complete_contact(
             contact.chat_session.clone(),
         ),
     ];
+    // A chat visitor's latest claim replaces an earlier one; claims are not unique, so nothing is checked.
+    let claims = [
+        (
+            leads::Column::ClaimedPhone,
+            contact.claimed_phone.as_ref().map(|p| p.as_str().to_owned()),
+            &lead.claimed_phone,
+        ),
+        (
+            leads::Column::ClaimedEmail,
+            contact.claimed_email.as_ref().map(|e| e.as_str().to_owned()),
+            &lead.claimed_email,
+        ),
+    ];
+    for (column, claim, stored) in claims {
+        if let Some(claim) = claim
+            && stored.as_ref() != Some(&claim)
+        {
+            update = update.col_expr(column, Expr::value(claim));
+            // A new claim is checked again for duplicates.
+            update = update.col_expr(
+                leads::Column::PossibleDuplicateOf,
+                Expr::value(Option::<uuid::Uuid>::None),
+            );
+            changed = true;
+        }
+    }
     for (column, missing, value) in unowned {
         let (true, Some(value)) = (missing, value) else {
             continue;
@@ -495,6 +521,10 @@ pub(crate) fn new_lead_row(intake: &InboundIntake) -> Result<leads::ActiveModel,
         source_detail: Set(intake.source_detail.clone()),
         created_at: Set(now),
         updated_at: Set(now),
+        claimed_phone: Set(contact.claimed_phone.as_ref().map(|p| p.as_str().to_owned())),
+        claimed_email: Set(contact.claimed_email.as_ref().map(|e| e.as_str().to_owned())),
+        possible_duplicate_of: Set(None),
+        undeliverable: Set(None),
     })
 }
 

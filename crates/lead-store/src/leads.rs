@@ -76,6 +76,16 @@ pub(crate) fn lead_from_row(row: leads::Model) -> Result<Lead, StoreError> {
         version: row.version,
         created_at: row.created_at,
         updated_at: row.updated_at,
+        claimed_phone: row
+            .claimed_phone
+            .map(|p| PhoneNumber::parse(&p).map_err(|e| corrupt("claimed phone", e)))
+            .transpose()?,
+        claimed_email: row
+            .claimed_email
+            .map(|e| Email::parse(&e).map_err(|err| corrupt("claimed email", err)))
+            .transpose()?,
+        possible_duplicate_of: row.possible_duplicate_of.map(LeadId::from_uuid),
+        undeliverable: row.undeliverable,
     })
 }
 
@@ -218,6 +228,22 @@ impl LeadRepository for SeaOrmStore {
                 leads::Column::SourceDetail,
                 Expr::value(lead.source_detail.clone()),
             )
+            .col_expr(
+                leads::Column::ClaimedPhone,
+                Expr::value(lead.claimed_phone.as_ref().map(|p| p.as_str().to_owned())),
+            )
+            .col_expr(
+                leads::Column::ClaimedEmail,
+                Expr::value(lead.claimed_email.as_ref().map(|e| e.as_str().to_owned())),
+            )
+            .col_expr(
+                leads::Column::PossibleDuplicateOf,
+                Expr::value(lead.possible_duplicate_of.map(|l| l.as_uuid())),
+            )
+            .col_expr(
+                leads::Column::Undeliverable,
+                Expr::value(lead.undeliverable.clone()),
+            )
             .col_expr(leads::Column::UpdatedAt, Expr::value(ts(lead.updated_at)))
             .col_expr(
                 leads::Column::Version,
@@ -253,6 +279,160 @@ impl LeadRepository for SeaOrmStore {
                 StoreError::Stale(format!("lead {} vanished during its update", lead.id))
             })?;
         txn.commit().await.context("committing a lead update")?;
+        lead_from_row(row)
+    }
+
+    async fn lead_with_contact(
+        &self,
+        tenant: TenantId,
+        phone: Option<PhoneNumber>,
+        email: Option<Email>,
+        except: LeadId,
+    ) -> Result<Option<LeadId>, StoreError> {
+        let phone = phone.map(|p| p.as_str().to_owned());
+        let email = email.map(|e| e.as_str().to_owned());
+        let mut any = sea_orm::Condition::any();
+        if let Some(phone) = &phone {
+            any = any.add(leads::Column::Phone.eq(phone.clone()));
+        }
+        if let Some(email) = &email {
+            any = any.add(leads::Column::Email.eq(email.clone()));
+        }
+        if any.is_empty() {
+            return Ok(None);
+        }
+        let found = leads::Entity::find()
+            .filter(leads::Column::TenantId.eq(tenant.as_uuid()))
+            .filter(leads::Column::Id.ne(except.as_uuid()))
+            .filter(any)
+            .all(self.db())
+            .await
+            .context("looking up a claimed contact")?;
+        // The phone match wins over the email match, as in the intake's lookup.
+        let best = found
+            .into_iter()
+            .min_by_key(|row| u8::from(!(phone.is_some() && row.phone == phone)));
+        Ok(best.map(|row| LeadId::from_uuid(row.id)))
+    }
+
+    async fn merge_leads(
+        &self,
+        tenant: TenantId,
+        from: LeadId,
+        into: LeadId,
+        at: chrono::DateTime<chrono::Utc>,
+    ) -> Result<Lead, StoreError> {
+        let t = tenant.as_uuid();
+        let txn = self.begin_write().await.context("starting a lead merge")?;
+        let load = |id: LeadId| {
+            leads::Entity::find_by_id(id.as_uuid())
+                .filter(leads::Column::TenantId.eq(t))
+                .one(&txn)
+        };
+        let (Some(source), Some(target)) = (
+            load(from).await.context("loading the merged lead")?,
+            load(into).await.context("loading the lead merged into")?,
+        ) else {
+            return Err(StoreError::Stale(format!(
+                "lead {from} or {into} does not exist"
+            )));
+        };
+        // One open conversation per lead and channel: the merged lead's is closed where the
+        // target already has one open on that channel.
+        let open_target: Vec<String> = conversations::Entity::find()
+            .filter(conversations::Column::TenantId.eq(t))
+            .filter(conversations::Column::LeadId.eq(target.id))
+            .filter(conversations::Column::Status.eq("open"))
+            .all(&txn)
+            .await
+            .context("listing the target's open conversations")?
+            .into_iter()
+            .map(|c| c.channel)
+            .collect();
+        if !open_target.is_empty() {
+            conversations::Entity::update_many()
+                .col_expr(conversations::Column::Status, Expr::value("closed"))
+                .col_expr(conversations::Column::UpdatedAt, Expr::value(ts(at)))
+                .filter(conversations::Column::TenantId.eq(t))
+                .filter(conversations::Column::LeadId.eq(source.id))
+                .filter(conversations::Column::Status.eq("open"))
+                .filter(conversations::Column::Channel.is_in(open_target))
+                .exec(&txn)
+                .await
+                .context("closing conversations a merge would duplicate")?;
+        }
+        conversations::Entity::update_many()
+            .col_expr(conversations::Column::LeadId, Expr::value(target.id))
+            .filter(conversations::Column::TenantId.eq(t))
+            .filter(conversations::Column::LeadId.eq(source.id))
+            .exec(&txn)
+            .await
+            .context("moving conversations")?;
+        crate::entity::escalations::Entity::update_many()
+            .col_expr(crate::entity::escalations::Column::LeadId, Expr::value(target.id))
+            .filter(crate::entity::escalations::Column::TenantId.eq(t))
+            .filter(crate::entity::escalations::Column::LeadId.eq(source.id))
+            .exec(&txn)
+            .await
+            .context("moving escalations")?;
+        lead_state_history::Entity::update_many()
+            .col_expr(lead_state_history::Column::LeadId, Expr::value(target.id))
+            .filter(lead_state_history::Column::TenantId.eq(t))
+            .filter(lead_state_history::Column::LeadId.eq(source.id))
+            .exec(&txn)
+            .await
+            .context("moving lead history")?;
+        leads::Entity::update_many()
+            .col_expr(leads::Column::PossibleDuplicateOf, Expr::value(target.id))
+            .filter(leads::Column::TenantId.eq(t))
+            .filter(leads::Column::PossibleDuplicateOf.eq(source.id))
+            .exec(&txn)
+            .await
+            .context("pointing duplicates at the merged lead")?;
+        leads::Entity::delete_many()
+            .filter(leads::Column::TenantId.eq(t))
+            .filter(leads::Column::Id.eq(source.id))
+            .exec(&txn)
+            .await
+            .context("removing the merged lead")?;
+        // The target keeps what it had and gains what only the merged lead knew.
+        let fill = |mine: Option<String>, theirs: Option<String>| mine.or(theirs);
+        let duplicate_of = target
+            .possible_duplicate_of
+            .filter(|d| *d != source.id && *d != target.id);
+        leads::Entity::update_many()
+            .col_expr(leads::Column::Name, Expr::value(fill(target.name.clone(), source.name)))
+            .col_expr(leads::Column::Phone, Expr::value(fill(target.phone.clone(), source.phone)))
+            .col_expr(leads::Column::Email, Expr::value(fill(target.email.clone(), source.email)))
+            .col_expr(
+                leads::Column::ChatSession,
+                Expr::value(fill(target.chat_session.clone(), source.chat_session)),
+            )
+            .col_expr(
+                leads::Column::ClaimedPhone,
+                Expr::value(fill(target.claimed_phone.clone(), source.claimed_phone)),
+            )
+            .col_expr(
+                leads::Column::ClaimedEmail,
+                Expr::value(fill(target.claimed_email.clone(), source.claimed_email)),
+            )
+            .col_expr(leads::Column::PossibleDuplicateOf, Expr::value(duplicate_of))
+            .col_expr(leads::Column::UpdatedAt, Expr::value(ts(at)))
+            .col_expr(
+                leads::Column::Version,
+                Expr::col(leads::Column::Version).add(1),
+            )
+            .filter(leads::Column::TenantId.eq(t))
+            .filter(leads::Column::Id.eq(target.id))
+            .exec(&txn)
+            .await
+            .context("completing the merged lead")?;
+        let row = leads::Entity::find_by_id(target.id)
+            .one(&txn)
+            .await
+            .context("reloading the merged lead")?
+            .ok_or_else(|| StoreError::Stale(format!("lead {into} vanished during a merge")))?;
+        txn.commit().await.context("committing a lead merge")?;
         lead_from_row(row)
     }
 

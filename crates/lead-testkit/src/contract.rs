@@ -107,6 +107,8 @@ pub fn intake(
             phone: phone.clone(),
             email: None,
             chat_session: None,
+            claimed_phone: None,
+            claimed_email: None,
         },
         source_detail: Some("website".into()),
         body: Some(body.to_owned()),
@@ -576,6 +578,8 @@ pub async fn records<S: Store + ?Sized>(store: &S) {
         reason,
         created_at: t0(),
         released_at: None,
+        raised_by: "ai".to_owned(),
+        released_by: None,
     };
     ok(
         store
@@ -601,16 +605,25 @@ pub async fn records<S: Store + ?Sized>(store: &S) {
     assert_eq!(
         ok(
             store
-                .release_escalations(tenant.id, r.conversation_id, t0())
+                .release_escalations(tenant.id, r.conversation_id, t0(), "agent@test")
                 .await,
             "release"
         ),
         2
     );
+    let released = ok(
+        store
+            .conversation_escalations(tenant.id, r.conversation_id)
+            .await,
+        "released",
+    );
+    assert!(released.iter().all(|e| e.raised_by == "ai"
+        && e.released_at == Some(t0())
+        && e.released_by.as_deref() == Some("agent@test")));
     assert_eq!(
         ok(
             store
-                .release_escalations(tenant.id, r.conversation_id, t0())
+                .release_escalations(tenant.id, r.conversation_id, t0(), "agent@test")
                 .await,
             "release again"
         ),
@@ -896,4 +909,119 @@ pub async fn all<S: Store + ?Sized>(store: &S) {
     records(store).await;
     job_queue(store).await;
     isolation(store).await;
+    claims_and_merge(store).await;
+}
+
+/// A live-chat intake with a claimed contact: the claim is stored on the chat's own lead and never
+/// finds another lead; `lead_with_contact` points at the owner; merging moves the conversation,
+/// fills missing details and removes the merged lead; the new lead fields round-trip.
+pub async fn claims_and_merge<S: Store + ?Sized>(store: &S) {
+    let (tenant, _) = stored_tenant(store).await;
+    let owner_phone = random_phone();
+    let owner = ok(
+        store
+            .record_inbound(&intake(tenant.id, Some(owner_phone.clone()), "hello", t0()))
+            .await,
+        "owner intake",
+    );
+    let session = format!("s-{}", id().simple());
+    let mut chat = intake(tenant.id, None, "I want a villa", t0() + Duration::minutes(1));
+    chat.channel = Channel::LiveChat;
+    chat.contact = ContactInfo {
+        name: Some("Visitor".into()),
+        chat_session: Some(session.clone()),
+        claimed_phone: Some(owner_phone.clone()),
+        ..ContactInfo::default()
+    };
+    let visitor = ok(store.record_inbound(&chat).await, "chat intake");
+    assert!(visitor.lead_created, "a claimed phone never finds another lead");
+    assert_ne!(visitor.lead_id, owner.lead_id);
+    let mut lead = some(
+        ok(store.get_lead(tenant.id, visitor.lead_id).await, "visitor"),
+        "visitor lead",
+    );
+    assert_eq!(lead.claimed_phone.as_ref(), Some(&owner_phone));
+    assert_eq!(lead.phone, None);
+    assert_eq!(
+        ok(
+            store
+                .lead_with_contact(tenant.id, Some(owner_phone.clone()), None, visitor.lead_id)
+                .await,
+            "with contact"
+        ),
+        Some(owner.lead_id)
+    );
+    assert_eq!(
+        ok(
+            store
+                .lead_with_contact(tenant.id, Some(owner_phone.clone()), None, owner.lead_id)
+                .await,
+            "with contact except owner"
+        ),
+        None,
+        "claims are never lookup keys"
+    );
+    lead.possible_duplicate_of = Some(owner.lead_id);
+    lead.undeliverable = Some("no channel".into());
+    let lead = ok(store.update_lead(&lead, &[]).await, "update claims");
+    let reread = some(
+        ok(store.get_lead(tenant.id, visitor.lead_id).await, "reread"),
+        "visitor lead",
+    );
+    assert_eq!(reread, lead);
+    // A second chat message with a new claim replaces the claim.
+    let mut again = chat.clone();
+    again.ids = intake(tenant.id, None, "x", t0()).ids;
+    let other_email = some(Email::parse("someone@example.com").ok(), "email");
+    again.contact.claimed_email = Some(other_email.clone());
+    again.received_at = t0() + Duration::minutes(2);
+    let again = ok(store.record_inbound(&again).await, "second chat intake");
+    assert_eq!(again.lead_id, visitor.lead_id);
+    let reread = some(
+        ok(store.get_lead(tenant.id, visitor.lead_id).await, "reread"),
+        "visitor lead",
+    );
+    assert_eq!(reread.claimed_email.as_ref(), Some(&other_email));
+
+    let merged = ok(
+        store
+            .merge_leads(tenant.id, visitor.lead_id, owner.lead_id, t0() + Duration::minutes(3))
+            .await,
+        "merge",
+    );
+    assert_eq!(merged.id, owner.lead_id);
+    assert_eq!(merged.phone.as_ref(), Some(&owner_phone));
+    assert_eq!(merged.claimed_email.as_ref(), Some(&other_email));
+    assert!(
+        ok(store.get_lead(tenant.id, visitor.lead_id).await, "gone").is_none(),
+        "the merged lead is removed"
+    );
+    let conversations = ok(
+        store
+            .lead_conversations(tenant.id, owner.lead_id)
+            .await,
+        "conversations",
+    );
+    assert!(
+        conversations
+            .iter()
+            .any(|c| c.id == visitor.conversation_id),
+        "the chat conversation moved to the lead it was merged into"
+    );
+    // The chat session now finds the merged lead.
+    let mut next = chat.clone();
+    next.ids = intake(tenant.id, None, "x", t0()).ids;
+    next.contact.claimed_phone = None;
+    next.received_at = t0() + Duration::minutes(4);
+    let next = ok(store.record_inbound(&next).await, "chat after merge");
+    assert_eq!(next.lead_id, owner.lead_id);
+    assert_eq!(next.conversation_id, visitor.conversation_id);
+    // Another tenant's ids merge nothing.
+    let (stranger, _) = stored_tenant(store).await;
+    assert!(
+        store
+            .merge_leads(stranger.id, owner.lead_id, owner.lead_id, t0())
+            .await
+            .is_err()
+    );
 }

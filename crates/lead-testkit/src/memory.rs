@@ -2,11 +2,11 @@
 
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
-use lead_domain::contact::{Address, PhoneNumber};
+use lead_domain::contact::{Address, Email, PhoneNumber};
 use lead_domain::ids::{ConversationId, JobId, LeadId, MessageId, TenantId};
 use lead_domain::jobs::{Job, JobStatus, NewJob, RetryDecision};
 use lead_domain::lead::{
-    Conversation, ConversationStatus, DeliveryStatus, Direction, Escalation, Lead, Message,
+    Channel, Conversation, ConversationStatus, DeliveryStatus, Direction, Escalation, Lead, Message,
     ModelUsageTotal, Sender, UsageRecord, YearMonth,
 };
 use lead_domain::lifecycle::{LeadState, StateChange};
@@ -252,6 +252,14 @@ impl LeadRepository for InMemoryStore {
                     if lead.phone.is_none() {
                         lead.phone.clone_from(&c.phone);
                     }
+                    if c.claimed_phone.is_some() && lead.claimed_phone != c.claimed_phone {
+                        lead.claimed_phone.clone_from(&c.claimed_phone);
+                        lead.possible_duplicate_of = None;
+                    }
+                    if c.claimed_email.is_some() && lead.claimed_email != c.claimed_email {
+                        lead.claimed_email.clone_from(&c.claimed_email);
+                        lead.possible_duplicate_of = None;
+                    }
                 }
                 (id, false)
             }
@@ -278,6 +286,10 @@ impl LeadRepository for InMemoryStore {
                         version: 1,
                         created_at: now,
                         updated_at: now,
+                        claimed_phone: c.claimed_phone.clone(),
+                        claimed_email: c.claimed_email.clone(),
+                        possible_duplicate_of: None,
+                        undeliverable: None,
                     },
                 );
                 if let Some(cs) = &c.chat_session {
@@ -390,6 +402,92 @@ impl LeadRepository for InMemoryStore {
             .get(&id)
             .filter(|l| l.tenant_id == tenant)
             .cloned())
+    }
+
+    async fn lead_with_contact(
+        &self,
+        tenant: TenantId,
+        phone: Option<PhoneNumber>,
+        email: Option<Email>,
+        except: LeadId,
+    ) -> Result<Option<LeadId>, StoreError> {
+        let s = self.state();
+        let others = || {
+            s.leads
+                .values()
+                .filter(move |l| l.tenant_id == tenant && l.id != except)
+        };
+        // The phone match wins over the email match, as in the intake's lookup.
+        let by_phone = phone
+            .as_ref()
+            .and_then(|p| others().find(|l| l.phone.as_ref() == Some(p)));
+        let by_email = email
+            .as_ref()
+            .and_then(|e| others().find(|l| l.email.as_ref() == Some(e)));
+        Ok(by_phone.or(by_email).map(|l| l.id))
+    }
+
+    async fn merge_leads(
+        &self,
+        tenant: TenantId,
+        from: LeadId,
+        into: LeadId,
+        at: DateTime<Utc>,
+    ) -> Result<Lead, StoreError> {
+        let mut s = self.state();
+        let mine = |l: &&Lead| l.tenant_id == tenant;
+        let (Some(source), Some(_)) = (
+            s.leads.get(&from).filter(mine).cloned(),
+            s.leads.get(&into).filter(mine).cloned(),
+        ) else {
+            return Err(StoreError::Stale(format!(
+                "lead {from} or {into} does not exist"
+            )));
+        };
+        let open_target: Vec<Channel> = s
+            .conversations
+            .values()
+            .filter(|c| c.lead_id == into && c.status == ConversationStatus::Open)
+            .map(|c| c.channel)
+            .collect();
+        for c in s.conversations.values_mut().filter(|c| c.lead_id == from) {
+            if c.status == ConversationStatus::Open && open_target.contains(&c.channel) {
+                c.status = ConversationStatus::Closed;
+                c.updated_at = at;
+            }
+            c.lead_id = into;
+        }
+        for e in s.escalations.iter_mut().filter(|e| e.lead_id == from) {
+            e.lead_id = into;
+        }
+        let moved = s.history.remove(&from).unwrap_or_default();
+        s.history.entry(into).or_default().extend(moved);
+        for l in s.leads.values_mut() {
+            if l.possible_duplicate_of == Some(from) {
+                l.possible_duplicate_of = Some(into);
+            }
+        }
+        s.leads.remove(&from);
+        // A lead has one chat session: the merged lead's moves only to a target without one.
+        let target_has_session = s.chat_sessions.values().any(|lead| *lead == into);
+        s.chat_sessions.retain(|_, lead| *lead != from || !target_has_session);
+        for session in s.chat_sessions.values_mut().filter(|lead| **lead == from) {
+            *session = into;
+        }
+        let Some(target) = s.leads.get_mut(&into) else {
+            return Err(StoreError::Stale(format!("lead {into} vanished")));
+        };
+        target.name = target.name.take().or(source.name);
+        target.phone = target.phone.take().or(source.phone);
+        target.email = target.email.take().or(source.email);
+        target.claimed_phone = target.claimed_phone.take().or(source.claimed_phone);
+        target.claimed_email = target.claimed_email.take().or(source.claimed_email);
+        if target.possible_duplicate_of == Some(into) {
+            target.possible_duplicate_of = None;
+        }
+        target.version += 1;
+        target.updated_at = at;
+        Ok(target.clone())
     }
 
     async fn update_lead(&self, lead: &Lead, changes: &[StateChange]) -> Result<Lead, StoreError> {
@@ -670,12 +768,14 @@ impl EscalationRepository for InMemoryStore {
         tenant: TenantId,
         conversation: ConversationId,
         at: DateTime<Utc>,
+        by: &str,
     ) -> Result<u64, StoreError> {
         let mut n = 0;
         for e in self.state().escalations.iter_mut() {
             if e.tenant_id == tenant && e.conversation_id == conversation && e.released_at.is_none()
             {
                 e.released_at = Some(at);
+                e.released_by = Some(by.to_owned());
                 n += 1;
             }
         }

@@ -87,6 +87,7 @@ impl World {
                 phone: Some(phone()),
                 email: None,
                 chat_session: None,
+                ..ContactInfo::default()
             },
             body: Some(body.into()),
             ..Default::default()
@@ -520,6 +521,8 @@ async fn budget_alert_is_raised_once_per_month() {
 async fn world_that_must_not_send() -> World {
     let mut sender = MockMessageSender::new();
     sender.expect_send().never();
+    // Asking whether a channel is configured is not sending.
+    sender.expect_can_deliver().return_const(true);
     let mut w = world(
         None,
         warm_reading(),
