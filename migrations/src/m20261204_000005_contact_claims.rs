@@ -50,9 +50,11 @@ async fn drop_column(
         .await
 }
 
+// `async_trait` turns the trait's elided lifetime into its own parameter, so the impl elides it too.
+#[allow(elided_lifetimes_in_paths)]
 #[async_trait::async_trait]
 impl MigrationTrait for Migration {
-    async fn up(&self, manager: &SchemaManager<'_>) -> Result<(), DbErr> {
+    async fn up(&self, manager: &SchemaManager) -> Result<(), DbErr> {
         add_column(manager, Leads::Table, ColumnDef::new(Leads::ClaimedPhone).string().null().to_owned()).await?;
         add_column(manager, Leads::Table, ColumnDef::new(Leads::ClaimedEmail).string().null().to_owned()).await?;
         add_column(manager, Leads::Table, ColumnDef::new(Leads::PossibleDuplicateOf).uuid().null().to_owned()).await?;
@@ -66,7 +68,7 @@ impl MigrationTrait for Migration {
         add_column(manager, Escalations::Table, ColumnDef::new(Escalations::ReleasedBy).string().null().to_owned()).await
     }
 
-    async fn down(&self, manager: &SchemaManager<'_>) -> Result<(), DbErr> {
+    async fn down(&self, manager: &SchemaManager) -> Result<(), DbErr> {
         drop_column(manager, Escalations::Table, Escalations::ReleasedBy).await?;
         drop_column(manager, Escalations::Table, Escalations::RaisedBy).await?;
         drop_column(manager, Leads::Table, Leads::Undeliverable).await?;

@@ -48,6 +48,7 @@ impl Notifier for LogNotifier {
                 lead_id,
                 conversation_id,
                 reasons,
+                ..
             } => {
                 let kinds: Vec<&str> = reasons.iter().map(|r| r.kind()).collect();
                 tracing::info!(tenant_id = %tenant.id, %lead_id, %conversation_id, ?kinds, "conversation escalated");

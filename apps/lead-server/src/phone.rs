@@ -65,9 +65,68 @@ pub fn normalise(input: &str, default_region: &str) -> Result<PhoneNumber, Phone
     })
 }
 
+/// The first phone number written in free text ("call me on 050 123 4567", "رقمي ٠٥٠١٢٣٤٥٦٧"),
+/// normalised with the tenant's region: how a chat visitor gives a way to be reached.
+pub fn find_in_text(text: &str, default_region: &str) -> Option<PhoneNumber> {
+    // Arabic-Indic and Persian digits read as ASCII digits.
+    let ascii: String = text
+        .chars()
+        .map(|c| match c {
+            '\u{0660}'..='\u{0669}' => char::from(b'0' + (c as u32 - 0x0660) as u8),
+            '\u{06F0}'..='\u{06F9}' => char::from(b'0' + (c as u32 - 0x06F0) as u8),
+            c => c,
+        })
+        .collect();
+    let mut runs: Vec<String> = Vec::new();
+    let mut current = String::new();
+    for c in ascii.chars() {
+        let part = c.is_ascii_digit()
+            || (matches!(c, ' ' | '-' | '.' | '(' | ')') && !current.is_empty())
+            || (c == '+' && current.trim().is_empty());
+        if part {
+            current.push(c);
+        } else if !current.is_empty() {
+            runs.push(std::mem::take(&mut current));
+        }
+    }
+    runs.push(current);
+    runs.into_iter().find_map(|run| {
+        let run = run.trim_end_matches([' ', '-', '.', '(']).trim();
+        let digits = run.chars().filter(char::is_ascii_digit).count();
+        if (8..=15).contains(&digits) {
+            normalise(run, default_region).ok()
+        } else {
+            None
+        }
+    })
+}
+
+/// The first email address written in free text.
+pub fn email_in_text(text: &str) -> Option<lead_domain::contact::Email> {
+    text.split(|c: char| c.is_whitespace() || matches!(c, ',' | ';' | '<' | '>' | '(' | ')' | '،'))
+        .filter(|w| w.contains('@'))
+        .map(|w| w.trim_matches(|c: char| !c.is_alphanumeric()))
+        .find_map(|w| lead_domain::contact::Email::parse(w).ok())
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn contacts_are_found_in_free_text() {
+        let found = |t: &str| find_in_text(t, "SA").map(|p| p.as_str().to_owned());
+        assert_eq!(found("call me on 050 123 4567 please"), Some("+966501234567".into()));
+        assert_eq!(found("رقمي ٠٥٠١٢٣٤٥٦٧"), Some("+966501234567".into()));
+        assert_eq!(found("my number: +971-50-123-4567."), Some("+971501234567".into()));
+        assert_eq!(found("budget 2,000,000 riyals in 2027"), None);
+        assert_eq!(found("3 rooms for 900000"), None);
+        assert_eq!(
+            email_in_text("you can email me at Sara.K@example.com, thanks").map(|e| e.as_str().to_owned()),
+            Some("Sara.K@example.com".into())
+        );
+        assert_eq!(email_in_text("no address @ here"), None);
+    }
 
     fn check(input: &str, region: &str) -> Result<String, &'static str> {
         normalise(input, region)

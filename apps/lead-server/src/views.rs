@@ -252,6 +252,15 @@ pub struct LeadView {
     pub created_at: DateTime<Utc>,
     /// Last changed.
     pub updated_at: DateTime<Utc>,
+    /// A phone the lead typed into live chat: unverified, never used to match another lead.
+    pub claimed_phone: Option<String>,
+    /// An email the lead typed into live chat: unverified.
+    pub claimed_email: Option<String>,
+    /// Another lead whose verified phone or email matches this lead's claim, for a person to merge
+    /// with `POST /api/v1/leads/{id}/merge`.
+    pub possible_duplicate_of: Option<Uuid>,
+    /// Why no configured channel can deliver replies to the lead, when none can.
+    pub undeliverable: Option<String>,
 }
 
 impl From<&Lead> for LeadView {
@@ -274,6 +283,10 @@ impl From<&Lead> for LeadView {
             version: l.version,
             created_at: l.created_at,
             updated_at: l.updated_at,
+            claimed_phone: l.claimed_phone.as_ref().map(|p| p.as_str().to_owned()),
+            claimed_email: l.claimed_email.as_ref().map(|e| e.as_str().to_owned()),
+            possible_duplicate_of: l.possible_duplicate_of.map(|d| d.as_uuid()),
+            undeliverable: l.undeliverable.clone(),
         }
     }
 }
@@ -433,6 +446,10 @@ pub struct EscalationView {
     pub created_at: DateTime<Utc>,
     /// When a person released it.
     pub released_at: Option<DateTime<Utc>>,
+    /// Who raised it: `ai` for a trigger, `system` for a delivery failure, `api` for a person.
+    pub raised_by: String,
+    /// Who released it back to the AI.
+    pub released_by: Option<String>,
 }
 
 impl From<&Escalation> for EscalationView {
@@ -443,6 +460,8 @@ impl From<&Escalation> for EscalationView {
             reason: e.reason.to_string(),
             created_at: e.created_at,
             released_at: e.released_at,
+            raised_by: e.raised_by.clone(),
+            released_by: e.released_by.clone(),
         }
     }
 }

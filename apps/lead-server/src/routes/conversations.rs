@@ -180,7 +180,7 @@ pub async fn escalate(
     let conversation = if conversation.escalated {
         conversation
     } else {
-        usecases::escalate_manually(&state.deps, &tenant, conversation.id, note)
+        usecases::escalate_manually(&state.deps, &tenant, conversation.id, note, "api")
             .await
             .map_err(usecase_error)?
     };
@@ -199,18 +199,14 @@ pub async fn release(
     state: web::Data<AppState>,
     id: web::Path<Uuid>,
 ) -> Result<HttpResponse, ApiError> {
-    let mut conversation = load(&state, tenant.id, id.into_inner()).await?;
-    if conversation.escalated {
-        let now = state.deps.clock.now();
-        state
-            .deps
-            .escalations
-            .release_escalations(tenant.id, conversation.id, now)
-            .await?;
-        conversation.escalated = false;
-        conversation.updated_at = now;
-        state.deps.leads.update_conversation(&conversation).await?;
-    }
+    let conversation = load(&state, tenant.id, id.into_inner()).await?;
+    let conversation = if conversation.escalated {
+        usecases::release_conversation(&state.deps, &tenant, conversation.id, "api")
+            .await
+            .map_err(usecase_error)?
+    } else {
+        conversation
+    };
     Ok(HttpResponse::Ok().json(detail(&state, &conversation).await?))
 }
 

@@ -16,7 +16,7 @@ use utoipa::{Modify, OpenApi};
     paths(
         health::health, health::live, health::ready,
         clients::create, clients::get, clients::update, clients::activate, clients::pause, clients::rotate, clients::usage,
-        leads::create, leads::list, leads::get, leads::update, leads::score, leads::handoff, leads::hot,
+        leads::create, leads::list, leads::get, leads::update, leads::score, leads::handoff, leads::merge, leads::hot,
         conversations::get, conversations::messages, conversations::add_message, conversations::escalate,
         conversations::release, conversations::active,
         webhooks::web_form, twilio::sms_inbound, twilio::whatsapp_inbound, twilio::missed_call,
@@ -26,7 +26,7 @@ use utoipa::{Modify, OpenApi};
         Problem, FieldError, health::HealthStatus,
         clients::CreateClientRequest, clients::UpdateClientRequest, clients::RotateKeyRequest, clients::RotatedKey,
         clients::UsageView, clients::ModelUsageView,
-        leads::CreateLeadRequest, leads::UpdateLeadRequest, leads::ScoreRequest, leads::HandoffRequest,
+        leads::CreateLeadRequest, leads::UpdateLeadRequest, leads::ScoreRequest, leads::HandoffRequest, leads::MergeRequest,
         conversations::AddMessageRequest, conversations::EscalateRequest,
         webhooks::WebFormRequest, webhooks::IntakeAccepted,
         live_chat::LiveChatRequest, live_chat::LiveChatAccepted, live_chat::ChatReply, live_chat::ChatEvent,

@@ -57,7 +57,7 @@ pub fn parse_contact(
             .map(str::to_owned),
         phone,
         email,
-        chat_session: None,
+        ..ContactInfo::default()
     }
 }
 
@@ -438,6 +438,46 @@ pub async fn score(
     Ok(HttpResponse::Ok().json(LeadView::from(&lead)))
 }
 
+/// The body of `POST /api/v1/leads/{id}/merge`.
+#[derive(Debug, Clone, Deserialize, Validate, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct MergeRequest {
+    /// The lead that stays: the one this lead is a duplicate of.
+    pub into: Uuid,
+}
+
+/// Merges a lead into another after a person confirmed they are the same person (a chat visitor
+/// whose claimed phone or email matches another lead shows it as `possible_duplicate_of`).
+/// Conversations, escalations and history move to `into`; this lead is removed.
+#[utoipa::path(
+    post, path = "/api/v1/leads/{id}/merge", tag = "leads",
+    params(("id" = Uuid, Path, description = "The lead to merge away")),
+    request_body = MergeRequest,
+    responses(
+        (status = 200, description = "The lead merged into", body = LeadDetail),
+        (status = 404, description = "Either lead is not the caller's", body = crate::error::Problem, content_type = "application/problem+json"),
+        (status = 422, description = "A lead merged into itself, or an invalid body", body = crate::error::Problem, content_type = "application/problem+json"),
+    ),
+    security(("api_key" = []))
+)]
+pub async fn merge(
+    TenantAuth(tenant): TenantAuth,
+    state: web::Data<AppState>,
+    id: web::Path<Uuid>,
+    body: ValidJson<MergeRequest>,
+) -> Result<HttpResponse, ApiError> {
+    let from = LeadId::from_uuid(id.into_inner());
+    let into = LeadId::from_uuid(body.0.into);
+    let lead = usecases::merge_leads(&state.deps, &tenant, from, into)
+        .await
+        .map_err(|e| match e {
+            UseCaseError::Invalid(msg) => ApiError::field("into", "invalid", msg),
+            other => usecase_error(other),
+        })?;
+    tracing::info!(client_id = %tenant.id, lead_id = %lead.id, merged = %from, "leads merged");
+    detail(&state, &lead).await
+}
+
 /// The optional body of `POST /api/v1/leads/{id}/handoff`.
 #[derive(Debug, Clone, Default, Deserialize, Validate, ToSchema)]
 #[serde(deny_unknown_fields)]
@@ -493,7 +533,7 @@ pub async fn handoff(
     } else {
         // The use case records the escalation, stops AI replies and hands the lead off once.
         for c in open {
-            usecases::escalate_manually(&state.deps, &tenant, c.id, reason.clone())
+            usecases::escalate_manually(&state.deps, &tenant, c.id, reason.clone(), "api")
                 .await
                 .map_err(usecase_error)?;
         }

@@ -64,6 +64,7 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
                 .route("/leads/{id}", web::patch().to(leads::update))
                 .route("/leads/{id}/score", web::patch().to(leads::score))
                 .route("/leads/{id}/handoff", web::post().to(leads::handoff))
+                .route("/leads/{id}/merge", web::post().to(leads::merge))
                 .route(
                     "/conversations/client/{id}/active",
                     web::get().to(conversations::active),

@@ -156,6 +156,7 @@ async fn inbound(
                 phone: Some(from),
                 email: None,
                 chat_session: None,
+                ..ContactInfo::default()
             },
             body: Some(text),
             source_detail: None,
@@ -258,6 +259,7 @@ pub async fn missed_call(
                 phone: Some(caller),
                 email: None,
                 chat_session: None,
+                ..ContactInfo::default()
             },
             body: Some(format!("Missed call ({status})")),
             source_detail: Some("missed call".to_owned()),

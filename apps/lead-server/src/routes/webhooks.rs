@@ -7,12 +7,15 @@ use crate::extract::ValidJson;
 use crate::routes::leads::parse_contact;
 use crate::startup::AppState;
 use actix_web::{HttpRequest, HttpResponse, web};
-use lead_domain::lead::Channel;
+use lead_domain::lead::{Channel, Sender};
 use lead_domain::usecases::InboundRequest;
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 use uuid::Uuid;
 use validator::Validate;
+
+/// The system notice stored for a web form sent without a message.
+const WEB_FORM_NOTICE: &str = "Web form submitted without a message";
 
 /// The header a form can send so a retried submission is stored once.
 pub const IDEMPOTENCY_HEADER: &str = "Idempotency-Key";
@@ -110,19 +113,25 @@ pub async fn web_form(
     if !errors.is_empty() {
         return Err(ApiError::Validation(errors));
     }
+    // A form sent without a message still gets the greeting and the first question: the
+    // submission itself is the notice the conversation starts from.
+    let (body, sender) = match form.message.filter(|m| !m.trim().is_empty()) {
+        Some(message) => (message, Sender::Lead),
+        None => (WEB_FORM_NOTICE.to_owned(), Sender::System),
+    };
     let receipt = super::accept(
         &state,
         &tenant,
         InboundRequest {
             channel: Some(Channel::WebForm),
             contact,
-            body: form.message,
+            body: Some(body),
             source_detail: form
                 .source
                 .map(|s| s.trim().to_owned())
                 .filter(|s| !s.is_empty()),
             dedup_key: key.map(|k| ("idempotency".to_owned(), k)),
-            sender: None,
+            sender: Some(sender),
         },
     )
     .await?;

@@ -49,6 +49,8 @@ async fn another_tenant_sees_nothing(db: &TestDb) {
             reason: EscalationReason::HumanRequested,
             created_at: t0(),
             released_at: None,
+            raised_by: "ai".to_owned(),
+            released_by: None,
         }])
         .await
         .expect("escalate");
@@ -171,7 +173,7 @@ async fn another_tenant_sees_nothing(db: &TestDb) {
     );
     assert_eq!(
         store
-            .release_escalations(them, r.conversation_id, t0())
+            .release_escalations(them, r.conversation_id, t0(), "api")
             .await
             .expect("release"),
         0
