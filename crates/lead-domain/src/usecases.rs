@@ -502,10 +502,15 @@ pub async fn process_inbound(
         .or(conversation.language)
         .unwrap_or(tenant.settings.default_language);
     conversation.language = Some(language);
-    let reply_to = conversation
-        .reply_to
-        .clone()
-        .or_else(|| lead.contact_address());
+    let can_deliver = |c: Channel| deps.sender.can_deliver(&tenant, c);
+    let reply_to = conversation.reply_to.clone().or_else(|| {
+        let known = ContactInfo {
+            phone: lead.phone.clone(),
+            email: lead.email.clone(),
+            ..ContactInfo::default()
+        };
+        reply_address(&tenant, conversation.channel, &known, &can_deliver).map(|(_, a)| a)
+    });
     let opted_out = match &reply_to {
         Some(addr) => deps.opt_outs.is_opted_out(tenant_id, addr).await?,
         None => false,
@@ -916,7 +921,7 @@ pub fn exchanges_since_release(messages: &[Message], history: &[Escalation]) -> 
     let count = messages
         .iter()
         .filter(|m| m.direction == Direction::Inbound && m.sender == Sender::Lead)
-        .filter(|m| released.is_none_or(|at| m.created_at > at))
+        .filter(|m| released.is_none_or(|at| m.created_at >= at))
         .count();
     u32::try_from(count).unwrap_or(u32::MAX)
 }

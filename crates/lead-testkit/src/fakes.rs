@@ -7,6 +7,7 @@ use lead_domain::ports::{
     ModelTurn, Notification, Notifier, NotifyError, OfflineExtractor, OutboundMessage,
     RouteOutcome, SendError, SendReceipt, Turn,
 };
+use lead_domain::lead::Channel;
 use lead_domain::qualification::Qualification;
 use lead_domain::tenant::Tenant;
 use std::collections::VecDeque;
@@ -70,12 +71,18 @@ impl IdGenerator for SequentialIds {
 pub struct RecordingSender {
     sent: Mutex<Vec<OutboundMessage>>,
     failures: Mutex<VecDeque<SendError>>,
+    channels: Mutex<Option<Vec<Channel>>>,
 }
 
 impl RecordingSender {
     /// Messages sent so far.
     pub fn sent(&self) -> Vec<OutboundMessage> {
         lock(&self.sent).clone()
+    }
+
+    /// Configures which channels can deliver (all by default), as a deployment without Twilio or SMTP would.
+    pub fn deliver_only(&self, channels: impl IntoIterator<Item = Channel>) {
+        *lock(&self.channels) = Some(channels.into_iter().collect());
     }
 
     /// Makes the next sends fail with these errors, in order.
@@ -88,11 +95,17 @@ impl RecordingSender {
 impl MessageSender for RecordingSender {
     async fn send(
         &self,
-        _tenant: &Tenant,
+        tenant: &Tenant,
         message: &OutboundMessage,
     ) -> Result<SendReceipt, SendError> {
         if let Some(err) = lock(&self.failures).pop_front() {
             return Err(err);
+        }
+        if !self.can_deliver(tenant, message.channel) {
+            return Err(SendError::NotConfigured(format!(
+                "no sender for the {} channel",
+                message.channel
+            )));
         }
         let mut sent = lock(&self.sent);
         sent.push(message.clone());
@@ -100,6 +113,12 @@ impl MessageSender for RecordingSender {
             provider_message_id: Some(format!("SM{:032}", sent.len())),
             used_template: false,
         })
+    }
+
+    fn can_deliver(&self, _tenant: &Tenant, channel: Channel) -> bool {
+        lock(&self.channels)
+            .as_ref()
+            .is_none_or(|only| channel == Channel::LiveChat || only.contains(&channel))
     }
 }
 
