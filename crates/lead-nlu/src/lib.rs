@@ -10,6 +10,7 @@ mod analyze;
 mod dates;
 pub mod eval;
 mod extract;
+mod intent;
 mod lexicon;
 mod money;
 mod phrases;
