@@ -30,6 +30,8 @@ pub struct Readability {
     pub plausible: usize,
     /// Word tokens that are junk.
     pub junk: usize,
+    /// Word tokens too short to judge ("hm", "xD", "wtf").
+    pub neutral: usize,
     /// Number tokens.
     pub numbers: usize,
     /// Letters in Latin or Arabic script.
@@ -64,7 +66,7 @@ impl Readability {
             match reading {
                 WordReading::Known => r.known += 1,
                 WordReading::Plausible => r.plausible += 1,
-                WordReading::Neutral => {}
+                WordReading::Neutral => r.neutral += 1,
                 WordReading::Junk => r.junk += 1,
             }
         }
@@ -99,9 +101,11 @@ impl Readability {
 
     /// Whether the turn cannot be made sense of: nothing but symbols, mostly a script the reader
     /// does not know, or more junk than words (a known word weighs twice a merely plausible one).
+    /// A turn of nothing but short interjections ("hmmm", "xD") or emoji is small talk, not noise.
     pub fn is_unreadable(&self) -> bool {
         if self.known + self.plausible + self.junk + self.numbers == 0 {
-            return self.emoji == 0 || self.foreign_letters > 0;
+            let small_talk = self.neutral > 0 || self.emoji > 0;
+            return !small_talk || self.foreign_letters > self.readable_letters;
         }
         if self.foreign_letters > self.readable_letters {
             return true;
