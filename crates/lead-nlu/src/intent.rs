@@ -130,10 +130,12 @@ fn opts_out(turn: &TurnData<'_>, cue_hits: &[Hit]) -> bool {
             })
             .next()
             .is_none();
+            // "STOP SENDING ME THIS": a capitalised stop word in a message with no lower case.
+            // Arabic has no case, so only Latin capitals count.
             let shouted = turn.toks.get(h.start).is_some_and(|tok| {
                 turn.text
                     .get(tok.start..tok.end)
-                    .is_some_and(|s| s.chars().count() > 2 && s.chars().all(|c| !c.is_lowercase()))
+                    .is_some_and(|s| s.chars().count() > 2 && s.chars().any(char::is_uppercase))
             }) && !turn.text.chars().any(char::is_lowercase);
             alone || shouted
         }

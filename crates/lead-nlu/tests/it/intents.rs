@@ -200,6 +200,23 @@ fn opt_outs_are_understood() {
 }
 
 #[test]
+fn stop_words_inside_a_sentence_are_not_opt_outs() {
+    for text in [
+        "the AC stopped working",
+        "please stop by the office tomorrow",
+        "الغاء الحجز القديم وحجز موعد جديد",
+        "توقف المكيف عن التبريد",
+        "how do I cancel my viewing appointment?",
+    ] {
+        let q = read(&[text]);
+        assert_ne!(q.intent, Some(MessageIntent::OptOut), "{text:?}");
+        assert!(q.confidence.is_some_and(|c| c >= 0.7), "{text:?}");
+    }
+    let q = read(&["STOP SENDING ME THESE"]);
+    assert_eq!(q.intent, Some(MessageIntent::OptOut));
+}
+
+#[test]
 fn refusals_are_not_interested() {
     expect_understood(
         MessageIntent::NotInterested,
