@@ -448,6 +448,13 @@ const QUESTIONS_ANYWHERE: &[&str] = &[
     "اوقات الدوام",
     "مواعيد العمل",
     "ساعات العمل",
+    "momken a3raf",
+    "abi a3raf",
+    "bade a3ref",
+    "baddi a3ref",
+    "3ayez a3raf",
+    "3ayez a3ref",
+    "abgha a3raf",
     "b kam",
     "bkam",
     "b2adesh",
@@ -534,11 +541,6 @@ const QUESTIONS_AT_CLAUSE_START: &[&str] = &[
     "3andakom",
     "fi 3andkom",
     "fe 3ndko",
-    "momken a3raf",
-    "abi a3raf",
-    "bade a3ref",
-    "baddi a3ref",
-    "3ayez a3raf",
 ];
 
 const OPT_OUT_PHRASES: &[&str] = &[

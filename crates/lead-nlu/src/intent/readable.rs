@@ -32,6 +32,9 @@ pub struct Readability {
     pub junk: usize,
     /// Word tokens too short to judge ("hm", "xD", "wtf").
     pub neutral: usize,
+    /// Word tokens that are common words of a Latin-script language the reader does not read
+    /// (French, Spanish, German, Portuguese, Turkish, Indonesian): "je", "quiero", "ich".
+    pub foreign_words: usize,
     /// Number tokens.
     pub numbers: usize,
     /// Letters in Latin or Arabic script.
@@ -60,7 +63,12 @@ impl Readability {
                 }
                 Kind::Punct(_) => continue,
                 _ if *is_covered => WordReading::Known,
-                Kind::Word(Script::Latin) => latin_word(&tok.norm),
+                Kind::Word(Script::Latin) => {
+                    if is_foreign_function_word(&tok.norm) {
+                        r.foreign_words += 1;
+                    }
+                    latin_word(&tok.norm)
+                }
                 Kind::Word(Script::Arabic) => arabic_word(&tok.norm),
             };
             match reading {
@@ -108,6 +116,10 @@ impl Readability {
             return !small_talk || self.foreign_letters > self.readable_letters;
         }
         if self.foreign_letters > self.readable_letters {
+            return true;
+        }
+        // Mostly another Latin-script language: its common words make up most of the message.
+        if self.foreign_words >= 2 && self.foreign_words * 2 > self.words() {
             return true;
         }
         self.junk as f32 > self.known as f32 + 0.5 * self.plausible as f32
@@ -392,6 +404,28 @@ fn is_function_word(w: &str) -> bool {
             | "sm7t"
             | "tfdl"
             | "mashallah"
+    )
+}
+
+/// Frequent words of Latin-script languages the reader does not read, chosen to be no English or
+/// Arabizi word ("la", "de", "el", "merci" and "ana" are left out because leads use them).
+fn is_foreign_function_word(w: &str) -> bool {
+    matches!(
+        w,
+        // French.
+        "je" | "nous" | "vous" | "les" | "des" | "une" | "avec" | "dans" | "pour" | "mais"
+            | "suis" | "c'est" | "bonjour" | "voudrais" | "j'ai" | "s'il" | "plaît" | "très"
+            // Spanish.
+            | "quiero" | "hola" | "gracias" | "por" | "para" | "los" | "las" | "una" | "está"
+            | "necesito" | "tengo" | "buenos" | "días" | "usted" | "información"
+            // German.
+            | "ich" | "und" | "nicht" | "mit" | "für" | "möchte" | "eine" | "ist" | "der"
+            | "das" | "guten" | "bitte" | "danke" | "wir" | "haben"
+            // Portuguese.
+            | "olá" | "obrigado" | "obrigada" | "quero" | "você" | "não" | "uma" | "com"
+            // Turkish and Indonesian.
+            | "için" | "çok" | "istiyorum" | "teşekkürler" | "saya" | "yang" | "untuk" | "ini"
+            | "itu" | "mau" | "terima" | "kasih"
     )
 }
 

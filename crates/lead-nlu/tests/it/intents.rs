@@ -242,6 +242,9 @@ fn gibberish_symbols_and_unknown_scripts_are_unclear() {
         "你好，我想买一套房子",
         "Здравствуйте, я хочу купить квартиру",
         "मुझे एक घर चाहिए",
+        "Bonjour, je voudrais des informations s'il vous plaît",
+        "Hola, necesito información por favor",
+        "Guten Tag, ich möchte eine Wohnung mieten",
     ] {
         let q = read(&[text]);
         let confidence = q.confidence.unwrap_or(1.0);
