@@ -88,7 +88,7 @@ pub fn read_latest(conv: &Conversation<'_>, facts: &LatestTurnFacts) -> Option<I
         return understood(MessageIntent::Thanks, 0.9);
     }
     let is_short_answer = short_answer(turn);
-    if is_short_answer && turn.follows_agent || number_only(turn) {
+    if (is_short_answer && turn.follows_agent) || number_only(turn) {
         return understood(MessageIntent::Information, 0.85);
     }
     if is_short_answer || readability.words() == 0 {
