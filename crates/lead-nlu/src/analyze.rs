@@ -47,6 +47,8 @@ pub struct TurnData<'a> {
     pub hits: Vec<Hit>,
     /// What the agent asked just before this lead turn.
     pub asked: Asked,
+    /// Whether the turn right before this one is the agent's, so a bare "yes" or a number answers it.
+    pub follows_agent: bool,
 }
 
 impl TurnData<'_> {
@@ -152,6 +154,7 @@ pub fn analyze<'a>(turns: &[(Role, &'a str)], tenant: &Lexicon) -> Conversation<
     let skip = turns.len().saturating_sub(MAX_TURNS);
     let mut lead = Vec::new();
     let mut asked = Asked::default();
+    let mut previous_role: Option<Role> = None;
     for (index, (role, raw)) in turns.iter().enumerate().skip(skip) {
         let text = clip(raw, MAX_TURN_BYTES);
         let toks = tokenize(text);
@@ -175,6 +178,7 @@ pub fn analyze<'a>(turns: &[(Role, &'a str)], tenant: &Lexicon) -> Conversation<
                     toks,
                     hits,
                     asked,
+                    follows_agent: previous_role == Some(Role::Agent),
                 };
                 asked.quoted = crate::money::quoted_scale(&agent);
             }
@@ -187,10 +191,12 @@ pub fn analyze<'a>(turns: &[(Role, &'a str)], tenant: &Lexicon) -> Conversation<
                     toks,
                     hits,
                     asked,
+                    follows_agent: previous_role == Some(Role::Agent),
                 });
                 asked = Asked::default();
             }
         }
+        previous_role = Some(*role);
     }
     Conversation { lead }
 }

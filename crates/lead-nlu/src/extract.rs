@@ -2,6 +2,7 @@
 //! `Qualification` with evidence, plus a confidence per field.
 
 use crate::analyze::{Role, analyze};
+use crate::intent::{self, LatestTurnFacts};
 use crate::lexicon::{C, Lexicon};
 use crate::service::Rule;
 use crate::signals::Read;
@@ -156,6 +157,13 @@ impl RuleExtractor {
         let fact = |r: &Read<bool>| Fact::read(r.value, evidence(r.turn, r.span));
         let mut conf = FieldConfidence::default();
         let mut q = Qualification::default();
+        let latest_turn = conv.lead.last().map(|t| t.index);
+        let mut latest = LatestTurnFacts::default();
+        let mut note_fact = |turn: usize, confidence: f32| {
+            if Some(turn) == latest_turn {
+                latest.fact_confidences.push(confidence);
+            }
+        };
 
         let mut not_interested = signals::not_interested(&conv);
         let mut service = service::extract(&conv, self.rules, &self.catalogue);
@@ -173,11 +181,13 @@ impl RuleExtractor {
         }
         if let Some(s) = service {
             conf.service = s.confidence;
+            note_fact(s.turn, s.confidence);
             q.service = Some(Fact::read(s.value.clone(), evidence(s.turn, s.span)));
         }
         if let Some(a) = money::extract(&conv) {
             let currency = self.resolve_currency(a.currency, &conv);
             conf.budget = a.confidence;
+            note_fact(a.turn, a.confidence);
             let budget = Budget {
                 min: a.min,
                 max: a.max,
@@ -189,47 +199,41 @@ impl RuleExtractor {
         let (timeline, time_urgency) = dates::extract(&conv, today);
         if let Some(t) = timeline {
             conf.timeline = t.confidence;
+            note_fact(t.turn, t.confidence);
             q.timeline = Some(Fact::read(t.timeline, evidence(t.turn, t.span)));
         }
         if let Some(u) = signals::urgency(&conv, &time_urgency) {
             conf.urgency = u.confidence;
+            note_fact(u.turn, u.confidence);
             q.urgency = Some(Fact::read(u.value, evidence(u.turn, u.span)));
         }
         if let Some(d) = signals::decision_maker(&conv) {
             conf.decision_maker = d.confidence;
+            note_fact(d.turn, d.confidence);
             q.decision_maker = Some(fact(&d));
         }
         if let Some(l) = place::extract(&conv, &self.tenant_places) {
             conf.location = l.confidence;
+            note_fact(l.turn, l.confidence);
             q.location = Some(Fact::read(l.value.clone(), evidence(l.turn, l.span)));
         }
         if let Some(h) = signals::wants_human(&conv) {
             conf.wants_human = h.confidence;
+            latest.wants_human = h.value && Some(h.turn) == latest_turn;
             q.wants_human = Some(fact(&h));
         }
         if let Some((n, _)) = not_interested {
             conf.not_interested = n.confidence;
+            latest.not_interested = n.value && Some(n.turn) == latest_turn;
             q.not_interested = Some(fact(&n));
         }
         q.language = signals::language(&conv);
-        let known: Vec<f32> = [
-            conf.service,
-            conf.budget,
-            conf.urgency,
-            conf.timeline,
-            conf.decision_maker,
-            conf.location,
-            conf.wants_human,
-            conf.not_interested,
-        ]
-        .into_iter()
-        .filter(|c| *c > 0.0)
-        .collect();
-        q.confidence = Some(if known.is_empty() {
-            0.3
-        } else {
-            known.iter().sum::<f32>() / known.len() as f32
-        });
+        // Confidence is how sure the reading is of what the latest message means: high for any
+        // understood message (a greeting, a question, thanks), low only for unreadable text, and
+        // absent when the lead has not written, so nothing escalates on a missed-call notice.
+        let reading = intent::read_latest(&conv, &latest);
+        q.intent = reading.map(|r| r.intent);
+        q.confidence = reading.map(|r| r.confidence);
         Extraction {
             qualification: q,
             confidence: conf,

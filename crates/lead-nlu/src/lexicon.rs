@@ -207,6 +207,8 @@ pub enum C {
     TenantService(u16),
     /// A tenant-added place with this index in the tenant's place list.
     TenantCity(u16),
+    /// A word or phrase saying what kind of message a turn is; only in the intent lexicon.
+    Intent(crate::intent::Cue),
 }
 
 /// FNV-1a: fast for the short keys of the phrase index, and deterministic.

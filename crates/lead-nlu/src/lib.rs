@@ -1,6 +1,7 @@
 //! Offline bilingual lead qualifier: reads service, budget, timeline, urgency, decision maker,
 //! location, wants-human, not-interested and language from Arabic (Gulf, Egyptian, Levantine, MSA),
-//! Arabizi and English conversations, with no model and no I/O.
+//! Arabizi and English conversations, with no model and no I/O. It also says what the lead's latest
+//! message is about (its intent) and how sure it is of that, which is what the domain escalates on.
 //!
 //! The entry point is [`RuleExtractor`]: build it once per tenant from a [`TenantProfile`], then call
 //! [`RuleExtractor::extract`] with the turns and the reference date. Scoring is the domain's
@@ -10,6 +11,7 @@ mod analyze;
 mod dates;
 pub mod eval;
 mod extract;
+mod intent;
 mod lexicon;
 mod money;
 mod phrases;

@@ -2221,6 +2221,16 @@ fn signals(v: &mut Vec<(&'static str, C)>) {
             "a7ki ma3",
             "atkalam ma3",
             "atwasal ma3",
+            "akalim",
+            "akallim",
+            "akalam",
+            "akallam",
+            "a7ke ma3",
+            "ahki ma3",
+            "atkallam ma3",
+            "at7adath ma3",
+            "at7adas ma3",
+            "atkalem ma3",
         ],
     );
     add(

@@ -1,8 +1,10 @@
-//! Normalisation and tokenisation of lead messages: Arabic letter variants, digits of every script, byte spans.
+//! Normalisation and tokenisation of lead messages: Unicode compatibility forms (NFKC), Arabic letter
+//! variants, digits of every script, byte spans.
 //!
 //! Every token keeps the byte span of the original text it came from, so evidence can quote the
 //! lead's own words even though matching works on the normalised form.
 
+mod compat;
 #[cfg(test)]
 mod tests;
 
@@ -148,15 +150,29 @@ fn is_arabizi_digit(c: char) -> bool {
     matches!(c, '2' | '3' | '5' | '6' | '7' | '8' | '9')
 }
 
+/// The characters of `text` in Unicode compatibility form (NFKC), the form the tokenizer reads:
+/// for checks on the raw characters (scripts, emoji) that must agree with the tokens.
+pub fn compat_text(text: &str) -> impl Iterator<Item = char> {
+    compat::compat_chars(text).into_iter().map(|c| c.c)
+}
+
 /// Splits a text into normalised tokens with byte spans. Never fails; bounded linear time.
 pub fn tokenize(text: &str) -> Vec<Token> {
-    let chars: Vec<(usize, char)> = text.char_indices().collect();
+    // Compatibility forms (PDF-pasted Arabic presentation forms, full-width digits) are read as the
+    // plain characters they stand for; spans still point into the original text.
+    let compat = compat::compat_chars(text);
+    let chars: Vec<(usize, char)> = compat.iter().map(|c| (c.start, c.c)).collect();
     let n = chars.len();
     let mut out: Vec<Token> = Vec::with_capacity(n / 4 + 4);
     let mut i = 0;
     let mut space = true;
     let mut sentence: u32 = 0;
-    let byte_end = |idx: usize| if idx < n { chars[idx].0 } else { text.len() };
+    // End (exclusive, in original bytes) of the text read up to normalised character `idx`.
+    let byte_end = |idx: usize| {
+        idx.checked_sub(1)
+            .and_then(|k| compat.get(k))
+            .map_or(0, |c| c.end)
+    };
     while i < n {
         let (b, c) = chars[i];
         if c.is_whitespace() {

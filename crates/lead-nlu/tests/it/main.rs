@@ -3,6 +3,7 @@
 
 mod eval;
 mod fields;
+mod intents;
 mod port;
 mod props;
 
