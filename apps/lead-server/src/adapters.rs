@@ -53,6 +53,13 @@ impl Notifier for LogNotifier {
                 let kinds: Vec<&str> = reasons.iter().map(|r| r.kind()).collect();
                 tracing::info!(tenant_id = %tenant.id, %lead_id, %conversation_id, ?kinds, "conversation escalated");
             }
+            Notification::Undeliverable {
+                lead_id,
+                conversation_id,
+                ..
+            } => {
+                tracing::warn!(tenant_id = %tenant.id, %lead_id, %conversation_id, "no channel can reach the lead")
+            }
             Notification::BudgetAlert {
                 month,
                 spent_usd,

@@ -881,6 +881,17 @@ pub enum Notification {
         /// Everything a salesperson needs to pick the lead up.
         packet: Box<HandoffPacket>,
     },
+    /// No configured channel can deliver replies to a lead: a person must reach them another way.
+    Undeliverable {
+        /// Lead.
+        lead_id: LeadId,
+        /// Conversation.
+        conversation_id: ConversationId,
+        /// Why.
+        detail: String,
+        /// Everything a salesperson needs to pick the lead up.
+        packet: Box<HandoffPacket>,
+    },
     /// Model spending crossed 80% of the monthly budget.
     BudgetAlert {
         /// Month.

@@ -270,7 +270,11 @@ pub async fn accept_inbound(
         None
     };
     let can_deliver = |c: Channel| deps.sender.can_deliver(tenant, c);
-    let reply_to = reply_address(tenant, channel, c, &can_deliver).map(|(_, a)| a);
+    // A channel that can deliver first; else the lead's own address all the same, so a person's
+    // reply has somewhere to go and the send marks the lead undeliverable instead of dropping it.
+    let reply_to = reply_address(tenant, channel, c, &can_deliver)
+        .or_else(|| reply_address(tenant, channel, c, &|_| true))
+        .map(|(_, a)| a);
     let intake = InboundIntake {
         tenant_id: tenant.id,
         channel,
@@ -509,7 +513,9 @@ pub async fn process_inbound(
             email: lead.email.clone(),
             ..ContactInfo::default()
         };
-        reply_address(&tenant, conversation.channel, &known, &can_deliver).map(|(_, a)| a)
+        reply_address(&tenant, conversation.channel, &known, &can_deliver)
+            .map(|(_, a)| a)
+            .or_else(|| lead.contact_address())
     });
     let opted_out = match &reply_to {
         Some(addr) => deps.opt_outs.is_opted_out(tenant_id, addr).await?,
@@ -688,19 +694,6 @@ pub async fn process_inbound(
                 lead.id,
             )
             .await?;
-    }
-    let unreachable = reply_to.is_none() && lead.undeliverable.is_none() && !opted_out;
-    if unreachable {
-        let reason = EscalationReason::Undeliverable {
-            detail: "no configured channel can reach the lead".to_owned(),
-        };
-        lead.undeliverable = Some(reason.to_string());
-        if !conversation.escalated {
-            apply(&mut lead, LeadEvent::HandOff, reason.to_string());
-            conversation.escalated = true;
-        }
-        rows.push(new_escalation(deps, &lead, conversation_id, reason.clone(), "system", now));
-        reasons.push(reason);
     }
     deps.escalations.record_escalations(&rows).await?;
     conversation.updated_at = now;
@@ -1162,7 +1155,41 @@ pub async fn deliver_outbound(
         Err(e @ (SendError::OptedOut | SendError::OutsideWindow)) => {
             suppress(&e.to_string()).await
         }
-        Err(e @ (SendError::Permanent { .. } | SendError::NotConfigured(_))) => {
+        Err(e @ SendError::NotConfigured(_)) => {
+            deps.leads
+                .set_delivery(
+                    tenant_id,
+                    message_id,
+                    DeliveryStatus::Failed,
+                    None,
+                    Some(e.to_string()),
+                )
+                .await?;
+            // Nothing configured can reach the lead: the lead shows it and the team is told, so
+            // a person can call or write another way; the conversation itself goes on.
+            let detail = format!("no configured channel can deliver: {e}");
+            if lead.undeliverable.as_deref() != Some(detail.as_str()) {
+                let mut lead = lead;
+                lead.undeliverable = Some(detail.clone());
+                lead.updated_at = deps.clock.now();
+                let lead = deps.leads.update_lead(&lead, &[]).await?;
+                let messages = all_messages(deps, tenant_id, conversation_id).await?;
+                let _ = deps
+                    .notifier
+                    .notify(
+                        &tenant,
+                        &Notification::Undeliverable {
+                            lead_id: lead.id,
+                            conversation_id,
+                            detail: detail.clone(),
+                            packet: Box::new(HandoffPacket::of(&lead, &conversation, &messages)),
+                        },
+                    )
+                    .await;
+            }
+            Ok(Some(detail))
+        }
+        Err(e @ SendError::Permanent { .. }) => {
             deps.leads
                 .set_delivery(
                     tenant_id,
@@ -1175,10 +1202,7 @@ pub async fn deliver_outbound(
             // The lead cannot be reached this way: mark the lead and the conversation for a
             // person, who can try another way, and stop AI replies that would fail the same way.
             mark_undeliverable(deps, &tenant, lead, conversation, e.to_string()).await?;
-            match e {
-                SendError::NotConfigured(_) => Ok(Some(e.to_string())),
-                _ => Err(e.into()),
-            }
+            Err(e.into())
         }
         Err(e) => Err(e.into()),
     }

@@ -479,9 +479,16 @@ async fn without_twilio_the_reply_goes_by_email_and_with_nothing_the_lead_is_und
         .await;
     let lead = c.lead(&r).await;
     assert!(lead.undeliverable.is_some(), "visible on the lead");
-    assert_eq!(c.kinds(r.conversation_id).await, ["undeliverable"]);
+    assert!(!c.escalated(r.conversation_id).await, "the conversation goes on");
     assert!(c.fakes.notifier.sent().iter().any(|n| matches!(
         n,
-        Notification::Escalated { lead_id, .. } if *lead_id == r.lead_id
+        Notification::Undeliverable { lead_id, .. } if *lead_id == r.lead_id
     )));
+    let failed = c
+        .messages(r.conversation_id)
+        .await
+        .into_iter()
+        .filter(|m| m.direction == Direction::Outbound)
+        .all(|m| m.delivery == lead_domain::lead::DeliveryStatus::Failed);
+    assert!(failed, "the reply is kept, marked failed, never silently suppressed");
 }
