@@ -998,3 +998,185 @@ pub async fn run(cases: &Path, profiles: &Path, out: Option<&Path>) -> anyhow::R
     eprint!("{}", report.summary);
     Ok(())
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn dialogue(escalate_at: Option<usize>, reason: Option<&str>, langs: &[&str]) -> Dialogue {
+        Dialogue {
+            id: "d".into(),
+            profile: "p".into(),
+            turns: langs.iter().map(|_| "text".to_owned()).collect(),
+            expect: Expect {
+                escalate_at,
+                escalation_reason: reason.map(str::to_owned),
+                reply_language: langs.iter().map(|l| (*l).to_owned()).collect(),
+                final_score: "WARM".into(),
+            },
+        }
+    }
+
+    /// Turns as (reply language or no reply, escalated flag, kinds created).
+    fn played(turns: &[(Option<&str>, bool, &[&str])], score: &str) -> Played {
+        let turns = turns
+            .iter()
+            .enumerate()
+            .map(|(i, (lang, escalated, kinds))| TurnOutcome {
+                id: "d".into(),
+                turn: i + 1,
+                text: "text".into(),
+                reply: lang.map(|_| "reply".to_owned()),
+                reply_language: lang.map(str::to_owned),
+                escalated: *escalated,
+                escalation_kinds: kinds.iter().map(|k| (*k).to_owned()).collect(),
+                error: None,
+            })
+            .collect();
+        Played::from_turns("d".into(), turns, score.into())
+    }
+
+    #[test]
+    fn a_dialogue_escalated_at_the_labelled_turn_for_the_labelled_reason_passes() {
+        let d = dialogue(Some(2), Some("human_request"), &["en", "ar", "ar"]);
+        let p = played(
+            &[
+                (Some("en"), false, &[]),
+                (Some("ar"), true, &["human_requested", "keyword"]),
+                (None, true, &[]),
+            ],
+            "WARM",
+        );
+        assert_eq!(p.escalated_at, Some(2));
+        let v = judge(&d, &p);
+        assert_eq!(v.timing, Timing::Right);
+        assert_eq!(v.reason_ok, Some(true));
+        // The third turn follows the escalation: not judged for language, silence is fine.
+        assert_eq!((v.language_right, v.language_scored), (2, 2));
+        assert!(v.answered && v.score_ok && v.passed(), "{:?}", v.failures);
+    }
+
+    #[test]
+    fn early_escalations_are_false_and_late_or_absent_ones_missed() {
+        let d = dialogue(Some(2), Some("keyword"), &["en", "en"]);
+        let early = judge(
+            &d,
+            &played(
+                &[(Some("en"), true, &["low_confidence"]), (None, true, &[])],
+                "WARM",
+            ),
+        );
+        assert_eq!(early.timing, Timing::False);
+        assert_eq!(early.reason_ok, Some(false));
+        let never = judge(
+            &d,
+            &played(
+                &[(Some("en"), false, &[]), (Some("en"), false, &[])],
+                "WARM",
+            ),
+        );
+        assert_eq!(never.timing, Timing::Missed);
+        assert_eq!(never.reason_ok, None);
+        let calm = dialogue(None, None, &["en"]);
+        let v = judge(&calm, &played(&[(Some("en"), true, &["keyword"])], "WARM"));
+        assert_eq!(v.timing, Timing::False);
+        assert_eq!(v.reason_ok, None);
+        assert_eq!(
+            escalation_kind("max_exchanges"),
+            "too_many_exchanges",
+            "eval names map to API kinds"
+        );
+    }
+
+    #[test]
+    fn missing_replies_and_wrong_languages_count_against_the_turn() {
+        let d = dialogue(None, None, &["ar", "ar", "en"]);
+        let v = judge(
+            &d,
+            &played(
+                &[
+                    (Some("ar"), false, &[]),
+                    (None, false, &[]),
+                    (Some("ar"), false, &[]),
+                ],
+                "HOT",
+            ),
+        );
+        assert_eq!((v.language_right, v.language_scored), (1, 3));
+        assert!(!v.answered);
+        assert!(!v.score_ok);
+        assert_eq!(v.failures.len(), 3, "{:?}", v.failures);
+    }
+
+    #[test]
+    fn the_summary_adds_up_the_verdicts() {
+        let good = dialogue(None, None, &["en"]);
+        let bad = Dialogue {
+            id: "b".into(),
+            ..dialogue(Some(1), Some("high_value"), &["en"])
+        };
+        let verdicts = vec![
+            judge(&good, &played(&[(Some("en"), false, &[])], "WARM")),
+            Verdict {
+                id: "b".into(),
+                ..judge(&bad, &played(&[(Some("ar"), true, &["keyword"])], "COLD"))
+            },
+        ];
+        let s = Summary::of(&verdicts, &[good, bad]);
+        assert_eq!(s.dialogues, 2);
+        assert_eq!(s.passed, 1);
+        assert_eq!(s.expected_escalations, 1);
+        assert_eq!((s.false_escalations, s.missed_escalations), (0, 0));
+        assert_eq!((s.wrong_reasons, s.reasons_judged), (1, 1));
+        assert_eq!((s.language_right, s.language_turns), (1, 2));
+        assert_eq!(s.score_right, 1);
+        assert_eq!(s.answered, 2);
+        assert_eq!(s.failing.len(), 1);
+        assert_eq!(s.failing[0].0, "b");
+        let text = s.to_string();
+        assert!(
+            text.contains("reply-language accuracy: 1/2 (50.0%)"),
+            "{text}"
+        );
+        assert!(text.contains("  b: "), "{text}");
+    }
+
+    #[test]
+    fn bad_input_is_refused_with_the_line() {
+        let profiles = Profiles::parse(
+            r#"{"reference_date": "2026-11-24", "profiles": {"p": {"industry": "solar",
+                "currency": "USD", "min_budget": 1, "high_value_threshold": 100,
+                "services": {"panels": "solar panels"}}}}"#,
+        )
+        .expect("profiles");
+        let ok = r#"{"id": "a", "profile": "p", "turns": ["hi"], "expect": {"escalate_at": null, "escalation_reason": null, "reply_language": ["en"], "final_score": "UNSCORED"}}"#;
+        assert_eq!(
+            parse_dialogues(&format!("{ok}\n\n"), &profiles)
+                .expect("parses")
+                .len(),
+            1
+        );
+        let cases = [
+            ok.replace("\"p\"", "\"nope\""),
+            ok.replace("[\"en\"]", "[\"en\", \"en\"]"),
+            ok.replace("\"escalate_at\": null", "\"escalate_at\": 2"),
+            ok.replace("UNSCORED", "TEPID"),
+            "not json".to_owned(),
+        ];
+        for bad in cases {
+            let text = format!("{ok}\n{bad}");
+            match parse_dialogues(&text, &profiles) {
+                Err(InputError::Case { line: 2, .. }) => {}
+                other => panic!("{bad}: {other:?}"),
+            }
+        }
+        assert!(matches!(
+            parse_dialogues("\n", &profiles),
+            Err(InputError::Empty)
+        ));
+        assert!(Profiles::parse("{}").is_err());
+        assert!(
+            Profiles::parse(r#"{"reference_date": "2026-11-24", "profiles": {"p": {}}}"#).is_err()
+        );
+    }
+}
