@@ -24,6 +24,10 @@ bench:
 eval:
     cargo run --release -- eval --cases ../shared/eval/qualification-dev.jsonl --profiles ../shared/eval/clients.json --out target/predictions.jsonl && python3 ../shared/eval/score.py ../shared/eval/qualification-dev.jsonl target/predictions.jsonl
 
+# Play the scripted live-chat dialogues of the eval dev set through the use cases and summarise.
+eval-conversations:
+    cargo run --release -- eval-conversations --cases ../shared/eval/conversations-dev.jsonl --profiles ../shared/eval/clients.json --out target/conversations.jsonl
+
 # Start the local PostgreSQL and Redis if they are down.
 db-up:
     pg_isready -h 127.0.0.1 -q || pg_ctlcluster --skip-systemctl-redirect $(ls /etc/postgresql) main start; redis-cli ping >/dev/null 2>&1 || redis-server --daemonize yes --bind 127.0.0.1 --port 6379 --save "" --appendonly no

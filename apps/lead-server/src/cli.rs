@@ -1,4 +1,5 @@
-//! The command line: `serve` (default), `worker`, `migrate`, `admin create-tenant|rotate-key`, `eval`.
+//! The command line: `serve` (default), `worker`, `migrate`, `admin create-tenant|rotate-key`, `eval`,
+//! `eval-conversations`.
 
 use crate::config::Settings;
 use crate::routes::clients::{CreateClientRequest, create_client, rotate_key};
@@ -51,6 +52,19 @@ pub enum Command {
         #[arg(long)]
         profiles: PathBuf,
         /// Where to write the predictions; stdout when omitted.
+        #[arg(long)]
+        out: Option<PathBuf>,
+    },
+    /// Plays scripted live-chat dialogues through the use cases and measures escalations, reply
+    /// language and final scores.
+    EvalConversations {
+        /// Dialogues, one JSON object per line.
+        #[arg(long)]
+        cases: PathBuf,
+        /// Client profiles (`clients.json`).
+        #[arg(long)]
+        profiles: PathBuf,
+        /// Where to write the per-turn and per-dialogue results; stdout when omitted.
         #[arg(long)]
         out: Option<PathBuf>,
     },
@@ -149,6 +163,11 @@ pub async fn run(cli: Cli, mut settings: Settings) -> anyhow::Result<()> {
             profiles,
             out,
         } => crate::eval::run(&cases, &profiles, out.as_deref()),
+        Command::EvalConversations {
+            cases,
+            profiles,
+            out,
+        } => crate::eval_conversations::run(&cases, &profiles, out.as_deref()).await,
     }
 }
 
@@ -294,5 +313,46 @@ mod tests {
             })
         ));
         assert!(parse(&["eval", "--cases", "c.jsonl"]).is_err());
+    }
+
+    #[test]
+    fn eval_conversations_arguments_parse() {
+        match parse(&[
+            "eval-conversations",
+            "--cases",
+            "d.jsonl",
+            "--profiles",
+            "p.json",
+            "--out",
+            "o.jsonl",
+        ]) {
+            Ok(Cli {
+                command:
+                    Some(Command::EvalConversations {
+                        cases,
+                        profiles,
+                        out,
+                    }),
+            }) => {
+                assert_eq!(cases, PathBuf::from("d.jsonl"));
+                assert_eq!(profiles, PathBuf::from("p.json"));
+                assert_eq!(out, Some(PathBuf::from("o.jsonl")));
+            }
+            other => panic!("unexpected parse: {other:?}"),
+        }
+        assert!(matches!(
+            parse(&[
+                "eval-conversations",
+                "--cases",
+                "d.jsonl",
+                "--profiles",
+                "p.json"
+            ]),
+            Ok(Cli {
+                command: Some(Command::EvalConversations { out: None, .. })
+            })
+        ));
+        assert!(parse(&["eval-conversations", "--cases", "d.jsonl"]).is_err());
+        assert!(parse(&["eval-conversations", "--profiles", "p.json"]).is_err());
     }
 }

@@ -7,6 +7,7 @@ pub mod cli;
 pub mod config;
 pub mod error;
 pub mod eval;
+pub mod eval_conversations;
 pub mod extract;
 pub mod phone;
 pub mod presets;

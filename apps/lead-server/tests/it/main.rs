@@ -4,6 +4,7 @@ mod admin_auth;
 mod anthropic;
 mod cli;
 mod clients;
+mod eval_conversations;
 mod helpers;
 mod leads;
 mod live_chat;
