@@ -89,7 +89,10 @@
     "align-items:center;justify-content:center;font-weight:700;flex:none}" +
     ".lc-heading{flex:1;min-width:0}" +
     ".lc-name{font-weight:700;font-size:16px;white-space:nowrap;overflow:hidden;text-overflow:ellipsis;margin:0;" +
-    "unicode-bidi:plaintext;text-align:start}" +
+    "unicode-bidi:plaintext;text-align:left}" +
+    ".lc-root[dir=rtl] .lc-name{text-align:right}" +
+    ".lc-sub[hidden]{display:none}" +
+    ".lc-avatar svg{width:18px;height:18px;fill:#fff}" +
     ".lc-sub{font-size:12px;opacity:.85}" +
     ".lc-close{background:transparent;border:0;color:#fff;font-size:24px;line-height:1;cursor:pointer;" +
     "width:34px;height:34px;border-radius:8px;padding:0}" +
@@ -121,6 +124,7 @@
     ".lc-input{flex:1;min-width:0;border:0;padding:12px;font:inherit;unicode-bidi:plaintext;background:#fff;color:#14171f}" +
     ".lc-input:disabled{background:#f2f3f6}" +
     ".lc-input:focus-visible{outline:none;box-shadow:inset 0 0 0 2px #1f6feb}" +
+    ".lc-root[dir=rtl] .lc-input:placeholder-shown{text-align:right}" +
     ".lc-send{border:0;background:#1f6feb;color:#fff;padding:0 16px;font:inherit;font-weight:600;cursor:pointer}" +
     ".lc-send:disabled{background:#9bb7e6;cursor:default}" +
     "@media (max-width:420px){.lc-root{bottom:12px;right:12px}.lc-root[dir=rtl]{left:12px}" +
@@ -192,6 +196,9 @@
     var session = sessionId(key);
     var conversationKey = "lead-chat-conversation:" + key;
     var conversation = store(conversationKey);
+    /* Set once the visitor's details went through, so the form is not offered again. */
+    var contactKey = "lead-chat-contact:" + key;
+    var contactGiven = store(contactKey) === "1";
     var q = "widget_key=" + encodeURIComponent(key);
 
     var host = el("div", null, { id: "lead-chat-widget", "data-lead-chat": "" });
@@ -211,11 +218,11 @@
 
     var header = el("header", "lc-header");
     var avatar = el("span", "lc-avatar", { "aria-hidden": "true" });
-    avatar.textContent = "•";
+    avatar.innerHTML = ICON;
     var heading = el("div", "lc-heading");
     var nameEl = el("h2", "lc-name", { id: "lead-chat-business" });
     nameEl.textContent = t.title;
-    var sub = el("div", "lc-sub");
+    var sub = el("div", "lc-sub", { hidden: "" });
     sub.textContent = t.title;
     heading.appendChild(nameEl);
     heading.appendChild(sub);
@@ -264,6 +271,7 @@
     contactBox.appendChild(contactRow);
 
     var links = el("div", "lc-links");
+    if (contactGiven) links.hidden = true;
     var leaveLink = el("button", "lc-link", { type: "button", id: "lead-chat-leave-number" });
     leaveLink.textContent = t.leave;
     links.appendChild(leaveLink);
@@ -310,7 +318,7 @@
     var greeted = false;
     var blocked = false;
     var contact = null; /* {name, phone, email} waiting to go with the next message */
-    var contactOffered = false;
+    var contactOffered = contactGiven;
     var typing = null;
 
     function scroll() {
@@ -393,7 +401,7 @@
 
     function hideContact(focusInput) {
       contactBox.hidden = true;
-      if (!contact && !blocked) links.hidden = false;
+      if (!contact && !blocked && !contactGiven) links.hidden = false;
       if (focusInput) input.focus();
     }
 
@@ -436,8 +444,11 @@
             return;
           }
           config = res.body || {};
-          nameEl.textContent = config.business_name || t.title;
-          avatar.textContent = (config.business_name || "•").trim().charAt(0).toUpperCase() || "•";
+          if (config.business_name) {
+            nameEl.textContent = config.business_name;
+            avatar.textContent = config.business_name.trim().charAt(0).toUpperCase();
+            sub.hidden = false;
+          }
           panel.setAttribute("aria-label", (config.business_name || t.title) + " — " + t.title);
           greet();
         })
@@ -581,6 +592,9 @@
           if (given) {
             contact = null;
             contactOffered = true;
+            contactGiven = true;
+            store(contactKey, "1");
+            links.hidden = true;
             notice(t.saved);
           }
           if (data.conversation_id) {

@@ -421,6 +421,32 @@ async fn chat_in_browser(app: &TestApp, lang: &str, message: &str) -> Chatted {
     );
     session.screenshot(&format!("widget-{lang}-open")).await;
 
+    // The visitor leaves a name and number through the panel's small form; they reach the lead.
+    let leave = session.widget("#lead-chat-leave-number").await;
+    session.click(&leave).await;
+    let name = session.widget("#lead-chat-name").await;
+    session.type_into(&name, "Sara").await;
+    let reach = session.widget("#lead-chat-reach").await;
+    session.type_into(&reach, "+966501112233").await;
+    session.screenshot(&format!("widget-{lang}-contact")).await;
+    let save = session.widget("#lead-chat-save").await;
+    session.click(&save).await;
+    let started = Instant::now();
+    loop {
+        let leads = app.get_as(&api_key, "/api/v1/leads").await;
+        let lead = &leads.body["items"][0];
+        if lead["phone"] == "+966501112233" {
+            assert_eq!(lead["name"], "Sara", "{lead}");
+            assert_eq!(leads.body["total"], 1, "{}", leads.body);
+            break;
+        }
+        assert!(
+            started.elapsed() < Duration::from_secs(10),
+            "the contact details did not reach the lead: {lead}"
+        );
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+
     // A reload restores the chat from the server.
     session.go(&page).await;
     let launcher = session.widget("#lead-chat-launcher").await;
