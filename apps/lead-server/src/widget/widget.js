@@ -38,7 +38,10 @@
       failed: "The message could not be sent. Please try again.",
       offline: "The chat cannot be reached right now. Please try again later.",
       typing: "Typing…",
-      you: "You"
+      you: "You",
+      myName: "My name is ",
+      myPhone: "My number is ",
+      myEmail: "My email is "
     },
     ar: {
       open: "افتح المحادثة",
@@ -59,7 +62,10 @@
       failed: "تعذّر إرسال الرسالة. حاول مرة أخرى.",
       offline: "لا يمكن الوصول إلى المحادثة الآن. حاول لاحقاً.",
       typing: "يكتب…",
-      you: "أنت"
+      you: "أنت",
+      myName: "اسمي ",
+      myPhone: "رقمي ",
+      myEmail: "بريدي "
     }
   };
 
@@ -526,12 +532,14 @@
       hideContact(true);
     });
 
-    function details(withText) {
+    /* The details as the visitor would write them, in the widget's language. */
+    function details() {
       var parts = [];
-      if (contact.name) parts.push(contact.name);
-      if (contact.phone) parts.push(contact.phone);
-      if (contact.email) parts.push(contact.email);
-      return withText ? parts.join(" — ") : parts;
+      if (contact.name) parts.push(t.myName + contact.name);
+      /* Isolated left to right, so "+966..." keeps its plus sign in front in Arabic text. */
+      if (contact.phone) parts.push(t.myPhone + "\u2066" + contact.phone + "\u2069");
+      if (contact.email) parts.push(t.myEmail + "\u2066" + contact.email + "\u2069");
+      return parts.join(rtl ? "، " : ", ");
     }
 
     contactBox.addEventListener("submit", function (ev) {
@@ -548,7 +556,7 @@
       contactBox.hidden = true;
       links.hidden = true;
       /* Sent now as the visitor's answer, unless a message is being written: then with it. */
-      if (!input.value.trim()) sendMessage(details(true));
+      if (!input.value.trim()) sendMessage(details());
       else input.focus();
     });
 
