@@ -20,7 +20,8 @@ use utoipa::{Modify, OpenApi};
         conversations::get, conversations::messages, conversations::add_message, conversations::escalate,
         conversations::release, conversations::active,
         webhooks::web_form, twilio::sms_inbound, twilio::whatsapp_inbound, twilio::missed_call,
-        twilio::twilio_status, live_chat::post_message, live_chat::stream,
+        twilio::twilio_status, live_chat::post_message, live_chat::stream, live_chat::config,
+        live_chat::history,
     ),
     components(schemas(
         Problem, FieldError, health::HealthStatus,
@@ -30,6 +31,7 @@ use utoipa::{Modify, OpenApi};
         conversations::AddMessageRequest, conversations::EscalateRequest,
         webhooks::WebFormRequest, webhooks::IntakeAccepted,
         live_chat::LiveChatRequest, live_chat::LiveChatAccepted, live_chat::ChatReply, live_chat::ChatEvent,
+        live_chat::WidgetConfig, live_chat::WidgetGreeting, live_chat::ChatHistory, live_chat::HistoryMessage,
         views::ClientView, views::ClientCreated, views::TwilioView, views::LeadView, views::LeadDetail,
         views::StateChangeView, views::ConversationView, views::ConversationDetail, views::MessageView,
         views::EscalationView, views::LeadPage, views::ConversationPage, views::MessagePage,

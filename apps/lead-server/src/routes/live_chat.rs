@@ -12,7 +12,7 @@ use actix_web::{HttpRequest, HttpResponse, HttpResponseBuilder, web};
 use chrono::{DateTime, SecondsFormat, Utc};
 use lead_domain::contact::Address;
 use lead_domain::ids::{ConversationId, MessageId, TenantId};
-use lead_domain::lead::{Channel, Direction, Message};
+use lead_domain::lead::{Channel, Direction, Message, Sender};
 use lead_domain::ports::{Page, StoreError};
 use lead_domain::tenant::Tenant;
 use lead_domain::usecases::InboundRequest;
@@ -632,6 +632,255 @@ fn event_of(message: &Message) -> String {
 
 fn rfc3339(t: DateTime<Utc>) -> String {
     t.to_rfc3339_opts(SecondsFormat::Millis, true)
+}
+
+/// The widget's key, as the config and history routes take it in the query string.
+#[derive(Debug, Clone, Deserialize, IntoParams)]
+pub struct ConfigQuery {
+    /// The client's public widget key (or the `X-Widget-Key` header).
+    pub widget_key: Option<String>,
+}
+
+/// The greeting the widget shows when it opens, in each language it speaks.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct WidgetGreeting {
+    /// English.
+    pub en: String,
+    /// Arabic.
+    pub ar: String,
+}
+
+/// What the widget needs before the first message: who it speaks for and how it says hello, so
+/// an embedding page only has to give the key.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct WidgetConfig {
+    /// The business name the panel's header shows.
+    pub business_name: String,
+    /// The client's default language (`en`, `ar`), for pages that declare none.
+    pub default_language: String,
+    /// The greeting in English and Arabic.
+    pub greeting: WidgetGreeting,
+}
+
+/// The history query: the session the widget keeps in the visitor's browser, and the conversation
+/// the chat endpoint returned to it.
+#[derive(Debug, Clone, Deserialize, IntoParams)]
+pub struct HistoryQuery {
+    /// The client's public widget key (or the `X-Widget-Key` header).
+    pub widget_key: Option<String>,
+    /// The visitor session (1 to 128 letters, digits, `-` or `_`).
+    pub session_id: Option<String>,
+    /// The conversation the chat endpoint returned to this session; without it there is nothing
+    /// to restore yet.
+    pub conversation_id: Option<String>,
+}
+
+/// One message of a restored chat.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct HistoryMessage {
+    /// The message id (the same id the reply and the stream use).
+    pub id: Uuid,
+    /// `inbound` (the visitor) or `outbound` (the business).
+    pub direction: String,
+    /// `lead`, `ai` or `human`.
+    pub sender: String,
+    /// The text.
+    pub body: String,
+    /// When it was stored (RFC 3339).
+    pub created_at: String,
+}
+
+/// A visitor's chat so far, so the widget shows it again after a reload.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct ChatHistory {
+    /// The session's live-chat conversation, or `null` when it has none.
+    pub conversation_id: Option<Uuid>,
+    /// Its messages, oldest first; system notices are left out.
+    pub messages: Vec<HistoryMessage>,
+}
+
+/// The client of a widget request and how its origin fares. A refusal is answered with the CORS
+/// header of the asking page, so the widget on a page that is not allowed can read why and say
+/// so; the refusal carries nothing of the client.
+async fn widget_tenant(
+    req: &HttpRequest,
+    state: &AppState,
+    key: Option<&str>,
+) -> Result<(Tenant, OriginCheck), HttpResponse> {
+    let key = key
+        .map(|k| k.trim().to_owned())
+        .filter(|k| !k.is_empty())
+        .or_else(|| header_key(req.headers()));
+    let found = match key {
+        Some(key) => tenant_by_key(state, &key).await,
+        None => Err(ApiError::UnknownWidgetKey),
+    };
+    let readable = match req.headers().get(header::ORIGIN) {
+        Some(origin) => origin.to_str().map_or(OriginCheck::Absent, |o| {
+            OriginCheck::Allowed(o.trim_end_matches('/').to_owned())
+        }),
+        None => OriginCheck::Absent,
+    };
+    let tenant = match found {
+        Ok(tenant) => tenant,
+        Err(err) => {
+            return Err(with_cors(
+                actix_web::ResponseError::error_response(&err),
+                &readable,
+            ));
+        }
+    };
+    let origin = check_origin(req, Some(&tenant));
+    if origin == OriginCheck::Refused {
+        return Err(with_cors(
+            actix_web::ResponseError::error_response(&ApiError::OriginNotAllowed),
+            &readable,
+        ));
+    }
+    Ok((tenant, origin))
+}
+
+fn greeting(business: &str) -> WidgetGreeting {
+    // The name is isolated (FSI .. PDI) so a Latin name in Arabic text, or the reverse, does not
+    // pull the punctuation around it to the wrong side.
+    let business = format!("\u{2068}{business}\u{2069}");
+    WidgetGreeting {
+        en: format!("Hi! Welcome to {business}. How can we help you today?"),
+        ar: format!("أهلاً بك في {business}! كيف نقدر نساعدك اليوم؟"),
+    }
+}
+
+/// The widget's settings for a client: business name, default language and greeting.
+#[utoipa::path(
+    get, path = "/webhooks/live-chat/config", tag = "webhooks",
+    params(ConfigQuery),
+    responses(
+        (status = 200, description = "The widget's settings", body = WidgetConfig),
+        (status = 401, description = "Unknown widget key", body = crate::error::Problem, content_type = "application/problem+json"),
+        (status = 403, description = "The page's origin is not allowed for this client", body = crate::error::Problem, content_type = "application/problem+json"),
+    )
+)]
+pub async fn config(
+    req: HttpRequest,
+    state: web::Data<AppState>,
+    query: web::Query<ConfigQuery>,
+) -> HttpResponse {
+    let (tenant, origin) = match widget_tenant(&req, &state, query.widget_key.as_deref()).await {
+        Ok(found) => found,
+        Err(refusal) => return refusal,
+    };
+    let business = tenant.business_name().to_owned();
+    let mut builder = HttpResponse::Ok();
+    cors_headers(&mut builder, &origin);
+    builder
+        .insert_header((header::CACHE_CONTROL, "no-cache"))
+        .json(WidgetConfig {
+            greeting: greeting(&business),
+            business_name: business,
+            default_language: tenant.settings.default_language.code().to_owned(),
+        })
+}
+
+/// The messages of one visitor session's live-chat conversation, oldest first, so the widget
+/// restores the chat after a reload. Only a live-chat conversation whose replies go to this very
+/// session is read; another session, another client or another channel gets nothing.
+#[utoipa::path(
+    get, path = "/webhooks/live-chat/history", tag = "webhooks",
+    params(HistoryQuery),
+    responses(
+        (status = 200, description = "The session's messages; empty when it has no conversation", body = ChatHistory),
+        (status = 401, description = "Unknown widget key", body = crate::error::Problem, content_type = "application/problem+json"),
+        (status = 403, description = "The page's origin is not allowed for this client", body = crate::error::Problem, content_type = "application/problem+json"),
+        (status = 422, description = "Invalid session or conversation id", body = crate::error::Problem, content_type = "application/problem+json"),
+    )
+)]
+pub async fn history(
+    req: HttpRequest,
+    state: web::Data<AppState>,
+    query: web::Query<HistoryQuery>,
+) -> HttpResponse {
+    let query = query.into_inner();
+    let (tenant, origin) = match widget_tenant(&req, &state, query.widget_key.as_deref()).await {
+        Ok(found) => found,
+        Err(refusal) => return refusal,
+    };
+    match session_history(&state, &tenant, &query).await {
+        Ok(history) => {
+            let mut builder = HttpResponse::Ok();
+            cors_headers(&mut builder, &origin);
+            builder
+                .insert_header((header::CACHE_CONTROL, "no-store"))
+                .json(history)
+        }
+        Err(err) => with_cors(actix_web::ResponseError::error_response(&err), &origin),
+    }
+}
+
+async fn session_history(
+    state: &AppState,
+    tenant: &Tenant,
+    query: &HistoryQuery,
+) -> Result<ChatHistory, ApiError> {
+    let session = query.session_id.as_deref().unwrap_or_default();
+    if !valid_session(session) {
+        return Err(ApiError::field(
+            "session_id",
+            "invalid",
+            "must be 1 to 128 letters, digits, '-' or '_'",
+        ));
+    }
+    let empty = ChatHistory {
+        conversation_id: None,
+        messages: Vec::new(),
+    };
+    let Some(conversation) = query
+        .conversation_id
+        .as_deref()
+        .map(str::trim)
+        .filter(|c| !c.is_empty())
+    else {
+        return Ok(empty);
+    };
+    let conversation = Uuid::parse_str(conversation)
+        .map_err(|_| ApiError::field("conversation_id", "invalid", "must be a UUID"))?;
+    // The session id is the visitor's secret: a conversation is shown only to the session its
+    // replies go to, and only when it is a live chat (never a lead's SMS, WhatsApp or email).
+    let owned = state
+        .deps
+        .leads
+        .get_conversation(tenant.id, ConversationId::from_uuid(conversation))
+        .await?
+        .filter(|c| {
+            c.channel == Channel::LiveChat
+                && c.reply_to == Some(Address::ChatSession(session.to_owned()))
+        });
+    let Some(conversation) = owned else {
+        return Ok(empty);
+    };
+    let messages = messages_from(state, tenant.id, conversation.id, 0)
+        .await?
+        .into_iter()
+        .filter(|m| m.channel == Channel::LiveChat && m.sender != Sender::System)
+        .map(|m| HistoryMessage {
+            id: m.id.as_uuid(),
+            direction: enum_name(&m.direction),
+            sender: enum_name(&m.sender),
+            body: m.body,
+            created_at: rfc3339(m.created_at),
+        })
+        .collect();
+    Ok(ChatHistory {
+        conversation_id: Some(conversation.id.as_uuid()),
+        messages,
+    })
+}
+
+/// The wire name of a snake_case enum (`inbound`, `ai`).
+fn enum_name<T: Serialize>(value: &T) -> String {
+    match serde_json::to_value(value) {
+        Ok(serde_json::Value::String(name)) => name,
+        _ => String::new(),
+    }
 }
 
 /// The embeddable chat widget (plain JavaScript, no external assets).

@@ -103,6 +103,16 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
                     web::method(Method::OPTIONS).to(live_chat::preflight),
                 )
                 .route("/live-chat/stream", web::get().to(live_chat::stream))
+                .route("/live-chat/config", web::get().to(live_chat::config))
+                .route(
+                    "/live-chat/config",
+                    web::method(Method::OPTIONS).to(live_chat::preflight),
+                )
+                .route("/live-chat/history", web::get().to(live_chat::history))
+                .route(
+                    "/live-chat/history",
+                    web::method(Method::OPTIONS).to(live_chat::preflight),
+                )
                 .route(
                     "/live-chat/stream",
                     web::method(Method::OPTIONS).to(live_chat::preflight),

@@ -17,4 +17,5 @@ mod tenant_auth;
 mod twilio;
 mod validation;
 mod web_form;
+mod widget_history;
 mod worker;

@@ -1,0 +1,324 @@
+//! The widget's config and history routes over HTTP: a session reads back its own live chat and
+//! nothing else (not another session's, not another client's, not the same lead's other channels),
+//! with the same key, origin and session checks as the chat endpoint.
+
+use crate::helpers::{Reply, TestApp, ahmed_body, spawn_app, test_realty_body};
+use reqwest::Method;
+use serde_json::{Value, json};
+
+/// Creates a client allowing `origins`; returns its id, API key and widget key.
+async fn widget_client(app: &TestApp, slug: &str, origins: &[&str]) -> (String, String, String) {
+    let mut body = test_realty_body();
+    body["slug"] = json!(slug);
+    body["allowed_origins"] = json!(origins);
+    let (id, key) = app.create_client(body).await;
+    let shown = app
+        .admin(Method::GET, &format!("/api/v1/clients/{id}"), None)
+        .await;
+    let widget = shown.body["widget_key"]
+        .as_str()
+        .expect("widget key")
+        .to_owned();
+    (id, key, widget)
+}
+
+/// Posts a chat message and returns the answer's body.
+async fn chat(app: &TestApp, body: Value) -> Value {
+    let res = app
+        .http
+        .post(app.url("/webhooks/live-chat"))
+        .json(&body)
+        .send()
+        .await
+        .expect("request");
+    let reply = Reply::read(res).await;
+    assert_eq!(reply.status, 200, "{}", reply.body);
+    reply.body
+}
+
+/// `GET path` with an optional `Origin`.
+async fn get(app: &TestApp, path: &str, origin: Option<&str>) -> Reply {
+    let mut req = app.http.get(app.url(path));
+    if let Some(origin) = origin {
+        req = req.header("Origin", origin);
+    }
+    Reply::read(req.send().await.expect("request")).await
+}
+
+async fn history(app: &TestApp, widget: &str, session: &str, conversation: Option<&str>) -> Reply {
+    let mut path = format!("/webhooks/live-chat/history?widget_key={widget}&session_id={session}");
+    if let Some(c) = conversation {
+        path.push_str(&format!("&conversation_id={c}"));
+    }
+    get(app, &path, None).await
+}
+
+fn bodies(history: &Value) -> Vec<String> {
+    history["messages"]
+        .as_array()
+        .expect("messages")
+        .iter()
+        .filter_map(|m| m["body"].as_str().map(str::to_owned))
+        .collect()
+}
+
+#[tokio::test]
+async fn a_session_reads_back_its_own_chat_oldest_first() {
+    let app = spawn_app().await;
+    let (_, _, widget) = widget_client(&app, "history-own", &[]).await;
+    let first = chat(
+        &app,
+        json!({"widget_key": widget, "session_id": "visit-a",
+               "message": "Hi, I want to buy an apartment in Riyadh"}),
+    )
+    .await;
+    let second = chat(
+        &app,
+        json!({"widget_key": widget, "session_id": "visit-a", "message": "Budget 900,000 SAR"}),
+    )
+    .await;
+    let conversation = first["conversation_id"].as_str().expect("conversation");
+    assert_eq!(second["conversation_id"], first["conversation_id"]);
+
+    let own = history(&app, &widget, "visit-a", Some(conversation)).await;
+    assert_eq!(own.status, 200, "{}", own.body);
+    assert_eq!(own.body["conversation_id"], conversation);
+    let messages = own.body["messages"].as_array().expect("messages");
+    let directions: Vec<&str> = messages
+        .iter()
+        .map(|m| m["direction"].as_str().unwrap_or_default())
+        .collect();
+    assert_eq!(
+        directions,
+        ["inbound", "outbound", "inbound", "outbound"],
+        "{}",
+        own.body
+    );
+    assert_eq!(
+        messages[0]["body"],
+        "Hi, I want to buy an apartment in Riyadh"
+    );
+    assert_eq!(messages[0]["sender"], "lead");
+    assert_eq!(messages[0]["id"], first["message_id"]);
+    assert_eq!(messages[1]["id"], first["reply"]["id"]);
+    assert_eq!(messages[1]["body"], first["reply"]["text"]);
+    assert_eq!(messages[2]["body"], "Budget 900,000 SAR");
+    assert!(messages.iter().all(|m| m["sender"] != "system"));
+    assert!(messages.iter().all(|m| m["created_at"].is_string()));
+
+    // Without the conversation there is nothing to restore yet.
+    let fresh = history(&app, &widget, "visit-a", None).await;
+    assert_eq!(fresh.status, 200, "{}", fresh.body);
+    assert_eq!(fresh.body, json!({"conversation_id": null, "messages": []}));
+}
+
+#[tokio::test]
+async fn another_session_or_client_reads_nothing_of_a_conversation() {
+    let app = spawn_app().await;
+    let (_, _, widget) = widget_client(&app, "history-other", &[]).await;
+    let (_, _, other_widget) = widget_client(&app, "history-other-2", &[]).await;
+    let mine = chat(
+        &app,
+        json!({"widget_key": widget, "session_id": "visit-mine", "message": "I need a villa in Jeddah"}),
+    )
+    .await;
+    let theirs = chat(
+        &app,
+        json!({"widget_key": widget, "session_id": "visit-theirs", "message": "Office space in Khobar"}),
+    )
+    .await;
+    let conversation = mine["conversation_id"].as_str().expect("conversation");
+    assert_ne!(theirs["conversation_id"], mine["conversation_id"]);
+
+    // The other visitor knows the conversation id but not the session it belongs to.
+    let guessed = history(&app, &widget, "visit-theirs", Some(conversation)).await;
+    assert_eq!(guessed.status, 200, "{}", guessed.body);
+    assert_eq!(
+        guessed.body,
+        json!({"conversation_id": null, "messages": []})
+    );
+    // Another client's key with the right session and conversation reads nothing either.
+    let cross = history(&app, &other_widget, "visit-mine", Some(conversation)).await;
+    assert_eq!(cross.status, 200, "{}", cross.body);
+    assert_eq!(cross.body, json!({"conversation_id": null, "messages": []}));
+    // A conversation id that exists nowhere.
+    let unknown = history(
+        &app,
+        &widget,
+        "visit-mine",
+        Some(&uuid::Uuid::new_v4().to_string()),
+    )
+    .await;
+    assert_eq!(unknown.body["messages"], json!([]));
+
+    // The other visitor's own history holds only its own messages.
+    let own = history(
+        &app,
+        &widget,
+        "visit-theirs",
+        theirs["conversation_id"].as_str(),
+    )
+    .await;
+    let texts = bodies(&own.body);
+    assert!(
+        texts.contains(&"Office space in Khobar".to_owned()),
+        "{texts:?}"
+    );
+    assert!(
+        !texts.contains(&"I need a villa in Jeddah".to_owned()),
+        "{texts:?}"
+    );
+}
+
+#[tokio::test]
+async fn the_same_leads_other_channels_are_not_in_the_chat_history() {
+    let app = spawn_app().await;
+    let (_, api_key, widget) = widget_client(&app, "history-channels", &[]).await;
+    let chatted = chat(
+        &app,
+        json!({"widget_key": widget, "session_id": "visit-ahmed",
+               "message": "Hello, I want to rent a flat", "name": "Ahmed",
+               "phone": "+966501234567"}),
+    )
+    .await;
+    // The same person, by phone, through the web form: the same lead, another conversation.
+    let form = app.web_form(&api_key, ahmed_body(), None).await;
+    assert_eq!(form.status, 202, "{}", form.body);
+    assert!(form.body["lead_id"].is_string());
+    let leads = app.get_as(&api_key, "/api/v1/leads").await;
+    assert_eq!(leads.body["total"], 1, "{}", leads.body);
+    let form_conversation = form.body["conversation_id"].as_str().expect("conversation");
+    assert_ne!(form.body["conversation_id"], chatted["conversation_id"]);
+
+    let chat_history = history(
+        &app,
+        &widget,
+        "visit-ahmed",
+        chatted["conversation_id"].as_str(),
+    )
+    .await;
+    assert_eq!(chat_history.status, 200, "{}", chat_history.body);
+    let texts = bodies(&chat_history.body);
+    assert!(
+        texts.contains(&"Hello, I want to rent a flat".to_owned()),
+        "{texts:?}"
+    );
+    let form_text = ahmed_body()["message"]
+        .as_str()
+        .unwrap_or_default()
+        .to_owned();
+    assert!(!texts.contains(&form_text), "{texts:?}");
+
+    // The web form's conversation is not readable with the chat session.
+    let other_channel = history(&app, &widget, "visit-ahmed", Some(form_conversation)).await;
+    assert_eq!(other_channel.status, 200, "{}", other_channel.body);
+    assert_eq!(
+        other_channel.body,
+        json!({"conversation_id": null, "messages": []})
+    );
+}
+
+#[tokio::test]
+async fn keys_sessions_and_origins_are_checked() {
+    let app = spawn_app().await;
+    let (_, _, widget) = widget_client(&app, "history-checks", &["https://shop.example"]).await;
+
+    let unknown = history(&app, &format!("{widget}x"), "s-1", None).await;
+    assert_eq!(unknown.status, 401, "{}", unknown.body);
+    assert_eq!(unknown.code(), "invalid_widget_key");
+    assert!(
+        unknown
+            .content_type()
+            .starts_with("application/problem+json")
+    );
+    let missing = get(&app, "/webhooks/live-chat/history?session_id=s-1", None).await;
+    assert_eq!(missing.status, 401, "{}", missing.body);
+
+    let bad = history(&app, &widget, "has%20space", None).await;
+    assert_eq!(bad.status, 422, "{}", bad.body);
+    assert_eq!(bad.fields(), ["session_id"]);
+    let no_session = get(
+        &app,
+        &format!("/webhooks/live-chat/history?widget_key={widget}"),
+        None,
+    )
+    .await;
+    assert_eq!(no_session.status, 422, "{}", no_session.body);
+    let bad_conversation = history(&app, &widget, "s-1", Some("not-a-uuid")).await;
+    assert_eq!(bad_conversation.status, 422, "{}", bad_conversation.body);
+    assert_eq!(bad_conversation.fields(), ["conversation_id"]);
+
+    let path = format!("/webhooks/live-chat/history?widget_key={widget}&session_id=s-1");
+    let refused = get(&app, &path, Some("https://evil.example")).await;
+    assert_eq!(refused.status, 403, "{}", refused.body);
+    assert_eq!(refused.code(), "origin_not_allowed");
+    // The refusal is readable by the page, so the widget can say why it does not work.
+    assert_eq!(
+        refused
+            .headers
+            .get("access-control-allow-origin")
+            .and_then(|v| v.to_str().ok()),
+        Some("https://evil.example")
+    );
+    let allowed = get(&app, &path, Some("https://shop.example")).await;
+    assert_eq!(allowed.status, 200, "{}", allowed.body);
+    assert_eq!(
+        allowed
+            .headers
+            .get("access-control-allow-origin")
+            .and_then(|v| v.to_str().ok()),
+        Some("https://shop.example")
+    );
+
+    // The preflight of the history route answers like the chat endpoint's.
+    let pre = app
+        .http
+        .request(
+            Method::OPTIONS,
+            app.url(&format!("/webhooks/live-chat/history?widget_key={widget}")),
+        )
+        .header("Origin", "https://shop.example")
+        .header("Access-Control-Request-Method", "GET")
+        .send()
+        .await
+        .expect("preflight");
+    assert!(pre.status().is_success());
+    assert!(pre.headers().get("access-control-allow-origin").is_some());
+}
+
+#[tokio::test]
+async fn the_config_names_the_business_and_greets_in_both_languages() {
+    let app = spawn_app().await;
+    let (_, _, widget) = widget_client(&app, "widget-config", &["https://shop.example"]).await;
+    let path = format!("/webhooks/live-chat/config?widget_key={widget}");
+    let config = get(&app, &path, Some("https://shop.example")).await;
+    assert_eq!(config.status, 200, "{}", config.body);
+    assert_eq!(config.body["business_name"], "Test Realty");
+    assert_eq!(config.body["default_language"], "en");
+    let en = config.body["greeting"]["en"].as_str().expect("greeting en");
+    let ar = config.body["greeting"]["ar"].as_str().expect("greeting ar");
+    assert!(en.contains("Test Realty"), "{en}");
+    assert!(ar.contains("Test Realty"), "{ar}");
+    assert!(
+        ar.chars().any(|c| ('\u{0600}'..='\u{06FF}').contains(&c)),
+        "{ar}"
+    );
+    assert_eq!(
+        config
+            .headers
+            .get("access-control-allow-origin")
+            .and_then(|v| v.to_str().ok()),
+        Some("https://shop.example")
+    );
+
+    let refused = get(&app, &path, Some("https://evil.example")).await;
+    assert_eq!(refused.status, 403, "{}", refused.body);
+    assert_eq!(refused.code(), "origin_not_allowed");
+    let unknown = get(&app, "/webhooks/live-chat/config?widget_key=wk_nope", None).await;
+    assert_eq!(unknown.status, 401, "{}", unknown.body);
+
+    // Both routes are in the OpenAPI document.
+    let doc = app.get("/openapi.json").await;
+    assert!(doc.body["paths"]["/webhooks/live-chat/config"]["get"].is_object());
+    assert!(doc.body["paths"]["/webhooks/live-chat/history"]["get"].is_object());
+}
