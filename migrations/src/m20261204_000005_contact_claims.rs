@@ -55,17 +55,61 @@ async fn drop_column(
 #[async_trait::async_trait]
 impl MigrationTrait for Migration {
     async fn up(&self, manager: &SchemaManager) -> Result<(), DbErr> {
-        add_column(manager, Leads::Table, ColumnDef::new(Leads::ClaimedPhone).string().null().to_owned()).await?;
-        add_column(manager, Leads::Table, ColumnDef::new(Leads::ClaimedEmail).string().null().to_owned()).await?;
-        add_column(manager, Leads::Table, ColumnDef::new(Leads::PossibleDuplicateOf).uuid().null().to_owned()).await?;
-        add_column(manager, Leads::Table, ColumnDef::new(Leads::Undeliverable).string().null().to_owned()).await?;
+        add_column(
+            manager,
+            Leads::Table,
+            ColumnDef::new(Leads::ClaimedPhone)
+                .string()
+                .null()
+                .to_owned(),
+        )
+        .await?;
+        add_column(
+            manager,
+            Leads::Table,
+            ColumnDef::new(Leads::ClaimedEmail)
+                .string()
+                .null()
+                .to_owned(),
+        )
+        .await?;
+        add_column(
+            manager,
+            Leads::Table,
+            ColumnDef::new(Leads::PossibleDuplicateOf)
+                .uuid()
+                .null()
+                .to_owned(),
+        )
+        .await?;
+        add_column(
+            manager,
+            Leads::Table,
+            ColumnDef::new(Leads::Undeliverable)
+                .string()
+                .null()
+                .to_owned(),
+        )
+        .await?;
         add_column(
             manager,
             Escalations::Table,
-            ColumnDef::new(Escalations::RaisedBy).string().not_null().default("ai").to_owned(),
+            ColumnDef::new(Escalations::RaisedBy)
+                .string()
+                .not_null()
+                .default("ai")
+                .to_owned(),
         )
         .await?;
-        add_column(manager, Escalations::Table, ColumnDef::new(Escalations::ReleasedBy).string().null().to_owned()).await
+        add_column(
+            manager,
+            Escalations::Table,
+            ColumnDef::new(Escalations::ReleasedBy)
+                .string()
+                .null()
+                .to_owned(),
+        )
+        .await
     }
 
     async fn down(&self, manager: &SchemaManager) -> Result<(), DbErr> {

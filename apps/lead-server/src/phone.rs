@@ -116,13 +116,20 @@ mod tests {
     #[test]
     fn contacts_are_found_in_free_text() {
         let found = |t: &str| find_in_text(t, "SA").map(|p| p.as_str().to_owned());
-        assert_eq!(found("call me on 050 123 4567 please"), Some("+966501234567".into()));
+        assert_eq!(
+            found("call me on 050 123 4567 please"),
+            Some("+966501234567".into())
+        );
         assert_eq!(found("رقمي ٠٥٠١٢٣٤٥٦٧"), Some("+966501234567".into()));
-        assert_eq!(found("my number: +971-50-123-4567."), Some("+971501234567".into()));
+        assert_eq!(
+            found("my number: +971-50-123-4567."),
+            Some("+971501234567".into())
+        );
         assert_eq!(found("budget 2,000,000 riyals in 2027"), None);
         assert_eq!(found("3 rooms for 900000"), None);
         assert_eq!(
-            email_in_text("you can email me at Sara.K@example.com, thanks").map(|e| e.as_str().to_owned()),
+            email_in_text("you can email me at Sara.K@example.com, thanks")
+                .map(|e| e.as_str().to_owned()),
             Some("Sara.K@example.com".into())
         );
         assert_eq!(email_in_text("no address @ here"), None);

@@ -199,7 +199,8 @@ fn said_in<T>(fact: Option<&Fact<T>>, message: Option<MessageId>) -> bool {
 pub fn asks_for_human(input: &EscalationInput<'_>) -> bool {
     input.message_id.is_some()
         && (input.reading.intent == Some(MessageIntent::WantsHuman)
-            || (input.reading.wants_human() && said_in(input.reading.wants_human.as_ref(), input.message_id)))
+            || (input.reading.wants_human()
+                && said_in(input.reading.wants_human.as_ref(), input.message_id)))
 }
 
 /// Evaluates every trigger and returns all that fire, in a fixed order.
@@ -252,7 +253,8 @@ pub fn evaluate(
         });
     }
     // A keyword that only names who decides ("my manager has to approve it") is a fact, not a request.
-    let mentions_decider = !human && said_in(input.reading.decision_maker.as_ref(), input.message_id);
+    let mentions_decider =
+        !human && said_in(input.reading.decision_maker.as_ref(), input.message_id);
     if from_lead
         && !mentions_decider
         && let Some(keyword) = find_keyword(&policy.keywords, input.latest_text)
@@ -592,16 +594,34 @@ mod tests {
             threshold: 5_000_000.0,
         })];
         // Crossed in this message.
-        let input = EscalationInput { qualification: &now, previous: &low, ..base };
+        let input = EscalationInput {
+            qualification: &now,
+            previous: &low,
+            ..base
+        };
         assert_eq!(kinds(&input), ["high_value"]);
         // Already high and already raised: released, it stays released.
-        let input = EscalationInput { qualification: &now, previous: &before, history: &history, ..base };
+        let input = EscalationInput {
+            qualification: &now,
+            previous: &before,
+            history: &history,
+            ..base
+        };
         assert!(kinds(&input).is_empty());
         // Already high but never raised (it arrived while a person held the conversation).
-        let input = EscalationInput { qualification: &now, previous: &before, ..base };
+        let input = EscalationInput {
+            qualification: &now,
+            previous: &before,
+            ..base
+        };
         assert_eq!(kinds(&input), ["high_value"]);
         // Crossed again after a correction below the threshold.
-        let input = EscalationInput { qualification: &now, previous: &low, history: &history, ..base };
+        let input = EscalationInput {
+            qualification: &now,
+            previous: &low,
+            history: &history,
+            ..base
+        };
         assert_eq!(kinds(&input), ["high_value"]);
     }
 

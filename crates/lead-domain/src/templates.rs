@@ -316,8 +316,8 @@ mod tests {
             days.insert(day.to_owned(), vec![shift("09:00", "18:00")]);
         }
         days.insert("friday".to_owned(), vec![shift("09:00", "13:00")]);
-        let hours = BusinessHours::from_days(tz, &days, [])
-            .unwrap_or_else(|_| BusinessHours::closed(tz));
+        let hours =
+            BusinessHours::from_days(tz, &days, []).unwrap_or_else(|_| BusinessHours::closed(tz));
         assert_eq!(
             hours_summary(&hours, Language::En),
             "Sunday to Thursday 09:00-18:00, Friday 09:00-13:00"

@@ -12,10 +12,9 @@ use crate::lead::{
 };
 use crate::lifecycle::{LeadEvent, LeadState, StateChange};
 use crate::ports::{
-    HandoffPacket,
-    Clock, ContactInfo, EscalationRepository, ExtractionProfile, HoursState, IdGenerator,
-    InboundIntake, IntakeIds, IntakeReceipt, JobQueue, LanguageModel, LeadRepository, LlmError,
-    MessageSender, ModelRequest, NewMessage, Notification, Notifier, OfflineExtractor,
+    Clock, ContactInfo, EscalationRepository, ExtractionProfile, HandoffPacket, HoursState,
+    IdGenerator, InboundIntake, IntakeIds, IntakeReceipt, JobQueue, LanguageModel, LeadRepository,
+    LlmError, MessageSender, ModelRequest, NewMessage, Notification, Notifier, OfflineExtractor,
     OptOutRegistry, OutboundMessage, Page, Role, SendError, StoreError, TenantRepository, Turn,
     UsageLedger,
 };
@@ -582,7 +581,10 @@ pub async fn process_inbound(
                             if let Some(intent) = answer.intent {
                                 reading.intent = Some(intent);
                                 // A turn the model recognised as a greeting or a question is understood.
-                                if matches!(intent, MessageIntent::Greeting | MessageIntent::Question) {
+                                if matches!(
+                                    intent,
+                                    MessageIntent::Greeting | MessageIntent::Question
+                                ) {
                                     reading.confidence =
                                         Some(reading.confidence.unwrap_or(1.0).max(UNDERSTOOD));
                                 }
@@ -652,25 +654,33 @@ pub async fn process_inbound(
     if hands_off_hot {
         reasons.push(hot_reason.clone());
     }
-    if lead.state == LeadState::Qualifying {
-        if let Some(event) = lifecycle_event(&lead) {
-            let reason = lead
-                .score
-                .reasons
-                .iter()
-                .map(ToString::to_string)
-                .collect::<Vec<_>>()
-                .join("; ");
-            apply(&mut lead, event, reason);
-        }
+    if lead.state == LeadState::Qualifying
+        && let Some(event) = lifecycle_event(&lead)
+    {
+        let reason = lead
+            .score
+            .reasons
+            .iter()
+            .map(ToString::to_string)
+            .collect::<Vec<_>>()
+            .join("; ");
+        apply(&mut lead, event, reason);
     }
+
     let mut rows: Vec<Escalation> = reasons
         .iter()
         .map(|r| new_escalation(deps, &lead, conversation_id, r.clone(), "ai", now))
         .collect();
     if became_hot && !hands_off_hot {
         // The team is told; the record stays in the conversation's history without taking it over.
-        rows.push(new_escalation(deps, &lead, conversation_id, hot_reason, "ai", now));
+        rows.push(new_escalation(
+            deps,
+            &lead,
+            conversation_id,
+            hot_reason,
+            "ai",
+            now,
+        ));
     }
     if !reasons.is_empty() {
         let summary = reasons
@@ -704,7 +714,13 @@ pub async fn process_inbound(
     outcome.escalations = reasons.clone();
 
     // Tell the team; a failed notification never fails the job.
-    let packet = || Box::new(HandoffPacket::of(&lead, &conversation, &messages[..=inbound_at]));
+    let packet = || {
+        Box::new(HandoffPacket::of(
+            &lead,
+            &conversation,
+            &messages[..=inbound_at],
+        ))
+    };
     let escalated_for: Vec<EscalationReason> = reasons
         .iter()
         .filter(|r| !matches!(r, EscalationReason::HotLead { .. }))
@@ -1152,9 +1168,7 @@ pub async fn deliver_outbound(
                 .used_template
                 .then(|| "sent as an approved template".to_owned()))
         }
-        Err(e @ (SendError::OptedOut | SendError::OutsideWindow)) => {
-            suppress(&e.to_string()).await
-        }
+        Err(e @ (SendError::OptedOut | SendError::OutsideWindow)) => suppress(&e.to_string()).await,
         Err(e @ SendError::NotConfigured(_)) => {
             deps.leads
                 .set_delivery(

@@ -336,12 +336,18 @@ async fn complete_contact(
     let claims = [
         (
             leads::Column::ClaimedPhone,
-            contact.claimed_phone.as_ref().map(|p| p.as_str().to_owned()),
+            contact
+                .claimed_phone
+                .as_ref()
+                .map(|p| p.as_str().to_owned()),
             &lead.claimed_phone,
         ),
         (
             leads::Column::ClaimedEmail,
-            contact.claimed_email.as_ref().map(|e| e.as_str().to_owned()),
+            contact
+                .claimed_email
+                .as_ref()
+                .map(|e| e.as_str().to_owned()),
             &lead.claimed_email,
         ),
     ];
@@ -521,8 +527,14 @@ pub(crate) fn new_lead_row(intake: &InboundIntake) -> Result<leads::ActiveModel,
         source_detail: Set(intake.source_detail.clone()),
         created_at: Set(now),
         updated_at: Set(now),
-        claimed_phone: Set(contact.claimed_phone.as_ref().map(|p| p.as_str().to_owned())),
-        claimed_email: Set(contact.claimed_email.as_ref().map(|e| e.as_str().to_owned())),
+        claimed_phone: Set(contact
+            .claimed_phone
+            .as_ref()
+            .map(|p| p.as_str().to_owned())),
+        claimed_email: Set(contact
+            .claimed_email
+            .as_ref()
+            .map(|e| e.as_str().to_owned())),
         possible_duplicate_of: Set(None),
         undeliverable: Set(None),
     })

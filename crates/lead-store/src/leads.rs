@@ -369,7 +369,10 @@ impl LeadRepository for SeaOrmStore {
             .await
             .context("moving conversations")?;
         crate::entity::escalations::Entity::update_many()
-            .col_expr(crate::entity::escalations::Column::LeadId, Expr::value(target.id))
+            .col_expr(
+                crate::entity::escalations::Column::LeadId,
+                Expr::value(target.id),
+            )
             .filter(crate::entity::escalations::Column::TenantId.eq(t))
             .filter(crate::entity::escalations::Column::LeadId.eq(source.id))
             .exec(&txn)
@@ -401,9 +404,18 @@ impl LeadRepository for SeaOrmStore {
             .possible_duplicate_of
             .filter(|d| *d != source.id && *d != target.id);
         leads::Entity::update_many()
-            .col_expr(leads::Column::Name, Expr::value(fill(target.name.clone(), source.name)))
-            .col_expr(leads::Column::Phone, Expr::value(fill(target.phone.clone(), source.phone)))
-            .col_expr(leads::Column::Email, Expr::value(fill(target.email.clone(), source.email)))
+            .col_expr(
+                leads::Column::Name,
+                Expr::value(fill(target.name.clone(), source.name)),
+            )
+            .col_expr(
+                leads::Column::Phone,
+                Expr::value(fill(target.phone.clone(), source.phone)),
+            )
+            .col_expr(
+                leads::Column::Email,
+                Expr::value(fill(target.email.clone(), source.email)),
+            )
             .col_expr(
                 leads::Column::ChatSession,
                 Expr::value(fill(target.chat_session.clone(), source.chat_session)),
@@ -416,7 +428,10 @@ impl LeadRepository for SeaOrmStore {
                 leads::Column::ClaimedEmail,
                 Expr::value(fill(target.claimed_email.clone(), source.claimed_email)),
             )
-            .col_expr(leads::Column::PossibleDuplicateOf, Expr::value(duplicate_of))
+            .col_expr(
+                leads::Column::PossibleDuplicateOf,
+                Expr::value(duplicate_of),
+            )
             .col_expr(leads::Column::UpdatedAt, Expr::value(ts(at)))
             .col_expr(
                 leads::Column::Version,

@@ -925,7 +925,12 @@ pub async fn claims_and_merge<S: Store + ?Sized>(store: &S) {
         "owner intake",
     );
     let session = format!("s-{}", id().simple());
-    let mut chat = intake(tenant.id, None, "I want a villa", t0() + Duration::minutes(1));
+    let mut chat = intake(
+        tenant.id,
+        None,
+        "I want a villa",
+        t0() + Duration::minutes(1),
+    );
     chat.channel = Channel::LiveChat;
     chat.contact = ContactInfo {
         name: Some("Visitor".into()),
@@ -934,7 +939,10 @@ pub async fn claims_and_merge<S: Store + ?Sized>(store: &S) {
         ..ContactInfo::default()
     };
     let visitor = ok(store.record_inbound(&chat).await, "chat intake");
-    assert!(visitor.lead_created, "a claimed phone never finds another lead");
+    assert!(
+        visitor.lead_created,
+        "a claimed phone never finds another lead"
+    );
     assert_ne!(visitor.lead_id, owner.lead_id);
     let mut lead = some(
         ok(store.get_lead(tenant.id, visitor.lead_id).await, "visitor"),
@@ -985,7 +993,12 @@ pub async fn claims_and_merge<S: Store + ?Sized>(store: &S) {
 
     let merged = ok(
         store
-            .merge_leads(tenant.id, visitor.lead_id, owner.lead_id, t0() + Duration::minutes(3))
+            .merge_leads(
+                tenant.id,
+                visitor.lead_id,
+                owner.lead_id,
+                t0() + Duration::minutes(3),
+            )
             .await,
         "merge",
     );
@@ -997,9 +1010,7 @@ pub async fn claims_and_merge<S: Store + ?Sized>(store: &S) {
         "the merged lead is removed"
     );
     let conversations = ok(
-        store
-            .lead_conversations(tenant.id, owner.lead_id)
-            .await,
+        store.lead_conversations(tenant.id, owner.lead_id).await,
         "conversations",
     );
     assert!(

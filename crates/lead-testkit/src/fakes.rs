@@ -2,12 +2,12 @@
 
 use async_trait::async_trait;
 use chrono::{DateTime, Duration, NaiveDate, Utc};
+use lead_domain::lead::Channel;
 use lead_domain::ports::{
     Clock, ExtractionProfile, IdGenerator, LanguageModel, LlmError, MessageSender, ModelRequest,
     ModelTurn, Notification, Notifier, NotifyError, OfflineExtractor, OutboundMessage,
     RouteOutcome, SendError, SendReceipt, Turn,
 };
-use lead_domain::lead::Channel;
 use lead_domain::qualification::Qualification;
 use lead_domain::tenant::Tenant;
 use std::collections::VecDeque;

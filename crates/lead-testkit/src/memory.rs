@@ -6,8 +6,8 @@ use lead_domain::contact::{Address, Email, PhoneNumber};
 use lead_domain::ids::{ConversationId, JobId, LeadId, MessageId, TenantId};
 use lead_domain::jobs::{Job, JobStatus, NewJob, RetryDecision};
 use lead_domain::lead::{
-    Channel, Conversation, ConversationStatus, DeliveryStatus, Direction, Escalation, Lead, Message,
-    ModelUsageTotal, Sender, UsageRecord, YearMonth,
+    Channel, Conversation, ConversationStatus, DeliveryStatus, Direction, Escalation, Lead,
+    Message, ModelUsageTotal, Sender, UsageRecord, YearMonth,
 };
 use lead_domain::lifecycle::{LeadState, StateChange};
 use lead_domain::ports::{
@@ -470,7 +470,8 @@ impl LeadRepository for InMemoryStore {
         s.leads.remove(&from);
         // A lead has one chat session: the merged lead's moves only to a target without one.
         let target_has_session = s.chat_sessions.values().any(|lead| *lead == into);
-        s.chat_sessions.retain(|_, lead| *lead != from || !target_has_session);
+        s.chat_sessions
+            .retain(|_, lead| *lead != from || !target_has_session);
         for session in s.chat_sessions.values_mut().filter(|lead| **lead == from) {
             *session = into;
         }

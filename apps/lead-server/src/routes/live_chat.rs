@@ -341,8 +341,7 @@ async fn accept(
     contact.chat_session = Some(chat.session_id.clone());
     // A number or address typed into the message is a claim too, stored on the chat's own lead.
     if contact.phone.is_none() {
-        contact.phone =
-            crate::phone::find_in_text(&chat.message, &tenant.settings.default_region);
+        contact.phone = crate::phone::find_in_text(&chat.message, &tenant.settings.default_region);
     }
     if contact.email.is_none() {
         contact.email = crate::phone::email_in_text(&chat.message);

@@ -176,7 +176,8 @@ async fn a_greeting_a_question_and_thanks_are_answered_not_handed_off() {
     assert!(reply.contains("confirm the details"), "{reply}");
     assert!(reply.contains("What can we help you with?"), "{reply}");
 
-    c.visitor("ok thanks", understood(MessageIntent::Thanks)).await;
+    c.visitor("ok thanks", understood(MessageIntent::Thanks))
+        .await;
     let reply = c.last_reply(r.conversation_id).await;
     assert!(reply.starts_with("You're welcome"), "{reply}");
     assert!(!c.escalated(r.conversation_id).await);
@@ -219,7 +220,11 @@ async fn a_missed_call_gets_the_follow_up_and_stays_with_the_ai() {
         )
         .await;
     assert!(!c.escalated(r.conversation_id).await);
-    assert!(c.last_reply(r.conversation_id).await.contains("missed your call"));
+    assert!(
+        c.last_reply(r.conversation_id)
+            .await
+            .contains("missed your call")
+    );
 }
 
 #[tokio::test]
@@ -258,9 +263,14 @@ async fn a_release_gives_the_conversation_back_and_a_new_request_escalates_again
         wants_human: Some(Fact::stated(true)),
         ..understood(MessageIntent::WantsHuman)
     };
-    let r = c.visitor("can I talk to a real person?", asks.clone()).await;
+    let r = c
+        .visitor("can I talk to a real person?", asks.clone())
+        .await;
     assert!(c.escalated(r.conversation_id).await);
-    assert_eq!(c.kinds(r.conversation_id).await, ["human_requested", "keyword"]);
+    assert_eq!(
+        c.kinds(r.conversation_id).await,
+        ["human_requested", "keyword"]
+    );
 
     release_conversation(&c.deps, &c.tenant, r.conversation_id, "agent@test")
         .await
@@ -280,9 +290,14 @@ async fn a_release_gives_the_conversation_back_and_a_new_request_escalates_again
         intent: Some(MessageIntent::Information),
         ..asks.clone()
     };
-    c.visitor("thanks. my budget is 2 million riyals", still).await;
+    c.visitor("thanks. my budget is 2 million riyals", still)
+        .await;
     assert!(!c.escalated(r.conversation_id).await);
-    assert!(!c.last_reply(r.conversation_id).await.contains("passing you"));
+    assert!(
+        !c.last_reply(r.conversation_id)
+            .await
+            .contains("passing you")
+    );
 
     // A new request after the release escalates again.
     c.visitor("please, a person", asks).await;
@@ -311,16 +326,27 @@ async fn the_exchange_limit_counts_from_the_release() {
         .unwrap_or_else(|e| panic!("{e}"));
     c.visitor("four", info.clone()).await;
     c.visitor("five", info.clone()).await;
-    assert!(!c.escalated(r.conversation_id).await, "two since the release");
+    assert!(
+        !c.escalated(r.conversation_id).await,
+        "two since the release"
+    );
     c.visitor("six", info).await;
-    assert!(c.escalated(r.conversation_id).await, "three since the release");
+    assert!(
+        c.escalated(r.conversation_id).await,
+        "three since the release"
+    );
 }
 
 #[tokio::test]
 async fn a_hot_chat_lead_is_announced_kept_by_the_ai_and_asked_for_a_contact_first() {
     let c = chat(TenantBuilder::real_estate().build()).await;
-    let r = c.visitor("flat in Riyadh, 900k, next month, I decide", hot()).await;
-    assert!(!c.escalated(r.conversation_id).await, "notify keeps the AI on");
+    let r = c
+        .visitor("flat in Riyadh, 900k, next month, I decide", hot())
+        .await;
+    assert!(
+        !c.escalated(r.conversation_id).await,
+        "notify keeps the AI on"
+    );
     assert_eq!(c.kinds(r.conversation_id).await, ["hot_lead"]);
     let packets: Vec<_> = c
         .fakes
@@ -367,7 +393,11 @@ async fn a_hot_chat_lead_is_announced_kept_by_the_ai_and_asked_for_a_contact_fir
     .await;
     let reply = c.last_reply(r.conversation_id).await;
     assert!(reply.contains("will contact you"), "{reply}");
-    assert_eq!(c.kinds(r.conversation_id).await, ["hot_lead"], "announced once");
+    assert_eq!(
+        c.kinds(r.conversation_id).await,
+        ["hot_lead"],
+        "announced once"
+    );
 }
 
 #[tokio::test]
@@ -381,7 +411,11 @@ async fn a_tenant_that_hands_hot_leads_off_stops_the_ai() {
     let r = c.visitor("flat, 900k, next month, I decide", hot()).await;
     assert!(c.escalated(r.conversation_id).await);
     assert_eq!(c.kinds(r.conversation_id).await, ["hot_lead"]);
-    assert!(c.last_reply(r.conversation_id).await.contains("passing you"));
+    assert!(
+        c.last_reply(r.conversation_id)
+            .await
+            .contains("passing you")
+    );
 }
 
 #[tokio::test]
@@ -428,14 +462,20 @@ async fn a_claimed_contact_never_attaches_the_chat_to_another_lead() {
     assert_eq!(lead.claimed_phone.as_ref(), Some(&owner_phone));
     assert_eq!(lead.possible_duplicate_of, Some(owner.lead_id));
     let reply = c.last_reply(visitor.conversation_id).await;
-    assert!(!reply.contains("Khalid"), "nothing of the other lead: {reply}");
+    assert!(
+        !reply.contains("Khalid"),
+        "nothing of the other lead: {reply}"
+    );
     assert_eq!(
         c.fakes.sender.sent().len(),
         sent_before,
         "the chat's reply is shown in the chat, never sent to the other lead's phone"
     );
     let owner_lead = c.lead(&owner).await;
-    assert_eq!(owner_lead.qualification.intent, Some(MessageIntent::Information));
+    assert_eq!(
+        owner_lead.qualification.intent,
+        Some(MessageIntent::Information)
+    );
 }
 
 #[tokio::test]
@@ -479,7 +519,10 @@ async fn without_twilio_the_reply_goes_by_email_and_with_nothing_the_lead_is_und
         .await;
     let lead = c.lead(&r).await;
     assert!(lead.undeliverable.is_some(), "visible on the lead");
-    assert!(!c.escalated(r.conversation_id).await, "the conversation goes on");
+    assert!(
+        !c.escalated(r.conversation_id).await,
+        "the conversation goes on"
+    );
     assert!(c.fakes.notifier.sent().iter().any(|n| matches!(
         n,
         Notification::Undeliverable { lead_id, .. } if *lead_id == r.lead_id
@@ -490,5 +533,8 @@ async fn without_twilio_the_reply_goes_by_email_and_with_nothing_the_lead_is_und
         .into_iter()
         .filter(|m| m.direction == Direction::Outbound)
         .all(|m| m.delivery == lead_domain::lead::DeliveryStatus::Failed);
-    assert!(failed, "the reply is kept, marked failed, never silently suppressed");
+    assert!(
+        failed,
+        "the reply is kept, marked failed, never silently suppressed"
+    );
 }

@@ -1,5 +1,5 @@
 //! Tests of the fakes against the contract suites, and of the use cases on fakes and mocks.
 
 mod contract;
-mod usecases;
 mod conversation;
+mod usecases;
