@@ -127,7 +127,11 @@ async fn the_ahmed_lead_is_processed_by_the_in_process_worker() {
             .await;
         delivery = c.body["messages"][1]["delivery"].clone();
     }
-    assert_eq!(delivery, "suppressed");
+    // No Twilio is configured here: the reply is kept as failed, never silently suppressed, and
+    // the lead shows why.
+    assert_eq!(delivery, "failed");
+    let lead = app.get_as(&key, &format!("/api/v1/leads/{lead_id}")).await;
+    assert!(lead.body["undeliverable"].is_string(), "{}", lead.body);
 }
 
 #[tokio::test]

@@ -181,12 +181,13 @@ async fn the_same_leads_other_channels_are_not_in_the_chat_history() {
                "phone": "+966501234567"}),
     )
     .await;
-    // The same person, by phone, through the web form: the same lead, another conversation.
+    // The same number through the web form: the chat's number was only a claim, so the form makes
+    // its own lead, and its conversation is another channel's either way.
     let form = app.web_form(&api_key, ahmed_body(), None).await;
     assert_eq!(form.status, 202, "{}", form.body);
     assert!(form.body["lead_id"].is_string());
     let leads = app.get_as(&api_key, "/api/v1/leads").await;
-    assert_eq!(leads.body["total"], 1, "{}", leads.body);
+    assert_eq!(leads.body["total"], 2, "{}", leads.body);
     let form_conversation = form.body["conversation_id"].as_str().expect("conversation");
     assert_ne!(form.body["conversation_id"], chatted["conversation_id"]);
 
@@ -321,4 +322,133 @@ async fn the_config_names_the_business_and_greets_in_both_languages() {
     let doc = app.get("/openapi.json").await;
     assert!(doc.body["paths"]["/webhooks/live-chat/config"]["get"].is_object());
     assert!(doc.body["paths"]["/webhooks/live-chat/history"]["get"].is_object());
+}
+
+/// The chat's lead id, found through the conversation the chat answered with.
+async fn chat_lead(app: &TestApp, key: &str, conversation: &str) -> String {
+    let c = app
+        .get_as(key, &format!("/api/v1/conversations/{conversation}"))
+        .await;
+    c.body["lead_id"].as_str().expect("lead id").to_owned()
+}
+
+#[tokio::test]
+async fn a_claimed_number_flags_the_duplicate_and_a_person_merges_it() {
+    let app = spawn_app().await;
+    let (_, key, widget) = widget_client(&app, "merge-claims", &[]).await;
+    let form = app.web_form(&key, ahmed_body(), None).await;
+    assert_eq!(form.status, 202, "{}", form.body);
+    let owner = form.body["lead_id"].as_str().expect("lead").to_owned();
+    let owner_before = app
+        .wait_for_lead(&key, &owner, |l| l["state"] != "NEW")
+        .await;
+
+    // A visitor types the owner's number into the chat: a claim on the chat's own lead.
+    let chatted = chat(
+        &app,
+        json!({"widget_key": widget, "session_id": "visit-claim",
+               "message": "hello, call me on 0501234567"}),
+    )
+    .await;
+    let conversation = chatted["conversation_id"].as_str().expect("conversation");
+    let visitor = chat_lead(&app, &key, conversation).await;
+    assert_ne!(
+        visitor, owner,
+        "a claim never attaches the chat to another lead"
+    );
+    let lead = app
+        .wait_for_lead(&key, &visitor, |l| l["possible_duplicate_of"].is_string())
+        .await;
+    assert_eq!(lead["claimed_phone"], "+966501234567", "{lead}");
+    assert_eq!(lead["phone"], Value::Null, "{lead}");
+    assert_eq!(lead["possible_duplicate_of"], owner.as_str(), "{lead}");
+    let reply = chatted["reply"]["text"].as_str().unwrap_or_default();
+    assert!(
+        !reply.contains("Ahmed"),
+        "nothing of the other lead: {reply}"
+    );
+    let owner_after = app.get_as(&key, &format!("/api/v1/leads/{owner}")).await;
+    assert_eq!(owner_after.body["version"], owner_before["version"]);
+
+    // Bad merges change nothing.
+    let itself = app
+        .send_as(
+            &key,
+            Method::POST,
+            &format!("/api/v1/leads/{visitor}/merge"),
+            Some(json!({"into": visitor})),
+        )
+        .await;
+    assert_eq!(itself.status, 422, "{}", itself.body);
+    let unknown = app
+        .send_as(
+            &key,
+            Method::POST,
+            &format!("/api/v1/leads/{visitor}/merge"),
+            Some(json!({"into": "01a24216-0000-7000-8000-000000000000"})),
+        )
+        .await;
+    assert_eq!(unknown.status, 404, "{}", unknown.body);
+
+    // A person confirms: the chat moves to the owner's lead and the visitor's lead is gone.
+    let merged = app
+        .send_as(
+            &key,
+            Method::POST,
+            &format!("/api/v1/leads/{visitor}/merge"),
+            Some(json!({"into": owner})),
+        )
+        .await;
+    assert_eq!(merged.status, 200, "{}", merged.body);
+    assert_eq!(merged.body["id"], owner.as_str());
+    assert_eq!(merged.body["claimed_phone"], "+966501234567");
+    let conversations: Vec<&str> = merged.body["conversations"]
+        .as_array()
+        .expect("conversations")
+        .iter()
+        .filter_map(|c| c["id"].as_str())
+        .collect();
+    assert!(conversations.contains(&conversation), "{}", merged.body);
+    let gone = app.get_as(&key, &format!("/api/v1/leads/{visitor}")).await;
+    assert_eq!(gone.status, 404);
+}
+
+#[tokio::test]
+async fn over_http_a_release_is_not_undone_by_an_old_request() {
+    let app = spawn_app().await;
+    let (_, key, widget) = widget_client(&app, "release-chat", &[]).await;
+    let say =
+        |text: &str| json!({"widget_key": widget, "session_id": "visit-release", "message": text});
+    let first = chat(&app, say("Hi")).await;
+    let conversation = first["conversation_id"]
+        .as_str()
+        .expect("conversation")
+        .to_owned();
+    let path = format!("/api/v1/conversations/{conversation}");
+    let shown = app.get_as(&key, &path).await;
+    assert_eq!(
+        shown.body["escalated"], false,
+        "a greeting is answered: {}",
+        shown.body
+    );
+
+    chat(&app, say("can I talk to a real person?")).await;
+    let shown = app.get_as(&key, &path).await;
+    assert_eq!(shown.body["escalated"], true, "{}", shown.body);
+    assert_eq!(shown.body["escalations"][0]["kind"], "human_requested");
+
+    let released = app
+        .send_as(&key, Method::POST, &format!("{path}/release"), None)
+        .await;
+    assert_eq!(released.status, 200, "{}", released.body);
+    assert_eq!(released.body["escalated"], false);
+    assert_eq!(released.body["escalations"][0]["released_by"], "api");
+
+    let after = chat(&app, say("thanks. my budget is 2 million riyals")).await;
+    assert!(
+        after["reply"]["text"].is_string(),
+        "the AI answers again: {after}"
+    );
+    let shown = app.get_as(&key, &path).await;
+    assert_eq!(shown.body["escalated"], false, "{}", shown.body);
 }
