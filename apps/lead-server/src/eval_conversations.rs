@@ -28,15 +28,15 @@ use crate::routes::clients::{CreateClientRequest, create_client};
 use crate::storage::Storage;
 use async_trait::async_trait;
 use chrono::{DateTime, Duration, NaiveDate, NaiveTime, TimeZone, Utc};
-use lead_domain::ids::{ConversationId, LeadId, TenantId};
+use lead_domain::ids::{ConversationId, LeadId};
 use lead_domain::jobs::{RetryDecision, RetryPolicy};
-use lead_domain::lead::{Channel, Direction, Message, Sender};
+use lead_domain::lead::{Channel, Direction, Sender};
 use lead_domain::ports::{
-    Clock, ContactInfo, MessageSender, Notification, Notifier, NotifyError, OutboundMessage, Page,
+    Clock, ContactInfo, MessageSender, Notification, Notifier, NotifyError, OutboundMessage,
     SendError, SendReceipt,
 };
 use lead_domain::tenant::Tenant;
-use lead_domain::usecases::{Deps, InboundRequest, accept_inbound, run_job};
+use lead_domain::usecases::{Deps, InboundRequest, accept_inbound, all_messages, run_job};
 use lead_store::{SeaOrmStore, StoreOptions};
 use serde::Serialize;
 use serde_json::{Value, json};
@@ -839,26 +839,6 @@ async fn drain_jobs(deps: &Deps) -> anyhow::Result<Option<String>> {
     }
 }
 
-async fn messages(
-    deps: &Deps,
-    tenant: TenantId,
-    conversation: ConversationId,
-) -> anyhow::Result<Vec<Message>> {
-    let mut out = Vec::new();
-    loop {
-        let page = Page {
-            limit: 200,
-            offset: out.len() as u64,
-        };
-        let batch = deps.leads.list_messages(tenant, conversation, page).await?;
-        let done = batch.items.is_empty() || out.len() + batch.items.len() >= batch.total as usize;
-        out.extend(batch.items);
-        if done {
-            return Ok(out);
-        }
-    }
-}
-
 /// Plays one dialogue through the use cases on a store of its own.
 ///
 /// # Errors
@@ -906,7 +886,7 @@ pub async fn play(profiles: &Profiles, dialogue: &Dialogue) -> anyhow::Result<Pl
         .map_err(|e| anyhow::anyhow!("{} turn {}: {e}", dialogue.id, i + 1))?;
         ids = Some((receipt.lead_id, receipt.conversation_id));
         let error = drain_jobs(&deps).await?;
-        let all = messages(&deps, tenant.id, receipt.conversation_id).await?;
+        let all = all_messages(&deps, tenant.id, receipt.conversation_id).await?;
         let reply = all
             .iter()
             .skip(seen_messages)

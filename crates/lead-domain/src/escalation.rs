@@ -196,7 +196,7 @@ fn said_in<T>(fact: Option<&Fact<T>>, message: Option<MessageId>) -> bool {
 }
 
 /// Whether the message being answered itself asks for a person, as its intent or its evidence says.
-pub fn asks_for_human(input: &EscalationInput<'_>) -> bool {
+fn asks_for_human(input: &EscalationInput<'_>) -> bool {
     input.message_id.is_some()
         && (input.reading.intent == Some(MessageIntent::WantsHuman)
             || (input.reading.wants_human()
@@ -384,17 +384,8 @@ mod tests {
 
     #[test]
     fn high_value_fires_at_threshold() {
-        let budget = |max| Qualification {
-            budget: Some(Fact::stated(Budget {
-                min: None,
-                max: Some(max),
-                currency: Currency::code(*b"SAR"),
-                confirmed: false,
-            })),
-            ..Default::default()
-        };
-        check(&budget(5_000_000.0), None, 1, "", &["high_value"]);
-        check(&budget(4_999_999.0), None, 1, "", &[]);
+        check(&high(5_000_000.0), None, 1, "", &["high_value"]);
+        check(&high(4_999_999.0), None, 1, "", &[]);
     }
 
     #[test]
@@ -587,7 +578,7 @@ mod tests {
             history: &[],
         };
         let now = high(6_000_000.0);
-        let before = high(6_000_000.0);
+        let before = now.clone();
         let low = high(1_000_000.0);
         let history = [raised(EscalationReason::HighValue {
             amount: 6_000_000.0,

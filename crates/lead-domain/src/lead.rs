@@ -298,15 +298,6 @@ pub struct Escalation {
     pub released_by: Option<String>,
 }
 
-impl Escalation {
-    /// Whether this record hands the conversation to a person (a hot-lead notice under the
-    /// tenant's `notify` choice only tells the team).
-    pub fn holds_conversation(&self, policy: &crate::escalation::EscalationPolicy) -> bool {
-        !matches!(self.reason, EscalationReason::HotLead { .. })
-            || policy.on_hot == crate::escalation::OnHot::Handoff
-    }
-}
-
 /// Tokens and cost of one model call, recorded per tenant and model.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct ModelUsage {

@@ -279,6 +279,16 @@ pub trait LeadRepository: Send + Sync {
     /// [`StoreError::Stale`] when another writer updated it first.
     async fn update_lead(&self, lead: &Lead, changes: &[StateChange]) -> Result<Lead, StoreError>;
 
+    /// The lead a live-chat visitor session belongs to, if it wrote before.
+    ///
+    /// # Errors
+    /// On database failure.
+    async fn lead_by_chat_session(
+        &self,
+        tenant: TenantId,
+        session: &str,
+    ) -> Result<Option<Lead>, StoreError>;
+
     /// The lead, other than `except`, whose verified phone or email is one of these: where a chat
     /// visitor's claimed contact may really belong.
     ///

@@ -140,12 +140,10 @@ pub fn outbound_channel(
         (Address::ChatSession(_), _) => Channel::LiveChat,
         (Address::Email(_), _) => Channel::Email,
         (Address::Phone(_), Channel::Sms | Channel::Whatsapp) => conversation_channel,
-        (Address::Phone(_), _) => phone_channel(tenant, can_deliver).unwrap_or(
-            match tenant.settings.phone_reply_channel {
-                PhoneReplyChannel::Sms => Channel::Sms,
-                PhoneReplyChannel::Whatsapp => Channel::Whatsapp,
-            },
-        ),
+        // With no phone channel configured the tenant's preference stands; the send reports it.
+        (Address::Phone(_), _) => phone_channel(tenant, can_deliver)
+            .or_else(|| phone_channel(tenant, &|_| true))
+            .unwrap_or(Channel::Sms),
     }
 }
 
@@ -232,6 +230,21 @@ pub fn reply_address(
     }
 }
 
+/// Where a conversation's replies go: an address a configured channel can deliver to first; else
+/// the lead's own address all the same, so a person's reply has somewhere to go and the send marks
+/// the lead undeliverable instead of dropping the reply.
+fn reply_target(
+    deps: &Deps,
+    tenant: &Tenant,
+    channel: Channel,
+    contact: &ContactInfo,
+) -> Option<Address> {
+    let can_deliver = |c: Channel| deps.sender.can_deliver(tenant, c);
+    reply_address(tenant, channel, contact, &can_deliver)
+        .or_else(|| reply_address(tenant, channel, contact, &|_| true))
+        .map(|(_, a)| a)
+}
+
 /// Stores an inbound contact durably and, for an active tenant, enqueues its processing.
 /// Nothing is acknowledged before this returns `Ok`.
 ///
@@ -268,12 +281,7 @@ pub async fn accept_inbound(
     } else {
         None
     };
-    let can_deliver = |c: Channel| deps.sender.can_deliver(tenant, c);
-    // A channel that can deliver first; else the lead's own address all the same, so a person's
-    // reply has somewhere to go and the send marks the lead undeliverable instead of dropping it.
-    let reply_to = reply_address(tenant, channel, c, &can_deliver)
-        .or_else(|| reply_address(tenant, channel, c, &|_| true))
-        .map(|(_, a)| a);
+    let reply_to = reply_target(deps, tenant, channel, c);
     let intake = InboundIntake {
         tenant_id: tenant.id,
         channel,
@@ -404,8 +412,11 @@ fn turns_of(messages: &[Message]) -> Vec<Turn> {
         .collect()
 }
 
-/// Loads every message of a conversation, oldest first.
-async fn all_messages(
+/// Loads every message of a conversation, oldest first, page by page.
+///
+/// # Errors
+/// Storage errors.
+pub async fn all_messages(
     deps: &Deps,
     tenant: TenantId,
     conversation: ConversationId,
@@ -505,16 +516,13 @@ pub async fn process_inbound(
         .or(conversation.language)
         .unwrap_or(tenant.settings.default_language);
     conversation.language = Some(language);
-    let can_deliver = |c: Channel| deps.sender.can_deliver(&tenant, c);
     let reply_to = conversation.reply_to.clone().or_else(|| {
         let known = ContactInfo {
             phone: lead.phone.clone(),
             email: lead.email.clone(),
             ..ContactInfo::default()
         };
-        reply_address(&tenant, conversation.channel, &known, &can_deliver)
-            .map(|(_, a)| a)
-            .or_else(|| lead.contact_address())
+        reply_target(deps, &tenant, conversation.channel, &known)
     });
     let opted_out = match &reply_to {
         Some(addr) => deps.opt_outs.is_opted_out(tenant_id, addr).await?,
@@ -1169,7 +1177,7 @@ pub async fn deliver_outbound(
                 .then(|| "sent as an approved template".to_owned()))
         }
         Err(e @ (SendError::OptedOut | SendError::OutsideWindow)) => suppress(&e.to_string()).await,
-        Err(e @ SendError::NotConfigured(_)) => {
+        Err(e @ (SendError::NotConfigured(_) | SendError::Permanent { .. })) => {
             deps.leads
                 .set_delivery(
                     tenant_id,
@@ -1179,94 +1187,88 @@ pub async fn deliver_outbound(
                     Some(e.to_string()),
                 )
                 .await?;
-            // Nothing configured can reach the lead: the lead shows it and the team is told, so
-            // a person can call or write another way; the conversation itself goes on.
-            let detail = format!("no configured channel can deliver: {e}");
-            if lead.undeliverable.as_deref() != Some(detail.as_str()) {
-                let mut lead = lead;
-                lead.undeliverable = Some(detail.clone());
-                lead.updated_at = deps.clock.now();
-                let lead = deps.leads.update_lead(&lead, &[]).await?;
-                let messages = all_messages(deps, tenant_id, conversation_id).await?;
-                let _ = deps
-                    .notifier
-                    .notify(
-                        &tenant,
-                        &Notification::Undeliverable {
-                            lead_id: lead.id,
-                            conversation_id,
-                            detail: detail.clone(),
-                            packet: Box::new(HandoffPacket::of(&lead, &conversation, &messages)),
-                        },
-                    )
-                    .await;
+            // A rejected address will never work: a person takes the conversation over. With no
+            // channel configured at all the conversation goes on, and a person reaches the lead
+            // another way.
+            let hand_over = matches!(e, SendError::Permanent { .. });
+            mark_undeliverable(deps, &tenant, lead, conversation, e.to_string(), hand_over).await?;
+            if hand_over {
+                Err(e.into())
+            } else {
+                Ok(Some(e.to_string()))
             }
-            Ok(Some(detail))
-        }
-        Err(e @ SendError::Permanent { .. }) => {
-            deps.leads
-                .set_delivery(
-                    tenant_id,
-                    message_id,
-                    DeliveryStatus::Failed,
-                    None,
-                    Some(e.to_string()),
-                )
-                .await?;
-            // The lead cannot be reached this way: mark the lead and the conversation for a
-            // person, who can try another way, and stop AI replies that would fail the same way.
-            mark_undeliverable(deps, &tenant, lead, conversation, e.to_string()).await?;
-            Err(e.into())
         }
         Err(e) => Err(e.into()),
     }
 }
 
-/// Records that replies cannot reach a lead: visible on the lead, an `undeliverable` escalation
-/// that gives the conversation to a person, and the team told.
+/// Records that replies cannot reach a lead: visible on the lead and the team told; with
+/// `hand_over`, an `undeliverable` escalation also gives the conversation to a person. The team is
+/// told once per reason, not at every reply that fails the same way.
 async fn mark_undeliverable(
     deps: &Deps,
     tenant: &Tenant,
     mut lead: Lead,
     mut conversation: Conversation,
     detail: String,
+    hand_over: bool,
 ) -> Result<(), UseCaseError> {
     let now = deps.clock.now();
     let reason = EscalationReason::Undeliverable { detail };
-    deps.escalations
-        .record_escalations(&[new_escalation(
-            deps,
-            &lead,
-            conversation.id,
-            reason.clone(),
-            "system",
-            now,
-        )])
-        .await?;
-    let mut changes = Vec::new();
-    if let Ok(change) = lead.apply(LeadEvent::HandOff, reason.to_string(), now) {
-        changes.push(change);
+    let why = reason.to_string();
+    if !hand_over && lead.undeliverable.as_deref() == Some(why.as_str()) {
+        return Ok(());
     }
-    lead.undeliverable = Some(reason.to_string());
+    let mut changes = Vec::new();
+    if hand_over {
+        deps.escalations
+            .record_escalations(&[new_escalation(
+                deps,
+                &lead,
+                conversation.id,
+                reason.clone(),
+                "system",
+                now,
+            )])
+            .await?;
+        if let Ok(change) = lead.apply(LeadEvent::HandOff, why.clone(), now) {
+            changes.push(change);
+        }
+        conversation.escalated = true;
+        conversation.updated_at = now;
+        deps.leads.update_conversation(&conversation).await?;
+    }
+    lead.undeliverable = Some(why.clone());
     lead.updated_at = now;
     let lead = deps.leads.update_lead(&lead, &changes).await?;
-    conversation.escalated = true;
-    conversation.updated_at = now;
-    deps.leads.update_conversation(&conversation).await?;
-    let messages = all_messages(deps, tenant.id, conversation.id).await?;
-    let _ = deps
-        .notifier
-        .notify(
-            tenant,
-            &Notification::Escalated {
-                lead_id: lead.id,
-                conversation_id: conversation.id,
-                reasons: vec![reason],
-                packet: Box::new(HandoffPacket::of(&lead, &conversation, &messages)),
-            },
-        )
-        .await;
+    let packet = handoff_packet(deps, &lead, &conversation).await?;
+    let notification = if hand_over {
+        Notification::Escalated {
+            lead_id: lead.id,
+            conversation_id: conversation.id,
+            reasons: vec![reason],
+            packet,
+        }
+    } else {
+        Notification::Undeliverable {
+            lead_id: lead.id,
+            conversation_id: conversation.id,
+            detail: why,
+            packet,
+        }
+    };
+    let _ = deps.notifier.notify(tenant, &notification).await;
     Ok(())
+}
+
+/// The handoff packet of a lead from its conversation as stored now.
+async fn handoff_packet(
+    deps: &Deps,
+    lead: &Lead,
+    conversation: &Conversation,
+) -> Result<Box<HandoffPacket>, StoreError> {
+    let messages = all_messages(deps, lead.tenant_id, conversation.id).await?;
+    Ok(Box::new(HandoffPacket::of(lead, conversation, &messages)))
 }
 
 /// A person takes over a conversation by hand: escalation recorded with who and why, AI replies
@@ -1312,7 +1314,7 @@ pub async fn escalate_manually(
     if let Ok(change) = lead.apply(LeadEvent::HandOff, reason.to_string(), now) {
         lead = deps.leads.update_lead(&lead, &[change]).await?;
     }
-    let messages = all_messages(deps, tenant.id, conversation_id).await?;
+    let packet = handoff_packet(deps, &lead, &conversation).await?;
     let _ = deps
         .notifier
         .notify(
@@ -1321,7 +1323,7 @@ pub async fn escalate_manually(
                 lead_id: lead.id,
                 conversation_id,
                 reasons: vec![reason],
-                packet: Box::new(HandoffPacket::of(&lead, &conversation, &messages)),
+                packet,
             },
         )
         .await;
@@ -1345,11 +1347,11 @@ pub async fn release_conversation(
         .get_conversation(tenant.id, conversation_id)
         .await?
         .ok_or(UseCaseError::NotFound("conversation"))?;
-    let now = deps.clock.now();
-    deps.escalations
-        .release_escalations(tenant.id, conversation_id, now, by)
-        .await?;
     if conversation.escalated {
+        let now = deps.clock.now();
+        deps.escalations
+            .release_escalations(tenant.id, conversation_id, now, by)
+            .await?;
         conversation.escalated = false;
         conversation.updated_at = now;
         deps.leads.update_conversation(&conversation).await?;

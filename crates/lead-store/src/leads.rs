@@ -282,6 +282,21 @@ impl LeadRepository for SeaOrmStore {
         lead_from_row(row)
     }
 
+    async fn lead_by_chat_session(
+        &self,
+        tenant: TenantId,
+        session: &str,
+    ) -> Result<Option<Lead>, StoreError> {
+        leads::Entity::find()
+            .filter(leads::Column::TenantId.eq(tenant.as_uuid()))
+            .filter(leads::Column::ChatSession.eq(session))
+            .one(self.db())
+            .await
+            .context("finding a chat session's lead")?
+            .map(lead_from_row)
+            .transpose()
+    }
+
     async fn lead_with_contact(
         &self,
         tenant: TenantId,

@@ -950,6 +950,18 @@ pub async fn claims_and_merge<S: Store + ?Sized>(store: &S) {
     );
     assert_eq!(lead.claimed_phone.as_ref(), Some(&owner_phone));
     assert_eq!(lead.phone, None);
+    let by_session = ok(
+        store.lead_by_chat_session(tenant.id, &session).await,
+        "by session",
+    );
+    assert_eq!(by_session.map(|l| l.id), Some(visitor.lead_id));
+    assert!(
+        ok(
+            store.lead_by_chat_session(tenant.id, "never-wrote").await,
+            "unknown session"
+        )
+        .is_none()
+    );
     assert_eq!(
         ok(
             store
@@ -1027,6 +1039,11 @@ pub async fn claims_and_merge<S: Store + ?Sized>(store: &S) {
     let next = ok(store.record_inbound(&next).await, "chat after merge");
     assert_eq!(next.lead_id, owner.lead_id);
     assert_eq!(next.conversation_id, visitor.conversation_id);
+    let by_session = ok(
+        store.lead_by_chat_session(tenant.id, &session).await,
+        "by session after merge",
+    );
+    assert_eq!(by_session.map(|l| l.id), Some(owner.lead_id));
     // Another tenant's ids merge nothing.
     let (stranger, _) = stored_tenant(store).await;
     assert!(

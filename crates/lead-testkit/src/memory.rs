@@ -404,6 +404,18 @@ impl LeadRepository for InMemoryStore {
             .cloned())
     }
 
+    async fn lead_by_chat_session(
+        &self,
+        tenant: TenantId,
+        session: &str,
+    ) -> Result<Option<Lead>, StoreError> {
+        let s = self.state();
+        Ok(s.chat_sessions
+            .get(&(tenant, session.to_owned()))
+            .and_then(|id| s.leads.get(id))
+            .cloned())
+    }
+
     async fn lead_with_contact(
         &self,
         tenant: TenantId,

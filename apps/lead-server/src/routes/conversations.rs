@@ -177,13 +177,10 @@ pub async fn escalate(
         .and_then(|b| b.note)
         .unwrap_or_else(|| "escalated through the API".to_owned());
     let conversation = load(&state, tenant.id, id.into_inner()).await?;
-    let conversation = if conversation.escalated {
-        conversation
-    } else {
+    let conversation =
         usecases::escalate_manually(&state.deps, &tenant, conversation.id, note, "api")
             .await
-            .map_err(usecase_error)?
-    };
+            .map_err(usecase_error)?;
     Ok(HttpResponse::Ok().json(detail(&state, &conversation).await?))
 }
 
@@ -200,13 +197,9 @@ pub async fn release(
     id: web::Path<Uuid>,
 ) -> Result<HttpResponse, ApiError> {
     let conversation = load(&state, tenant.id, id.into_inner()).await?;
-    let conversation = if conversation.escalated {
-        usecases::release_conversation(&state.deps, &tenant, conversation.id, "api")
-            .await
-            .map_err(usecase_error)?
-    } else {
-        conversation
-    };
+    let conversation = usecases::release_conversation(&state.deps, &tenant, conversation.id, "api")
+        .await
+        .map_err(usecase_error)?;
     Ok(HttpResponse::Ok().json(detail(&state, &conversation).await?))
 }
 

@@ -12,7 +12,7 @@ use actix_web::{HttpRequest, HttpResponse, HttpResponseBuilder, web};
 use chrono::{DateTime, SecondsFormat, Utc};
 use lead_domain::contact::Address;
 use lead_domain::ids::{ConversationId, MessageId, TenantId};
-use lead_domain::lead::{Channel, Direction, Message, Sender};
+use lead_domain::lead::{Channel, Conversation, Direction, Message, Sender};
 use lead_domain::ports::{Page, StoreError};
 use lead_domain::tenant::Tenant;
 use lead_domain::usecases::InboundRequest;
@@ -669,8 +669,8 @@ pub struct HistoryQuery {
     pub widget_key: Option<String>,
     /// The visitor session (1 to 128 letters, digits, `-` or `_`).
     pub session_id: Option<String>,
-    /// The conversation the chat endpoint returned to this session; without it there is nothing
-    /// to restore yet.
+    /// The conversation the chat endpoint returned to this session; without it, the session's
+    /// latest live chat.
     pub conversation_id: Option<String>,
 }
 
@@ -832,27 +832,48 @@ async fn session_history(
         conversation_id: None,
         messages: Vec::new(),
     };
-    let Some(conversation) = query
+    let asked = query
         .conversation_id
         .as_deref()
         .map(str::trim)
         .filter(|c| !c.is_empty())
-    else {
-        return Ok(empty);
-    };
-    let conversation = Uuid::parse_str(conversation)
-        .map_err(|_| ApiError::field("conversation_id", "invalid", "must be a UUID"))?;
+        .map(|c| {
+            Uuid::parse_str(c)
+                .map(ConversationId::from_uuid)
+                .map_err(|_| ApiError::field("conversation_id", "invalid", "must be a UUID"))
+        })
+        .transpose()?;
     // The session id is the visitor's secret: a conversation is shown only to the session its
     // replies go to, and only when it is a live chat (never a lead's SMS, WhatsApp or email).
-    let owned = state
-        .deps
-        .leads
-        .get_conversation(tenant.id, ConversationId::from_uuid(conversation))
-        .await?
-        .filter(|c| {
-            c.channel == Channel::LiveChat
-                && c.reply_to == Some(Address::ChatSession(session.to_owned()))
-        });
+    let of_session = |c: &Conversation| {
+        c.channel == Channel::LiveChat
+            && c.reply_to == Some(Address::ChatSession(session.to_owned()))
+    };
+    let owned = match asked {
+        Some(id) => state
+            .deps
+            .leads
+            .get_conversation(tenant.id, id)
+            .await?
+            .filter(of_session),
+        // Without an id, the session's latest live chat: its lead is found by the session alone.
+        None => match state
+            .deps
+            .leads
+            .lead_by_chat_session(tenant.id, session)
+            .await?
+        {
+            Some(lead) => state
+                .deps
+                .leads
+                .lead_conversations(tenant.id, lead.id)
+                .await?
+                .into_iter()
+                .filter(of_session)
+                .max_by_key(|c| c.updated_at),
+            None => None,
+        },
+    };
     let Some(conversation) = owned else {
         return Ok(empty);
     };

@@ -214,6 +214,27 @@ impl TestApp {
         self.create_client(body).await
     }
 
+    /// Creates Test Realty with a distinct slug and the widget allowed on `origins`; returns its
+    /// id, API key and widget key (shown by `GET /api/v1/clients/{id}`).
+    pub async fn create_chat_client(
+        &self,
+        slug: &str,
+        origins: &[&str],
+    ) -> (String, String, String) {
+        let mut body = test_realty_body();
+        body["slug"] = json!(slug);
+        body["allowed_origins"] = json!(origins);
+        let (id, key) = self.create_client(body).await;
+        let shown = self
+            .admin(reqwest::Method::GET, &format!("/api/v1/clients/{id}"), None)
+            .await;
+        let widget = shown.body["widget_key"]
+            .as_str()
+            .expect("GET /api/v1/clients/{id} shows the widget key")
+            .to_owned();
+        (id, key, widget)
+    }
+
     /// Posts a web form with a key and optional idempotency key.
     pub async fn web_form(&self, key: &str, body: Value, idempotency: Option<&str>) -> Reply {
         let mut req = self

@@ -1,26 +1,10 @@
 //! Live chat over HTTP: the reply in the response, Arabic in and out, unknown widget keys, per-client
 //! CORS, and the server-sent event stream of later replies.
 
-use crate::helpers::{TestApp, spawn_app, spawn_app_with, test_realty_body};
+use crate::helpers::{TestApp, spawn_app, spawn_app_with};
 use reqwest::Method;
 use serde_json::{Value, json};
 use std::time::Duration;
-
-/// Creates a client allowing `origins`; returns its id, API key and widget key.
-async fn chat_client(app: &TestApp, slug: &str, origins: &[&str]) -> (String, String, String) {
-    let mut body = test_realty_body();
-    body["slug"] = json!(slug);
-    body["allowed_origins"] = json!(origins);
-    let (id, key) = app.create_client(body).await;
-    let shown = app
-        .admin(Method::GET, &format!("/api/v1/clients/{id}"), None)
-        .await;
-    let widget = shown.body["widget_key"]
-        .as_str()
-        .expect("GET /api/v1/clients/{id} shows the widget key")
-        .to_owned();
-    (id, key, widget)
-}
 
 async fn chat(app: &TestApp, body: Value, origin: Option<&str>) -> reqwest::Response {
     let mut req = app.http.post(app.url("/webhooks/live-chat")).json(&body);
@@ -44,7 +28,7 @@ fn has_arabic(text: &str) -> bool {
 #[tokio::test]
 async fn a_chat_message_gets_the_reply_in_the_response() {
     let app = spawn_app().await;
-    let (_, key, widget) = chat_client(&app, "chat-reply", &[]).await;
+    let (_, key, widget) = app.create_chat_client("chat-reply", &[]).await;
     let res = chat(
         &app,
         json!({"widget_key": widget, "session_id": "visit-1",
@@ -96,7 +80,7 @@ async fn a_chat_message_gets_the_reply_in_the_response() {
 #[tokio::test]
 async fn an_arabic_message_gets_an_arabic_reply() {
     let app = spawn_app().await;
-    let (_, _, widget) = chat_client(&app, "chat-arabic", &[]).await;
+    let (_, _, widget) = app.create_chat_client("chat-arabic", &[]).await;
     let res = chat(
         &app,
         json!({"widget_key": widget, "session_id": "zaer-7",
@@ -114,7 +98,7 @@ async fn an_arabic_message_gets_an_arabic_reply() {
 #[tokio::test]
 async fn an_unknown_widget_key_is_refused_and_nothing_is_stored() {
     let app = spawn_app().await;
-    let (_, key, widget) = chat_client(&app, "chat-unknown", &[]).await;
+    let (_, key, widget) = app.create_chat_client("chat-unknown", &[]).await;
     let res = chat(
         &app,
         json!({"widget_key": format!("{widget}x"), "session_id": "s1", "message": "hello"}),
@@ -147,7 +131,9 @@ async fn an_unknown_widget_key_is_refused_and_nothing_is_stored() {
 #[tokio::test]
 async fn only_allowed_origins_get_cors_headers() {
     let app = spawn_app_with(|s| s.live_chat_wait_ms = 0).await;
-    let (_, key, widget) = chat_client(&app, "chat-cors", &["https://shop.example"]).await;
+    let (_, key, widget) = app
+        .create_chat_client("chat-cors", &["https://shop.example"])
+        .await;
     let body = json!({"widget_key": widget, "session_id": "c1", "message": "hello"});
 
     // Preflight from the allowed origin.
@@ -224,7 +210,7 @@ async fn only_allowed_origins_get_cors_headers() {
     assert_eq!(leads.body["total"], 1, "{}", leads.body);
 
     // The origins are changed through the client API.
-    let (id, _, _) = chat_client(&app, "chat-cors-2", &[]).await;
+    let (id, _, _) = app.create_chat_client("chat-cors-2", &[]).await;
     let patched = app
         .admin(
             Method::PATCH,
@@ -265,8 +251,8 @@ async fn first_message_event(res: &mut reqwest::Response) -> Value {
 #[tokio::test]
 async fn a_reply_not_ready_in_time_arrives_on_the_stream() {
     let app = spawn_app_with(|s| s.live_chat_wait_ms = 0).await;
-    let (_, key, widget) = chat_client(&app, "chat-stream", &[]).await;
-    let (_, _, other_widget) = chat_client(&app, "chat-stream-other", &[]).await;
+    let (_, key, widget) = app.create_chat_client("chat-stream", &[]).await;
+    let (_, _, other_widget) = app.create_chat_client("chat-stream-other", &[]).await;
     let res = chat(
         &app,
         json!({"widget_key": widget, "session_id": "s-42", "message": "I need a villa in Jeddah"}),
@@ -335,7 +321,7 @@ async fn a_reply_not_ready_in_time_arrives_on_the_stream() {
 #[tokio::test]
 async fn a_conversation_a_person_owns_answers_at_once_and_streams_the_persons_reply() {
     let app = spawn_app().await;
-    let (_, key, widget) = chat_client(&app, "chat-human", &[]).await;
+    let (_, key, widget) = app.create_chat_client("chat-human", &[]).await;
     let first = chat(
         &app,
         json!({"widget_key": widget, "session_id": "h-1", "message": "Hello, I want an office in Riyadh"}),

@@ -5,7 +5,7 @@
 //! chromedriver with the W3C WebDriver protocol spoken over plain HTTP; screenshots are saved under
 //! `target/screenshots/`.
 
-use crate::helpers::{TestApp, spawn_app, spawn_app_with, test_realty_body};
+use crate::helpers::{TestApp, spawn_app, spawn_app_with};
 use reqwest::Method;
 use serde_json::{Value, json};
 use std::process::{Child, Command, Stdio};
@@ -204,7 +204,9 @@ impl<'a> Session<'a> {
         let png = base64::engine::general_purpose::STANDARD
             .decode(shot.as_str().unwrap_or_default())
             .expect("the screenshot is base64");
-        let target = std::env::var("CARGO_TARGET_DIR").unwrap_or_else(|_| "target".to_owned());
+        // The workspace's target folder, whichever folder the test runs from.
+        let target = std::env::var("CARGO_TARGET_DIR")
+            .unwrap_or_else(|_| concat!(env!("CARGO_MANIFEST_DIR"), "/../../target").to_owned());
         let dir = std::path::Path::new(&target).join("screenshots");
         std::fs::create_dir_all(&dir).expect("screenshot dir");
         std::fs::write(dir.join(format!("{name}.png")), png).expect("screenshot written");
@@ -215,21 +217,6 @@ impl<'a> Session<'a> {
             .call(Method::DELETE, &format!("/session/{}", self.id), None)
             .await;
     }
-}
-
-/// The id, API key and widget key of a new client.
-async fn new_client(app: &TestApp) -> (String, String, String) {
-    let mut body = test_realty_body();
-    body["slug"] = json!(format!("browser-{}", uuid::Uuid::new_v4().simple()));
-    let (id, api_key) = app.create_client(body).await;
-    let shown = app
-        .admin(Method::GET, &format!("/api/v1/clients/{id}"), None)
-        .await;
-    let widget = shown.body["widget_key"]
-        .as_str()
-        .expect("widget key")
-        .to_owned();
-    (id, api_key, widget)
 }
 
 /// The texts of every outbound message the client's leads received.
@@ -339,7 +326,9 @@ async fn the_arabic_demo_page_is_right_to_left_and_the_late_reply_arrives_on_the
 /// greeting, sends `message`, waits for the reply (checking it is the one stored for the visitor),
 /// reloads and returns what the widget shows then.
 async fn chat_in_browser(app: &TestApp, lang: &str, message: &str) -> Chatted {
-    let (_, api_key, key) = new_client(app).await;
+    let (_, api_key, key) = app
+        .create_chat_client(&format!("browser-{}", uuid::Uuid::new_v4().simple()), &[])
+        .await;
     let profile = tempfile::tempdir().expect("profile dir");
     let driver = Driver::start().await;
     let session = Session::open(&driver, profile.path()).await;
@@ -509,7 +498,9 @@ async fn a_page_on_an_origin_the_client_did_not_allow_says_so_until_it_is_allowe
         return;
     }
     let app = spawn_app().await;
-    let (id, _, key) = new_client(&app).await;
+    let (id, _, key) = app
+        .create_chat_client(&format!("browser-{}", uuid::Uuid::new_v4().simple()), &[])
+        .await;
     let page = serve_page(format!(
         "<!doctype html><html lang=\"en\"><head><meta charset=\"utf-8\"><title>Shop</title></head>\
          <body><h1>A business website</h1>\

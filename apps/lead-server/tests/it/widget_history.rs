@@ -2,25 +2,9 @@
 //! nothing else (not another session's, not another client's, not the same lead's other channels),
 //! with the same key, origin and session checks as the chat endpoint.
 
-use crate::helpers::{Reply, TestApp, ahmed_body, spawn_app, test_realty_body};
+use crate::helpers::{Reply, TestApp, ahmed_body, spawn_app};
 use reqwest::Method;
 use serde_json::{Value, json};
-
-/// Creates a client allowing `origins`; returns its id, API key and widget key.
-async fn widget_client(app: &TestApp, slug: &str, origins: &[&str]) -> (String, String, String) {
-    let mut body = test_realty_body();
-    body["slug"] = json!(slug);
-    body["allowed_origins"] = json!(origins);
-    let (id, key) = app.create_client(body).await;
-    let shown = app
-        .admin(Method::GET, &format!("/api/v1/clients/{id}"), None)
-        .await;
-    let widget = shown.body["widget_key"]
-        .as_str()
-        .expect("widget key")
-        .to_owned();
-    (id, key, widget)
-}
 
 /// Posts a chat message and returns the answer's body.
 async fn chat(app: &TestApp, body: Value) -> Value {
@@ -65,7 +49,7 @@ fn bodies(history: &Value) -> Vec<String> {
 #[tokio::test]
 async fn a_session_reads_back_its_own_chat_oldest_first() {
     let app = spawn_app().await;
-    let (_, _, widget) = widget_client(&app, "history-own", &[]).await;
+    let (_, _, widget) = app.create_chat_client("history-own", &[]).await;
     let first = chat(
         &app,
         json!({"widget_key": widget, "session_id": "visit-a",
@@ -106,8 +90,12 @@ async fn a_session_reads_back_its_own_chat_oldest_first() {
     assert!(messages.iter().all(|m| m["sender"] != "system"));
     assert!(messages.iter().all(|m| m["created_at"].is_string()));
 
-    // Without the conversation there is nothing to restore yet.
-    let fresh = history(&app, &widget, "visit-a", None).await;
+    // The session alone finds the same chat (`?widget_key=&session_id=`).
+    let by_session = history(&app, &widget, "visit-a", None).await;
+    assert_eq!(by_session.status, 200, "{}", by_session.body);
+    assert_eq!(by_session.body, own.body);
+    // A session that never wrote has nothing to restore.
+    let fresh = history(&app, &widget, "visit-new", None).await;
     assert_eq!(fresh.status, 200, "{}", fresh.body);
     assert_eq!(fresh.body, json!({"conversation_id": null, "messages": []}));
 }
@@ -115,8 +103,8 @@ async fn a_session_reads_back_its_own_chat_oldest_first() {
 #[tokio::test]
 async fn another_session_or_client_reads_nothing_of_a_conversation() {
     let app = spawn_app().await;
-    let (_, _, widget) = widget_client(&app, "history-other", &[]).await;
-    let (_, _, other_widget) = widget_client(&app, "history-other-2", &[]).await;
+    let (_, _, widget) = app.create_chat_client("history-other", &[]).await;
+    let (_, _, other_widget) = app.create_chat_client("history-other-2", &[]).await;
     let mine = chat(
         &app,
         json!({"widget_key": widget, "session_id": "visit-mine", "message": "I need a villa in Jeddah"}),
@@ -151,14 +139,9 @@ async fn another_session_or_client_reads_nothing_of_a_conversation() {
     .await;
     assert_eq!(unknown.body["messages"], json!([]));
 
-    // The other visitor's own history holds only its own messages.
-    let own = history(
-        &app,
-        &widget,
-        "visit-theirs",
-        theirs["conversation_id"].as_str(),
-    )
-    .await;
+    // The other visitor's own history, by its session alone, holds only its own messages.
+    let own = history(&app, &widget, "visit-theirs", None).await;
+    assert_eq!(own.body["conversation_id"], theirs["conversation_id"]);
     let texts = bodies(&own.body);
     assert!(
         texts.contains(&"Office space in Khobar".to_owned()),
@@ -173,7 +156,7 @@ async fn another_session_or_client_reads_nothing_of_a_conversation() {
 #[tokio::test]
 async fn the_same_leads_other_channels_are_not_in_the_chat_history() {
     let app = spawn_app().await;
-    let (_, api_key, widget) = widget_client(&app, "history-channels", &[]).await;
+    let (_, api_key, widget) = app.create_chat_client("history-channels", &[]).await;
     let chatted = chat(
         &app,
         json!({"widget_key": widget, "session_id": "visit-ahmed",
@@ -222,7 +205,9 @@ async fn the_same_leads_other_channels_are_not_in_the_chat_history() {
 #[tokio::test]
 async fn keys_sessions_and_origins_are_checked() {
     let app = spawn_app().await;
-    let (_, _, widget) = widget_client(&app, "history-checks", &["https://shop.example"]).await;
+    let (_, _, widget) = app
+        .create_chat_client("history-checks", &["https://shop.example"])
+        .await;
 
     let unknown = history(&app, &format!("{widget}x"), "s-1", None).await;
     assert_eq!(unknown.status, 401, "{}", unknown.body);
@@ -290,7 +275,9 @@ async fn keys_sessions_and_origins_are_checked() {
 #[tokio::test]
 async fn the_config_names_the_business_and_greets_in_both_languages() {
     let app = spawn_app().await;
-    let (_, _, widget) = widget_client(&app, "widget-config", &["https://shop.example"]).await;
+    let (_, _, widget) = app
+        .create_chat_client("widget-config", &["https://shop.example"])
+        .await;
     let path = format!("/webhooks/live-chat/config?widget_key={widget}");
     let config = get(&app, &path, Some("https://shop.example")).await;
     assert_eq!(config.status, 200, "{}", config.body);
@@ -335,7 +322,7 @@ async fn chat_lead(app: &TestApp, key: &str, conversation: &str) -> String {
 #[tokio::test]
 async fn a_claimed_number_flags_the_duplicate_and_a_person_merges_it() {
     let app = spawn_app().await;
-    let (_, key, widget) = widget_client(&app, "merge-claims", &[]).await;
+    let (_, key, widget) = app.create_chat_client("merge-claims", &[]).await;
     let form = app.web_form(&key, ahmed_body(), None).await;
     assert_eq!(form.status, 202, "{}", form.body);
     let owner = form.body["lead_id"].as_str().expect("lead").to_owned();
@@ -416,7 +403,7 @@ async fn a_claimed_number_flags_the_duplicate_and_a_person_merges_it() {
 #[tokio::test]
 async fn over_http_a_release_is_not_undone_by_an_old_request() {
     let app = spawn_app().await;
-    let (_, key, widget) = widget_client(&app, "release-chat", &[]).await;
+    let (_, key, widget) = app.create_chat_client("release-chat", &[]).await;
     let say =
         |text: &str| json!({"widget_key": widget, "session_id": "visit-release", "message": text});
     let first = chat(&app, say("Hi")).await;
