@@ -27,9 +27,8 @@ enum Escalations {
 async fn add_column(
     manager: &SchemaManager<'_>,
     table: impl IntoIden,
-    column: ColumnDef,
+    mut column: ColumnDef,
 ) -> Result<(), DbErr> {
-    let mut column = column;
     manager
         .alter_table(
             Table::alter()
@@ -55,61 +54,42 @@ async fn drop_column(
 #[async_trait::async_trait]
 impl MigrationTrait for Migration {
     async fn up(&self, manager: &SchemaManager) -> Result<(), DbErr> {
-        add_column(
-            manager,
-            Leads::Table,
+        let leads = [
             ColumnDef::new(Leads::ClaimedPhone)
                 .string()
                 .null()
                 .to_owned(),
-        )
-        .await?;
-        add_column(
-            manager,
-            Leads::Table,
             ColumnDef::new(Leads::ClaimedEmail)
                 .string()
                 .null()
                 .to_owned(),
-        )
-        .await?;
-        add_column(
-            manager,
-            Leads::Table,
             ColumnDef::new(Leads::PossibleDuplicateOf)
                 .uuid()
                 .null()
                 .to_owned(),
-        )
-        .await?;
-        add_column(
-            manager,
-            Leads::Table,
             ColumnDef::new(Leads::Undeliverable)
                 .string()
                 .null()
                 .to_owned(),
-        )
-        .await?;
-        add_column(
-            manager,
-            Escalations::Table,
+        ];
+        for column in leads {
+            add_column(manager, Leads::Table, column).await?;
+        }
+        let escalations = [
             ColumnDef::new(Escalations::RaisedBy)
                 .string()
                 .not_null()
                 .default("ai")
                 .to_owned(),
-        )
-        .await?;
-        add_column(
-            manager,
-            Escalations::Table,
             ColumnDef::new(Escalations::ReleasedBy)
                 .string()
                 .null()
                 .to_owned(),
-        )
-        .await
+        ];
+        for column in escalations {
+            add_column(manager, Escalations::Table, column).await?;
+        }
+        Ok(())
     }
 
     async fn down(&self, manager: &SchemaManager) -> Result<(), DbErr> {

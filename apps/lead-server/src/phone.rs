@@ -1,5 +1,6 @@
-//! Phone numbers from forms: normalised to E.164 with the tenant's default region by a real
-//! numbering-plan library, then handed to the domain's `PhoneNumber`.
+//! Phone numbers from forms and chat text: normalised to E.164 with the tenant's default region by
+//! a real numbering-plan library, then handed to the domain's `PhoneNumber`; and the email address
+//! a chat visitor writes in a message.
 
 use lead_domain::contact::PhoneNumber;
 use phonenumber::Mode;

@@ -293,6 +293,22 @@ pub struct ScoreCard {
     pub reasons: Vec<ScoreReason>,
 }
 
+impl ScoreCard {
+    /// The reasons in one line, for a lifecycle change or a notification a person reads.
+    pub fn explain(&self) -> String {
+        join_readable(&self.reasons)
+    }
+}
+
+/// Items in words, separated by semicolons: how reasons read in history and notifications.
+pub fn join_readable<T: std::fmt::Display>(items: &[T]) -> String {
+    items
+        .iter()
+        .map(ToString::to_string)
+        .collect::<Vec<_>>()
+        .join("; ")
+}
+
 /// Scores qualification data by a tenant's rules, following the default rules of `eval/README.md`:
 /// disqualifiers first (COLD), then too little known (UNSCORED), then points.
 pub fn score(q: &Qualification, rules: &QualificationRules) -> ScoreCard {

@@ -19,7 +19,7 @@ use crate::ports::{
     UsageLedger,
 };
 use crate::qualification::{MessageIntent, Qualification};
-use crate::scoring::{Score, score};
+use crate::scoring::{Score, join_readable, score};
 use crate::templates::{TemplateContext, TemplateKind, offline_reply, render};
 use crate::tenant::{PhoneReplyChannel, Tenant};
 use std::sync::Arc;
@@ -665,13 +665,7 @@ pub async fn process_inbound(
     if lead.state == LeadState::Qualifying
         && let Some(event) = lifecycle_event(&lead)
     {
-        let reason = lead
-            .score
-            .reasons
-            .iter()
-            .map(ToString::to_string)
-            .collect::<Vec<_>>()
-            .join("; ");
+        let reason = lead.score.explain();
         apply(&mut lead, event, reason);
     }
 
@@ -691,12 +685,7 @@ pub async fn process_inbound(
         ));
     }
     if !reasons.is_empty() {
-        let summary = reasons
-            .iter()
-            .map(ToString::to_string)
-            .collect::<Vec<_>>()
-            .join("; ");
-        apply(&mut lead, LeadEvent::HandOff, summary);
+        apply(&mut lead, LeadEvent::HandOff, join_readable(&reasons));
         conversation.escalated = true;
     }
     // A claimed contact that another lead owns is flagged for a person to merge.
@@ -749,13 +738,7 @@ pub async fn process_inbound(
             .await;
     }
     if became_hot {
-        let summary = lead
-            .score
-            .reasons
-            .iter()
-            .map(ToString::to_string)
-            .collect::<Vec<_>>()
-            .join("; ");
+        let summary = lead.score.explain();
         let _ = deps
             .notifier
             .notify(
