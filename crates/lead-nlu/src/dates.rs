@@ -150,8 +150,10 @@ pub fn extract(
     let mut urg = Vec::new();
     for t in &conv.lead {
         let mut consumed_to = 0usize;
+        // "what time do you open on Saturday?": the business's hours, not the lead's plan.
+        let hours_questions = crate::business::hours_question_sentences(t);
         for h in &t.hits {
-            if h.start < consumed_to {
+            if h.start < consumed_to || hours_questions.contains(&t.sentence(h.start)) {
                 continue;
             }
             let Some((tl, start, end, conf)) = read_at(t, h, today, &mut urg) else {

@@ -101,6 +101,9 @@ pub enum C {
     PostMin,
     /// "around", "about", "حوالي", "في حدود".
     Approx,
+    /// After a figure: "is too much", "كثير علي", "غالي": the lead turns that figure down, so it is
+    /// not their budget ("400 max, 800 is too much").
+    TooMuch,
     /// A word saying the amount is what the lead will pay: budget, spend, ميزانية, أدفع.
     BudgetCue,
     /// "I have", "معايا": a budget cue only for a large or currency-marked figure.

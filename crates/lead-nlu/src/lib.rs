@@ -8,6 +8,7 @@
 //! (`lead_domain::scoring::score`). [`eval`] runs the labelled evaluation format.
 
 mod analyze;
+mod business;
 mod dates;
 pub mod eval;
 mod extract;

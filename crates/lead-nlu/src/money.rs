@@ -477,7 +477,7 @@ pub fn extract(conv: &Conversation<'_>) -> Option<Amount> {
                 i += 1;
                 continue;
             };
-            let (amount, next) = read_amount(t, q1);
+            let (amount, next) = read_amount(t, q1, best.is_some());
             if let Some(mut a) = amount {
                 if q1.mult == 1.0 && a.currency.is_none() {
                     rescale(&mut a, scale);
@@ -495,8 +495,9 @@ pub fn extract(conv: &Conversation<'_>) -> Option<Amount> {
 }
 
 /// Reads the amount (single figure or range) starting with `q1`; returns it when it is a budget, and
-/// the token to continue from.
-fn read_amount(t: &TurnData<'_>, q1: Qty) -> (Option<Amount>, usize) {
+/// the token to continue from. `budget_stated` says an earlier figure of the lead was a budget, so a
+/// bounded bare figure ("400 max") corrects it.
+fn read_amount(t: &TurnData<'_>, q1: Qty, budget_stated: bool) -> (Option<Amount>, usize) {
     let toks = &t.toks;
     let cur1 = currency_near(t, q1.start, q1.end);
     let mut after1 = q1.end;
@@ -559,7 +560,7 @@ fn read_amount(t: &TurnData<'_>, q1: Qty) -> (Option<Amount>, usize) {
         end_tok = ce;
     }
     let cont = end_tok;
-    if !is_budget(t, &lo, hi.as_ref(), end_tok, cur.is_some()) {
+    if !is_budget(t, &lo, hi.as_ref(), end_tok, cur.is_some(), budget_stated) {
         return (None, cont);
     }
     // Bounds before the figure and after it.
@@ -640,6 +641,7 @@ fn is_budget(
     hi: Option<&Qty>,
     end_tok: usize,
     has_currency: bool,
+    budget_stated: bool,
 ) -> bool {
     let toks = &t.toks;
     let last = hi.unwrap_or(lo);
@@ -743,7 +745,8 @@ fn is_budget(
             C::NonBudgetCue if h.start < lo.start && h.start >= clause_start(t, lo.start) => {
                 nearest = Some((h.start, false));
             }
-            C::WeakBudgetCue if h.start < lo.start && lo.start - h.start <= 3 => weak_cue = true,
+            // "I have 50k", "we have around $18,000": at most two words between.
+            C::WeakBudgetCue if h.end <= lo.start && lo.start - h.end <= 2 => weak_cue = true,
             C::SellCue => sell = true,
             _ => {}
         }
@@ -751,7 +754,15 @@ fn is_budget(
     if matches!(nearest, Some((_, false))) {
         return false;
     }
-    if sell && !budget_cue_in_sentence {
+    // "800 is too much", "٨٠٠ كثير علي": a figure the lead turns down is not their budget.
+    let turned_down = t.within(end_tok, (end_tok + 3).min(sent_end)).any(|h| {
+        matches!(h.c, C::TooMuch) && t.at_where(h.start, |c| matches!(c, C::PostMax)).is_none()
+    });
+    if turned_down {
+        return false;
+    }
+    // "we have $18,000 for it": money the lead has for the job is what they pay, not an asking price.
+    if sell && !budget_cue_in_sentence && !weak_cue {
         return false;
     }
     let cue_before = nearest.is_some_and(|(pos, is_budget)| is_budget && lo.start - pos <= 10);
@@ -769,6 +780,13 @@ fn is_budget(
     }) || t
         .within(end_tok, (end_tok + 2).min(toks.len()))
         .any(|h| matches!(h.c, C::PostMax | C::PostMin));
+    // "sorry, 400 max": once a budget is stated, a figure with an upper bound corrects it.
+    let upper_bound = (lo.start.saturating_sub(4).max(sent_start)..lo.start).any(|k| {
+        t.at_where(k, |c| matches!(c, C::BoundMax | C::LessThan))
+            .is_some()
+    }) || t
+        .within(end_tok, (end_tok + 2).min(toks.len()))
+        .any(|h| matches!(h.c, C::PostMax));
     let big = last.mult > 1.0;
     // A figure followed by a noun is a count ("3 units", "5 new split AC units", "10k followers").
     if !has_currency && (!cue_before || !lo.bare) && next_word_is_noun(t, end_tok) {
@@ -782,6 +800,7 @@ fn is_budget(
         || t.asked.budget
         || big
         || (marker && last.value >= 1000.0)
+        || (upper_bound && budget_stated)
         || (weak_cue && last.value >= 100.0 && big)
 }
 

@@ -196,6 +196,7 @@ pub fn extract(
     let mut tenant_scores: Vec<i32> = vec![0; catalogue.len()];
     for t in &conv.lead {
         let mut turn_pick: Option<(i32, &str, usize, usize)> = None;
+        let hours_questions = crate::business::hours_question_sentences(t);
         let mut k = 0;
         while k < t.hits.len() {
             let sentence = t.sentence(t.hits[k].start);
@@ -206,6 +207,16 @@ pub fn extract(
                 let h = &t.hits[k];
                 k += 1;
                 match h.c {
+                    // "your office", "فرعكم": where the business is, not what the lead wants.
+                    C::Feature(_)
+                        if crate::business::names_business_premises(
+                            t,
+                            h.start,
+                            &hours_questions,
+                        ) =>
+                    {
+                        continue;
+                    }
                     C::Feature(f) => {
                         if !feats.contains(&f) {
                             feats.push(f);

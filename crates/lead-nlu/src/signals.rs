@@ -317,6 +317,18 @@ pub fn wants_human(conv: &Conversation<'_>) -> Option<Read<bool>> {
     best
 }
 
+/// "found you through a friend", "لقيت رقمكم عن طريق صاحبي": the act found the business itself (you,
+/// your number, your page), which is how the lead came, not a purchase elsewhere.
+fn finds_the_business(t: &TurnData<'_>, done: &Hit) -> bool {
+    t.toks.get(done.end).is_some_and(|x| {
+        let norm = x.norm.as_str();
+        matches!(
+            norm,
+            "you" | "u" | "ya" | "your" | "ur" | "yours" | "number" | "رقم" | "رقمك" | "about"
+        ) || x.kind == Kind::Word(Script::Arabic) && (norm.ends_with("كم") || norm.ends_with("كن"))
+    })
+}
+
 /// Confidence given to a refusal that may be followed by another want ("not interested in X").
 pub const SOFT_REFUSAL: f32 = 0.6;
 
@@ -344,7 +356,7 @@ pub fn not_interested(conv: &Conversation<'_>) -> Option<(Read<bool>, bool)> {
                 C::Elsewhere => {
                     let (s, e) = (t.sentence_start(h.start), t.sentence_end(h.start));
                     t.within(s, e)
-                        .any(|x| matches!(x.c, C::Done))
+                        .any(|x| matches!(x.c, C::Done) && !finds_the_business(t, x))
                         .then_some(true)
                 }
                 C::Done => {
