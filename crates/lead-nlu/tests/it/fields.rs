@@ -1121,3 +1121,237 @@ fn small_talk_reads_nothing() {
     }
     finish();
 }
+
+#[test]
+fn questions_about_the_business_hours_and_office_give_no_lead_facts() {
+    let none = [
+        ("service", Value::Null),
+        ("timeline", Value::Null),
+        ("urgency", Value::Null),
+        ("score", json!("UNSCORED")),
+    ];
+    for text in [
+        "when does your office close on thursday?",
+        "is ur branch open tomorrow?",
+        "what time do you guys open today",
+        "are you open on friday?",
+        "do u work on sundays?",
+        "what are your hours next week?",
+        "متى يفتح مكتبكم يوم الخميس؟",
+        "تفتحون بكرة؟",
+        "بتسكروا الساعة كم اليوم؟",
+        "فرعكم فاتحين الجمعة؟",
+        "دوامكم يوم الأحد؟",
+        "امتى بتفتحوا بكرة؟",
+        "btefta7o bukra?",
+        "dawamkom yom el jom3a?",
+    ] {
+        check("real_estate", &[text], &none);
+    }
+    // The lead's own plan next to a question about the business still counts.
+    check(
+        "real_estate",
+        &["are you open on saturday? I want to buy an office next week"],
+        &[
+            ("service", json!("commercial")),
+            ("timeline", json!("within_1_month")),
+        ],
+    );
+    check(
+        "real_estate",
+        &["need a shop to rent for my business tomorrow, where is your office?"],
+        &[
+            ("service", json!("commercial")),
+            ("timeline", json!("immediate")),
+        ],
+    );
+    // A task asked of the business for a time is the lead's timeline.
+    timeline(
+        "home_services",
+        &["can you work on my kitchen tomorrow?"],
+        json!("immediate"),
+    );
+    timeline(
+        "home_services",
+        &["are you available to start next week?"],
+        json!("within_1_month"),
+    );
+    // A question about the business hours does not undo a stated plan or service.
+    check(
+        "solar",
+        &[
+            "بدي ألواح شمسية لبيتي",
+            "الميزانية ٦ آلاف دولار",
+            "بتفتحوا يوم الجمعة؟",
+        ],
+        &[
+            ("service", json!("residential_solar")),
+            ("timeline", Value::Null),
+            ("score", json!("WARM")),
+        ],
+    );
+    finish();
+}
+
+#[test]
+fn no_longer_interested_and_found_through_someone() {
+    for text in [
+        "ما عدت مهتم، شكراً",
+        "خلاص ما بدي، الله يعطيك العافية",
+        "والله عاد مو مهتم",
+        "مش مهتم بعد هيك",
+        "ما عاد بدي السيارة",
+        "مبقتش عايز العربية خلاص",
+        "لم أعد مهتماً بالعرض",
+        "ma 3ad mohtam, thanks",
+        "khalas ma baddi",
+        "لقينا سيارة عن طريق صديقي",
+        "we found a car through a friend",
+        "I bought one through my cousin, thanks",
+    ] {
+        not_interested(&[text], true);
+    }
+    check(
+        "real_estate",
+        &["ابي شقة بجدة", "اشتريت شقة عن طريق اخوي، فما عاد ابي"],
+        &[("service", Value::Null), ("not_interested", json!(true))],
+    );
+    // Finding the business through someone is how the lead came, not a purchase elsewhere.
+    for text in [
+        "I found you through a friend, I need a used car",
+        "لقيت رقمكم عن طريق صاحبي، ابي سيارة مستعملة",
+        "عاد ابي سيارة جديدة",
+    ] {
+        not_interested(&[text], false);
+    }
+    finish();
+}
+
+#[test]
+fn inflected_service_verbs() {
+    for text in [
+        "want my teeth whitened before eid",
+        "can you whiten my teeth?",
+        "looking to get my teeth done white",
+        "I'd like whiter teeth for the summer",
+        "بدي ابيض اسناني",
+        "ابغى اسناني بيضاء",
+    ] {
+        service("dental_clinic", text, json!("whitening"));
+    }
+    for text in [
+        "we want to redo the bathroom",
+        "redoing our kitchen this spring",
+        "looking to revamp our kitchen and bathrooms",
+        "need to overhaul the old bathroom",
+        "بدنا نجدد المطبخ",
+        "عايزين نشطب الحمامات",
+    ] {
+        service("home_services", text, json!("renovation"));
+    }
+    finish();
+}
+
+#[test]
+fn a_figure_turned_down_and_a_bounded_correction() {
+    let n = Value::Null;
+    let correct = |turns: &[&str], max: f64| {
+        check(
+            "dental_clinic",
+            turns,
+            &[("budget_min", Value::Null), ("budget_max", json!(max))],
+        );
+    };
+    correct(
+        &[
+            "budget is 2000 dirhams",
+            "actually 1200 max, 2000 is too much",
+        ],
+        1200.0,
+    );
+    correct(
+        &[
+            "around 900 AED",
+            "sorry, up to 600, 900 is too expensive for me",
+        ],
+        600.0,
+    );
+    correct(
+        &["الميزانية ٢٥٠٠ درهم", "لا، ١٥٠٠ بالكثير، ٢٥٠٠ كثير علي"],
+        1500.0,
+    );
+    correct(&["budget 1500 dirham", "1000 max, 1500 ktir"], 1000.0);
+    // A turned-down figure alone is no budget.
+    money(
+        "dental_clinic",
+        "5000 is too much for me",
+        n.clone(),
+        n.clone(),
+        n.clone(),
+    );
+    // "Egyptian بالكتير" after a figure is an upper bound, not a refusal.
+    money(
+        "dental_clinic",
+        "معايا ٨٠٠ درهم بالكتير",
+        n.clone(),
+        json!(800),
+        json!("AED"),
+    );
+    finish();
+}
+
+#[test]
+fn money_the_lead_has_for_the_job() {
+    let n = Value::Null;
+    money(
+        "home_services",
+        "We have around $18,000 for it",
+        n.clone(),
+        json!(18000),
+        json!("USD"),
+    );
+    money(
+        "home_services",
+        "I have about $7,500 for it",
+        n.clone(),
+        json!(7500),
+        json!("USD"),
+    );
+    money(
+        "home_services",
+        "we've set aside 12,000 dollars for it",
+        n.clone(),
+        json!(12000),
+        json!("USD"),
+    );
+    // Asking money for something the lead sells is not a budget.
+    money(
+        "auto_dealer",
+        "I want 50k for it",
+        n.clone(),
+        n.clone(),
+        n.clone(),
+    );
+    finish();
+}
+
+#[test]
+fn asking_someone_first_is_not_deciding() {
+    for text in [
+        "لازم أسأل أبوه الأول",
+        "لازم أشاور جوزي",
+        "لازم ارجع لأبويا قبل",
+        "بستشير أمه وبرد عليك",
+        "لازم أسأل الشريك",
+        "لازم أشاور مراتي الأول",
+        "need to ask his dad first",
+        "I have to check with my partner first",
+        "gotta ask my wife before anything",
+        "lazem as2al abouh el awal",
+        "lazem ashawer zawgy",
+    ] {
+        decision(&[text], json!(false));
+    }
+    decision(&["أنا صاحب القرار"], json!(true));
+    finish();
+}
