@@ -123,18 +123,10 @@ static AR_HOURS_VERBS_OF_PREMISES: LazyLock<Vec<String>> = LazyLock::new(|| {
 });
 
 /// English verbs of opening, closing and working; about the business only with a second-person or
-/// premises subject just before ("do you open", "does ur office close").
+/// premises subject just before ("do you open", "does ur office close"). "Available" is not one:
+/// "are you available tomorrow?" is the lead saying when they want the service.
 const EN_HOURS_VERBS: &[&str] = &[
-    "open",
-    "opens",
-    "opening",
-    "close",
-    "closes",
-    "closing",
-    "closed",
-    "work",
-    "working",
-    "available",
+    "open", "opens", "opening", "close", "closes", "closing", "closed", "work", "working",
 ];
 
 /// English nouns for the business's hours ("your hours", "opening hours").

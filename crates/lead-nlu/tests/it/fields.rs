@@ -1176,6 +1176,12 @@ fn questions_about_the_business_hours_and_office_give_no_lead_facts() {
         &["are you available to start next week?"],
         json!("within_1_month"),
     );
+    // Asking whether the business is free at a time says when the lead wants the service.
+    timeline(
+        "home_services",
+        &["my AC stopped, are you available tomorrow?"],
+        json!("immediate"),
+    );
     // A question about the business hours does not undo a stated plan or service.
     check(
         "solar",
