@@ -364,6 +364,7 @@ pub fn build_tenant(
             allowed_origins: req.allowed_origins.unwrap_or_default(),
             default_region: region,
             llm: None,
+            booking: None,
         },
         widget_key: format!("wk_{}", URL_SAFE_NO_PAD.encode(widget)),
         created_at: now,
