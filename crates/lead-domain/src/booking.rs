@@ -393,8 +393,10 @@ pub struct BookingReading {
     pub ask: Option<BookingAsk>,
     /// An ordinal the lead used ("the second one"), zero-based; `usize::MAX` for "the last".
     pub ordinal: Option<usize>,
-    /// A day the lead named (a weekday, "tomorrow", a date), resolved to a date.
+    /// A day the lead named by date or relative word ("tomorrow"), resolved to a date.
     pub day: Option<NaiveDate>,
+    /// A weekday the lead named ("Tuesday", "الثلاثاء"), matched against the slots' days.
+    pub weekday: Option<Weekday>,
     /// A time of day the lead named.
     pub time: Option<NaiveTime>,
     /// Whether `time` had no am/pm and may be read either way (4 -> 04:00 or 16:00).
@@ -406,7 +408,7 @@ pub struct BookingReading {
 impl BookingReading {
     /// Whether the message names a slot at all.
     pub const fn names_a_slot(&self) -> bool {
-        self.ordinal.is_some() || self.day.is_some() || self.time.is_some()
+        self.ordinal.is_some() || self.day.is_some() || self.weekday.is_some() || self.time.is_some()
     }
 }
 
@@ -432,6 +434,9 @@ pub fn resolve_choice(offered: &[DateTime<Utc>], reading: &BookingReading, tz: T
     if let Some(day) = reading.day {
         candidates.retain(|i| offered[*i].with_timezone(&tz).date_naive() == day);
     }
+    if let Some(weekday) = reading.weekday {
+        candidates.retain(|i| offered[*i].with_timezone(&tz).weekday() == weekday);
+    }
     if let Some(time) = reading.time {
         candidates.retain(|i| time_matches(offered[*i], tz, time, reading.time_ambiguous));
     }
@@ -447,6 +452,12 @@ fn time_matches(slot: DateTime<Utc>, tz: Tz, time: NaiveTime, ambiguous: bool) -
         return true;
     }
     ambiguous && time.hour() < 12 && local.hour() == time.hour() + 12 && local.minute() == time.minute()
+}
+
+/// The first date on or after `today` that falls on `weekday`.
+pub fn next_weekday(today: NaiveDate, weekday: Weekday) -> NaiveDate {
+    let ahead = (7 + weekday.num_days_from_monday() - today.weekday().num_days_from_monday()) % 7;
+    today + Duration::days(i64::from(ahead))
 }
 
 /// Picks up to `count` slots to offer: only inside business hours and at least `lead_time` from

@@ -154,6 +154,11 @@ fn a_choice_resolves_by_ordinal_weekday_or_time() {
         ..BookingReading::default()
     };
     assert_eq!(resolve_choice(&offered(), &by_time, riyadh), None);
+    let by_weekday = BookingReading {
+        weekday: Some(Weekday::Thu),
+        ..BookingReading::default()
+    };
+    assert_eq!(resolve_choice(&offered(), &by_weekday, riyadh), Some(2));
     let day_and_time = BookingReading {
         day: Some(date("2026-12-10")),
         time: Some(t(4, 0)),
@@ -225,4 +230,13 @@ fn a_cancelled_appointment_returns_the_lead_to_qualified() {
         next_state(LeadState::Qualifying, LeadEvent::CancelAppointment),
         None
     );
+}
+
+#[test]
+fn a_weekday_means_its_next_date_today_included() {
+    // 7 Dec 2026 is a Monday.
+    let monday = date("2026-12-07");
+    assert_eq!(next_weekday(monday, Weekday::Mon), monday);
+    assert_eq!(next_weekday(monday, Weekday::Thu), date("2026-12-10"));
+    assert_eq!(next_weekday(monday, Weekday::Sun), date("2026-12-13"));
 }
