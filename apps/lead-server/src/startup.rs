@@ -1,6 +1,7 @@
 //! Wiring: adapters chosen from the settings, the actix application with its middleware, and the
 //! in-process queue workers; `Application` is what `main` and the tests boot.
 
+use lead_domain::usecases::booking::BookingDeps;
 use crate::adapters::{LogNotifier, SystemClock, UuidV7Ids};
 use crate::auth::{AdminAuthority, KeyCache};
 use crate::config::{LlmProvider, Settings};
@@ -92,6 +93,14 @@ pub async fn wire(settings: &Settings) -> anyhow::Result<Wiring> {
         ids: Arc::new(UuidV7Ids),
         retry: RetryPolicy::default(),
         max_attempts: 8,
+        booking: Some(BookingDeps {
+            calendar: Arc::new(
+                lead_channels::calcom::CalcomClient::from_env()
+                    .map_err(|e| anyhow::anyhow!("CALCOM_API_BASE_URL: {e}"))?,
+            ),
+            records: storage.bookings.clone(),
+            reader: Arc::new(lead_nlu::OfflineRules),
+        }),
     };
     Ok(Wiring { deps, storage })
 }

@@ -163,6 +163,7 @@ pub fn deps_with(
         ids: Arc::new(SequentialIds::default()),
         retry: RetryPolicy::default(),
         max_attempts: 5,
+        booking: None,
     };
     (
         deps,

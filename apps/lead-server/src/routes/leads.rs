@@ -68,6 +68,7 @@ pub fn usecase_error(err: UseCaseError) -> ApiError {
         UseCaseError::NotFound(what) => ApiError::NotFound(what),
         UseCaseError::Invalid(why) => ApiError::field("phone", "required", why),
         UseCaseError::Send(e) => ApiError::Internal(anyhow::anyhow!("send failed: {e}")),
+        UseCaseError::Calendar(e) => ApiError::Internal(anyhow::anyhow!("calendar failed: {e}")),
     }
 }
 
