@@ -784,7 +784,10 @@ pub async fn apply_calendar_change(
     };
     match change {
         CalendarChange::Created { uid, start } => {
-            if rec.status == BookingStatus::Booked && rec.uid.as_deref() == Some(uid) {
+            // A uid is never booked twice: a repeat, or a replay after it was cancelled.
+            if rec.uid.as_deref() == Some(uid)
+                && matches!(rec.status, BookingStatus::Booked | BookingStatus::Cancelled)
+            {
                 return Ok(CalendarOutcome::AlreadyApplied(lead_id));
             }
             let meeting = BookedMeeting {
@@ -797,7 +800,9 @@ pub async fn apply_calendar_change(
             booked(&turn, &mut lead, &mut rec, &meeting, "calendar").await?;
         }
         CalendarChange::Rescheduled { uid, start, .. } => {
-            if rec.uid.as_deref() == Some(uid) && rec.start == Some(*start) {
+            if rec.uid.as_deref() == Some(uid)
+                && (rec.start == Some(*start) || rec.status == BookingStatus::Cancelled)
+            {
                 return Ok(CalendarOutcome::AlreadyApplied(lead_id));
             }
             rec.uid = Some(uid.clone());
@@ -808,8 +813,8 @@ pub async fn apply_calendar_change(
             let changes = to_booked(&mut lead, "meeting moved in the calendar", now);
             save_lead(deps, &lead, &changes).await?;
         }
-        CalendarChange::Cancelled { .. } => {
-            if rec.status == BookingStatus::Cancelled {
+        CalendarChange::Cancelled { uid } => {
+            if rec.status == BookingStatus::Cancelled || rec.uid.as_deref() != Some(uid.as_str()) {
                 return Ok(CalendarOutcome::AlreadyApplied(lead_id));
             }
             cancelled(deps, tenant, &mut lead, &mut rec, "calendar", now).await?;
