@@ -38,7 +38,11 @@ impl MigrationTrait for Migration {
         manager
             .create_table(
                 table
-                    .primary_key(Index::create().col(Bookings::TenantId).col(Bookings::LeadId))
+                    .primary_key(
+                        Index::create()
+                            .col(Bookings::TenantId)
+                            .col(Bookings::LeadId),
+                    )
                     .foreign_key(&mut tenant_fk(Bookings::Table, Bookings::TenantId))
                     .take(),
             )

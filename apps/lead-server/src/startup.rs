@@ -1,7 +1,6 @@
 //! Wiring: adapters chosen from the settings, the actix application with its middleware, and the
 //! in-process queue workers; `Application` is what `main` and the tests boot.
 
-use lead_domain::usecases::booking::BookingDeps;
 use crate::adapters::{LogNotifier, SystemClock, UuidV7Ids};
 use crate::auth::{AdminAuthority, KeyCache};
 use crate::config::{LlmProvider, Settings};
@@ -21,6 +20,7 @@ use lead_channels::twilio::TwilioClient;
 use lead_domain::jobs::RetryPolicy;
 use lead_domain::ports::{Clock, LanguageModel, MessageSender, OfflineExtractor};
 use lead_domain::usecases::Deps;
+use lead_domain::usecases::booking::BookingDeps;
 use lead_llm::{ConfiguredModel, LlmConfig, ProviderSet};
 use std::net::TcpListener;
 use std::sync::Arc;
@@ -95,8 +95,11 @@ pub async fn wire(settings: &Settings) -> anyhow::Result<Wiring> {
         max_attempts: 8,
         booking: Some(BookingDeps {
             calendar: Arc::new(
-                lead_channels::calcom::CalcomClient::from_env()
-                    .map_err(|e| anyhow::anyhow!("CALCOM_API_BASE_URL: {e}"))?,
+                lead_channels::calcom::CalcomClient::new(
+                    &settings.calcom_api_base_url,
+                    lead_channels::calcom::DEFAULT_TIMEOUT,
+                )
+                .map_err(|e| anyhow::anyhow!("invalid configuration CALCOM_API_BASE_URL: {e}"))?,
             ),
             records: storage.bookings.clone(),
             reader: Arc::new(lead_nlu::OfflineRules),

@@ -7,7 +7,9 @@
 use async_trait::async_trait;
 use chrono::{DateTime, SecondsFormat, Utc};
 use chrono_tz::Tz;
-use lead_domain::booking::{BookedMeeting, BookingSettings, Calendar, CalendarError, NewBooking, Slot};
+use lead_domain::booking::{
+    BookedMeeting, BookingSettings, Calendar, CalendarError, NewBooking, Slot,
+};
 use lead_domain::language::Language;
 use reqwest::StatusCode;
 use serde::Deserialize;
@@ -59,29 +61,20 @@ impl CalcomClient {
     /// # Errors
     /// [`CalcomSetupError`] when the URL is not http(s) or the HTTP client cannot be built.
     pub fn new(base_url: &str, timeout: Duration) -> Result<Self, CalcomSetupError> {
-        let parsed =
-            url::Url::parse(base_url).map_err(|_| CalcomSetupError::BaseUrl(base_url.to_owned()))?;
+        let parsed = url::Url::parse(base_url)
+            .map_err(|_| CalcomSetupError::BaseUrl(base_url.to_owned()))?;
         if !matches!(parsed.scheme(), "http" | "https") {
             return Err(CalcomSetupError::BaseUrl(base_url.to_owned()));
         }
-        let base = base_url.trim_end_matches('/').trim_end_matches("/v2").to_owned();
+        let base = base_url
+            .trim_end_matches('/')
+            .trim_end_matches("/v2")
+            .to_owned();
         let http = reqwest::Client::builder()
             .timeout(timeout)
             .user_agent(concat!("lead-server/", env!("CARGO_PKG_VERSION")))
             .build()?;
         Ok(Self { http, base })
-    }
-
-    /// A client for `CALCOM_API_BASE_URL`, or Cal.com's public API when it is unset or empty.
-    ///
-    /// # Errors
-    /// As [`CalcomClient::new`].
-    pub fn from_env() -> Result<Self, CalcomSetupError> {
-        let base = std::env::var(API_BASE_URL_ENV)
-            .ok()
-            .filter(|v| !v.trim().is_empty())
-            .unwrap_or_else(|| DEFAULT_API_BASE_URL.to_owned());
-        Self::new(&base, DEFAULT_TIMEOUT)
     }
 
     fn request(
@@ -281,7 +274,12 @@ impl Calendar for CalcomClient {
             "metadata": booking.metadata,
         });
         let request = self
-            .request(reqwest::Method::POST, "/v2/bookings", versions::BOOKINGS, settings)
+            .request(
+                reqwest::Method::POST,
+                "/v2/bookings",
+                versions::BOOKINGS,
+                settings,
+            )
             .json(&body);
         booked_meeting(&self.send(request).await?)
     }

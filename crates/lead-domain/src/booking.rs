@@ -329,7 +329,13 @@ impl BookingRecord {
     }
 
     /// Appends a history entry.
-    pub fn record(&mut self, what: &str, by: &str, start: Option<DateTime<Utc>>, at: DateTime<Utc>) {
+    pub fn record(
+        &mut self,
+        what: &str,
+        by: &str,
+        start: Option<DateTime<Utc>>,
+        at: DateTime<Utc>,
+    ) {
         self.history.push(BookingChange {
             what: what.to_owned(),
             by: by.to_owned(),
@@ -371,7 +377,10 @@ pub trait BookingRepository: Send + Sync {
     ///
     /// # Errors
     /// [`crate::ports::StoreError::Stale`] when someone saved since `record` was read.
-    async fn save_booking(&self, record: &BookingRecord) -> Result<BookingRecord, BookingStoreError>;
+    async fn save_booking(
+        &self,
+        record: &BookingRecord,
+    ) -> Result<BookingRecord, BookingStoreError>;
 }
 
 /// What a lead's message says about meetings.
@@ -408,7 +417,10 @@ pub struct BookingReading {
 impl BookingReading {
     /// Whether the message names a slot at all.
     pub const fn names_a_slot(&self) -> bool {
-        self.ordinal.is_some() || self.day.is_some() || self.weekday.is_some() || self.time.is_some()
+        self.ordinal.is_some()
+            || self.day.is_some()
+            || self.weekday.is_some()
+            || self.time.is_some()
     }
 }
 
@@ -422,7 +434,11 @@ pub trait BookingReader: Send + Sync {
 pub const LAST: usize = usize::MAX;
 
 /// Which offered slot a reading picks, if exactly one fits.
-pub fn resolve_choice(offered: &[DateTime<Utc>], reading: &BookingReading, tz: Tz) -> Option<usize> {
+pub fn resolve_choice(
+    offered: &[DateTime<Utc>],
+    reading: &BookingReading,
+    tz: Tz,
+) -> Option<usize> {
     if offered.is_empty() {
         return None;
     }
@@ -451,7 +467,10 @@ fn time_matches(slot: DateTime<Utc>, tz: Tz, time: NaiveTime, ambiguous: bool) -
     if local.hour() == time.hour() && local.minute() == time.minute() {
         return true;
     }
-    ambiguous && time.hour() < 12 && local.hour() == time.hour() + 12 && local.minute() == time.minute()
+    ambiguous
+        && time.hour() < 12
+        && local.hour() == time.hour() + 12
+        && local.minute() == time.minute()
 }
 
 /// The first date on or after `today` that falls on `weekday`.

@@ -823,7 +823,8 @@ pub async fn process_inbound(
             &conversation,
             if system_notice { "" } else { &inbound.body },
             language,
-        ).await?
+        )
+        .await?
     } else {
         None
     };

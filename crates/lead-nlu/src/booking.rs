@@ -69,8 +69,29 @@ const RESCHEDULE: &[&str] = &[
 
 /// Verbs that reschedule when the message is about the appointment or names a day or time.
 const MOVE: &[&str] = &[
-    "move", "change", "shift", "push", "bring", "switch", "اغير", "نغير", "تغير", "غير", "تغيير",
-    "غيرو", "انقل", "ننقل", "نقل", "بدل", "ابدل", "نبدل", "تبديل", "اقدم", "نقدم", "اخر", "نأخر",
+    "move",
+    "change",
+    "shift",
+    "push",
+    "bring",
+    "switch",
+    "اغير",
+    "نغير",
+    "تغير",
+    "غير",
+    "تغيير",
+    "غيرو",
+    "انقل",
+    "ننقل",
+    "نقل",
+    "بدل",
+    "ابدل",
+    "نبدل",
+    "تبديل",
+    "اقدم",
+    "نقدم",
+    "اخر",
+    "نأخر",
     "ناخر",
 ];
 
@@ -150,8 +171,22 @@ const MEET_PAIRS: &[(&str, &str)] = &[
 ];
 
 const NEGATION: &[&str] = &[
-    "not", "dont", "don't", "no", "never", "without", "لا", "ما", "مو", "مب", "مابي", "مابغى",
-    "مابغي", "ماابي", "بدون", "مش",
+    "not",
+    "dont",
+    "don't",
+    "no",
+    "never",
+    "without",
+    "لا",
+    "ما",
+    "مو",
+    "مب",
+    "مابي",
+    "مابغى",
+    "مابغي",
+    "ماابي",
+    "بدون",
+    "مش",
 ];
 
 const EN_ORDINALS: &[(&str, usize)] = &[
@@ -187,14 +222,31 @@ const AR_ORDINALS: &[(&str, usize)] = &[
 
 /// Words after which "second"/"ثاني" means "another" ("وقت ثاني" is another time).
 const ANOTHER_HEADS: &[&str] = &[
-    "وقت", "يوم", "موعد", "مره", "اسبوع", "شي", "time", "day", "week",
+    "وقت",
+    "يوم",
+    "موعد",
+    "مره",
+    "اسبوع",
+    "شي",
+    "time",
+    "day",
+    "week",
 ];
 
 const COUNT_WORDS: &[(&str, usize)] = &[("one", 0), ("two", 1), ("three", 2), ("four", 3)];
 
 /// Words that introduce an option number ("option 2", "رقم ٢").
 const OPTION_WORDS: &[&str] = &[
-    "option", "number", "no", "choice", "slot", "#", "رقم", "خيار", "الخيار", "الرقم",
+    "option",
+    "number",
+    "no",
+    "choice",
+    "slot",
+    "#",
+    "رقم",
+    "خيار",
+    "الخيار",
+    "الرقم",
 ];
 
 const WEEKDAYS: &[(&str, Weekday)] = &[
@@ -238,10 +290,34 @@ const TOMORROW: &[&str] = &[
 ];
 
 const PM_WORDS: &[&str] = &[
-    "pm", "afternoon", "evening", "tonight", "مساء", "مساءا", "المساء", "العصر", "عصرا", "عصر",
-    "الظهر", "ظهرا", "الليل", "بالليل", "ليلا", "المغرب", "مغرب",
+    "pm",
+    "afternoon",
+    "evening",
+    "tonight",
+    "مساء",
+    "مساءا",
+    "المساء",
+    "العصر",
+    "عصرا",
+    "عصر",
+    "الظهر",
+    "ظهرا",
+    "الليل",
+    "بالليل",
+    "ليلا",
+    "المغرب",
+    "مغرب",
 ];
-const AM_WORDS: &[&str] = &["am", "morning", "صباحا", "الصبح", "صباح", "الصباح", "صبح", "الصباحي"];
+const AM_WORDS: &[&str] = &[
+    "am",
+    "morning",
+    "صباحا",
+    "الصبح",
+    "صباح",
+    "الصباح",
+    "صبح",
+    "الصباحي",
+];
 const AT_WORDS: &[&str] = &["at", "@", "الساعه", "ساعه", "around", "by"];
 
 const NONE_SUIT: &[&[&str]] = &[

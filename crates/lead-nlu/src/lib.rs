@@ -23,8 +23,8 @@ mod service;
 mod signals;
 mod text;
 
-pub use booking::read_booking;
 pub use analyze::{MAX_TURN_BYTES, MAX_TURNS, Role};
+pub use booking::read_booking;
 pub use extract::{Extraction, FieldConfidence, RuleExtractor, TenantProfile};
 pub use port::OfflineRules;
 

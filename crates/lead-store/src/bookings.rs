@@ -66,7 +66,10 @@ impl BookingRepository for SeaOrmStore {
                 created_at: Set(ts(record.created_at)),
                 updated_at: Set(ts(record.updated_at)),
             };
-            return match bookings::Entity::insert(row).exec_without_returning(self.db()).await {
+            return match bookings::Entity::insert(row)
+                .exec_without_returning(self.db())
+                .await
+            {
                 Ok(_) => Ok(saved),
                 Err(e) if classify(&e) == Failure::Unique => Err(StoreError::Stale(
                     "the booking was created by another turn".to_owned(),
@@ -75,11 +78,17 @@ impl BookingRepository for SeaOrmStore {
             };
         }
         let result = bookings::Entity::update_many()
-            .col_expr(bookings::Column::Status, Expr::value(record.status.as_str()))
+            .col_expr(
+                bookings::Column::Status,
+                Expr::value(record.status.as_str()),
+            )
             .col_expr(bookings::Column::Uid, Expr::value(record.uid.clone()))
             .col_expr(bookings::Column::Record, Expr::value(json))
             .col_expr(bookings::Column::Version, Expr::value(saved.version))
-            .col_expr(bookings::Column::UpdatedAt, Expr::value(ts(record.updated_at)))
+            .col_expr(
+                bookings::Column::UpdatedAt,
+                Expr::value(ts(record.updated_at)),
+            )
             .filter(bookings::Column::TenantId.eq(record.tenant_id.as_uuid()))
             .filter(bookings::Column::LeadId.eq(record.lead_id.as_uuid()))
             .filter(bookings::Column::Version.eq(record.version))

@@ -67,7 +67,10 @@ pub async fn bookings<S: Store + BookingRepository + ?Sized>(store: &S) {
         None
     );
     assert_eq!(
-        ok(store.booking_of_lead(other.id, lead).await, "other tenant's lead"),
+        ok(
+            store.booking_of_lead(other.id, lead).await,
+            "other tenant's lead"
+        ),
         None
     );
 }

@@ -8,8 +8,10 @@ use lead_channels::calcom::webhook::{SIGNATURE_HEADER, Trigger, parse_event, ver
 use lead_domain::booking::{BookingProvider, BookingRecord, BookingSettings};
 use lead_domain::contact::Email;
 use lead_domain::ids::{LeadId, TenantId};
+use lead_domain::ports::StoreError;
 use lead_domain::scoring::Score;
 use lead_domain::tenant::Secret;
+use lead_domain::usecases::UseCaseError;
 use lead_domain::usecases::booking::{
     CalendarAttendee, CalendarChange, CalendarOutcome, apply_calendar_change,
 };
@@ -215,8 +217,8 @@ pub async fn calcom_webhook(
     if !verify_signature(secret.expose(), &body, signature) {
         return Err(unsigned());
     }
-    let event = parse_event(&body)
-        .map_err(|e| ApiError::field("payload", "invalid", e.to_string()))?;
+    let event =
+        parse_event(&body).map_err(|e| ApiError::field("payload", "invalid", e.to_string()))?;
     let (Some(trigger), Some(payload)) = (event.trigger, event.payload) else {
         return Ok(HttpResponse::Ok().json(CalcomWebhookReceipt {
             result: "ignored".to_owned(),
@@ -257,9 +259,15 @@ pub async fn calcom_webhook(
             .iter()
             .find_map(|a| a.email.as_deref().and_then(|e| Email::parse(e).ok())),
     };
-    let outcome = apply_calendar_change(&state.deps, &tenant, &change, &attendee)
-        .await
-        .map_err(crate::routes::leads::usecase_error)?;
+    // The lead may be saved by its own conversation at the same moment: read again and re-apply.
+    let mut attempt = 0;
+    let outcome = loop {
+        attempt += 1;
+        match apply_calendar_change(&state.deps, &tenant, &change, &attendee).await {
+            Err(UseCaseError::Store(StoreError::Stale(_))) if attempt < 5 => continue,
+            other => break other.map_err(crate::routes::leads::usecase_error)?,
+        }
+    };
     // Applying is idempotent per booking uid (a repeat or a replay finds the change made); the
     // log keeps each delivery for audit.
     let key = format!("{}:{}", event.trigger_name, payload.uid);

@@ -39,7 +39,7 @@ pub fn sign(secret: &str, body: &[u8]) -> String {
 }
 
 fn hex_decode(s: &str) -> Result<Vec<u8>, ()> {
-    if s.len() % 2 != 0 || s.is_empty() {
+    if !s.len().is_multiple_of(2) || s.is_empty() {
         return Err(());
     }
     (0..s.len())

@@ -134,7 +134,10 @@ async fn a_booking_sends_the_attendee_and_our_reference() {
         .unwrap_or_else(|e| panic!("{e}"));
     assert_eq!(booked.uid, "bk_1");
     assert_eq!(booked.start, utc("2026-10-26T10:00:00Z"));
-    assert_eq!(booked.meeting_url.as_deref(), Some("https://app.cal.com/video/abc"));
+    assert_eq!(
+        booked.meeting_url.as_deref(),
+        Some("https://app.cal.com/video/abc")
+    );
 }
 
 #[tokio::test]
@@ -143,7 +146,9 @@ async fn reschedule_returns_the_new_booking_and_cancel_succeeds() {
     Mock::given(method("POST"))
         .and(path("/v2/bookings/bk_1/reschedule"))
         .and(header("cal-api-version", versions::BOOKINGS))
-        .and(body_partial_json(json!({"start": "2026-10-29T11:00:00.000Z"})))
+        .and(body_partial_json(
+            json!({"start": "2026-10-29T11:00:00.000Z"}),
+        ))
         .respond_with(ResponseTemplate::new(201).set_body_json(json!({
             "status": "success",
             "data": booking_data("bk_2", "2026-10-29T11:00:00.000Z")
@@ -172,7 +177,11 @@ async fn reschedule_returns_the_new_booking_and_cancel_succeeds() {
         .unwrap_or_else(|e| panic!("{e}"));
 }
 
-async fn error_for(status: u16, body: serde_json::Value, retry_after: Option<&str>) -> CalendarError {
+async fn error_for(
+    status: u16,
+    body: serde_json::Value,
+    retry_after: Option<&str>,
+) -> CalendarError {
     let server = MockServer::start().await;
     let mut response = ResponseTemplate::new(status).set_body_json(body);
     if let Some(v) = retry_after {
@@ -231,15 +240,33 @@ async fn errors_are_classified_so_a_lost_slot_is_never_confirmed() {
         CalendarError::SlotTaken(_)
     ));
     assert!(matches!(
-        error_for(400, envelope("BadRequestException", "responses - {title}error_required_field"), None).await,
+        error_for(
+            400,
+            envelope(
+                "BadRequestException",
+                "responses - {title}error_required_field"
+            ),
+            None
+        )
+        .await,
         CalendarError::Rejected(_)
     ));
     assert_eq!(
-        error_for(401, envelope("UnauthorizedException", "Invalid API key"), None).await,
+        error_for(
+            401,
+            envelope("UnauthorizedException", "Invalid API key"),
+            None
+        )
+        .await,
         CalendarError::Unauthorized
     );
     assert_eq!(
-        error_for(429, envelope("ThrottlerException", "Too Many Requests"), Some("7")).await,
+        error_for(
+            429,
+            envelope("ThrottlerException", "Too Many Requests"),
+            Some("7")
+        )
+        .await,
         CalendarError::RateLimited {
             retry_after: Some(Duration::from_secs(7))
         }
@@ -276,7 +303,10 @@ fn webhook_signatures_are_checked_against_the_raw_body() {
     let payload = event.payload.unwrap_or_else(|| panic!("payload"));
     assert_eq!(payload.uid, "bk_9");
     assert_eq!(payload.lead_ref(), Some("abc"));
-    assert_eq!(payload.attendees[0].email.as_deref(), Some("sara@example.com"));
+    assert_eq!(
+        payload.attendees[0].email.as_deref(),
+        Some("sara@example.com")
+    );
     let other = parse_event(br#"{"triggerEvent":"BOOKING_PAID","payload":{}}"#)
         .unwrap_or_else(|e| panic!("{e}"));
     assert_eq!(other.trigger, None);

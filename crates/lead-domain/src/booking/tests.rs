@@ -24,10 +24,11 @@ fn riyadh_hours() -> BusinessHours {
         start: t(9, 0),
         end: t(18, 0),
     }];
-    let days: BTreeMap<String, Vec<Shift>> = ["sunday", "monday", "tuesday", "wednesday", "thursday"]
-        .iter()
-        .map(|d| ((*d).to_owned(), day.clone()))
-        .collect();
+    let days: BTreeMap<String, Vec<Shift>> =
+        ["sunday", "monday", "tuesday", "wednesday", "thursday"]
+            .iter()
+            .map(|d| ((*d).to_owned(), day.clone()))
+            .collect();
     BusinessHours::from_days(tz("Asia/Riyadh"), &days, []).unwrap_or_else(|e| panic!("{e}"))
 }
 
@@ -186,10 +187,20 @@ fn a_choice_resolves_by_ordinal_weekday_or_time() {
 #[test]
 fn the_offer_text_numbers_the_slots_in_the_leads_language() {
     let riyadh = tz("Asia/Riyadh");
-    let en = booking_text(BookingText::Offer(&offered()), riyadh, Language::En, "Test Realty");
+    let en = booking_text(
+        BookingText::Offer(&offered()),
+        riyadh,
+        Language::En,
+        "Test Realty",
+    );
     assert!(en.contains("1) Tuesday 8 Dec at 4:00 pm"), "{en}");
     assert!(en.contains("3) Thursday 10 Dec at 4:00 pm"), "{en}");
-    let ar = booking_text(BookingText::Offer(&offered()), riyadh, Language::Ar, "Test Realty");
+    let ar = booking_text(
+        BookingText::Offer(&offered()),
+        riyadh,
+        Language::Ar,
+        "Test Realty",
+    );
     assert!(ar.contains("١) الثلاثاء ٨ ديسمبر الساعة ٤ مساءً"), "{ar}");
     assert!(ar.contains("٢) الأربعاء ٩ ديسمبر الساعة ١٠ صباحاً"), "{ar}");
 }
@@ -213,7 +224,10 @@ fn settings_are_checked_field_by_field() {
     assert_eq!(bad.validate(), Err(BookingSettingsError::NoEventType));
     let mut bad = good.clone();
     bad.days_ahead = 0;
-    assert!(matches!(bad.validate(), Err(BookingSettingsError::DaysAhead { .. })));
+    assert!(matches!(
+        bad.validate(),
+        Err(BookingSettingsError::DaysAhead { .. })
+    ));
     let mut bad = good;
     bad.offer_for = vec![Score::Unscored];
     assert_eq!(bad.validate(), Err(BookingSettingsError::OfferFor));

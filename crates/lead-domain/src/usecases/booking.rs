@@ -72,8 +72,14 @@ impl Turn<'_> {
     }
 
     /// Free slots to offer, on `day` when the lead named one, else over the tenant's window.
-    async fn offer(&self, day: Option<NaiveDate>, exclude: &[DateTime<Utc>]) -> Result<Vec<DateTime<Utc>>, CalendarError> {
-        let settings = self.settings().map_err(|e| CalendarError::Rejected(e.to_string()))?;
+    async fn offer(
+        &self,
+        day: Option<NaiveDate>,
+        exclude: &[DateTime<Utc>],
+    ) -> Result<Vec<DateTime<Utc>>, CalendarError> {
+        let settings = self
+            .settings()
+            .map_err(|e| CalendarError::Rejected(e.to_string()))?;
         let (from, to) = match day.and_then(|d| local_day_bounds(d, self.tz)) {
             Some((start, end)) => (start.max(self.now), end),
             None => (
@@ -143,7 +149,11 @@ fn to_booked(lead: &mut Lead, reason: &str, now: DateTime<Utc>) -> Vec<StateChan
         .collect()
 }
 
-async fn save_lead(deps: &Deps, lead: &Lead, changes: &[StateChange]) -> Result<Lead, UseCaseError> {
+async fn save_lead(
+    deps: &Deps,
+    lead: &Lead,
+    changes: &[StateChange],
+) -> Result<Lead, UseCaseError> {
     if changes.is_empty() {
         return Ok(lead.clone());
     }
@@ -187,9 +197,7 @@ pub async fn booking_turn(
             Some(BookingAsk::Reschedule) => Some(offer_move(&turn, rec, &reading).await?),
             _ => None,
         },
-        Some(rec)
-            if matches!(rec.status, BookingStatus::Offered) && !rec.offered.is_empty() =>
-        {
+        Some(rec) if matches!(rec.status, BookingStatus::Offered) && !rec.offered.is_empty() => {
             choose(&turn, &mut lead, conversation, rec, &reading).await?
         }
         Some(rec) if rec.status == BookingStatus::AwaitingContact => match rec.chosen {
@@ -231,9 +239,11 @@ async fn offer_new(
     rescheduling: bool,
     what: &str,
 ) -> Result<String, UseCaseError> {
-    let day = reading
-        .day
-        .or_else(|| reading.weekday.map(|w| next_weekday(turn.now.with_timezone(&turn.tz).date_naive(), w)));
+    let day = reading.day.or_else(|| {
+        reading
+            .weekday
+            .map(|w| next_weekday(turn.now.with_timezone(&turn.tz).date_naive(), w))
+    });
     let exclude = if what == "slot_taken" {
         rec.chosen.into_iter().collect()
     } else {
@@ -327,12 +337,7 @@ async fn book(
     };
     rec.chosen = Some(start);
     let request = new_booking(turn, lead, email, start);
-    match turn
-        .booking
-        .calendar
-        .book(turn.settings()?, &request)
-        .await
-    {
+    match turn.booking.calendar.book(turn.settings()?, &request).await {
         Ok(meeting) => {
             booked(turn, lead, &mut rec, &meeting, "ai").await?;
             Ok(turn.text(BookingText::Confirmed {
@@ -354,8 +359,7 @@ async fn book(
                     lead_id: lead.id,
                     conversation_id: conversation.id,
                 },
-                run_at: turn.now
-                    + e_retry_after(&e).unwrap_or_else(|| Duration::seconds(30)),
+                run_at: turn.now + e_retry_after(&e).unwrap_or_else(|| Duration::seconds(30)),
                 max_attempts: turn.deps.max_attempts,
             };
             turn.deps.jobs.enqueue(&job).await?;
@@ -365,7 +369,15 @@ async fn book(
             rec.status = BookingStatus::Pending;
             rec.record("calendar_refused", "ai", Some(start), turn.now);
             turn.save(&rec).await?;
-            notify_booking(turn.deps, turn.tenant, lead, conversation, "booking_failed", Some(start)).await;
+            notify_booking(
+                turn.deps,
+                turn.tenant,
+                lead,
+                conversation,
+                "booking_failed",
+                Some(start),
+            )
+            .await;
             Ok(turn.text(BookingText::TeamWillConfirm))
         }
     }
@@ -385,7 +397,14 @@ fn new_booking(turn: &Turn<'_>, lead: &Lead, email: Email, start: DateTime<Utc>)
         .name
         .clone()
         .filter(|n| !n.trim().is_empty())
-        .unwrap_or_else(|| email.as_str().split('@').next().unwrap_or("Guest").to_owned());
+        .unwrap_or_else(|| {
+            email
+                .as_str()
+                .split('@')
+                .next()
+                .unwrap_or("Guest")
+                .to_owned()
+        });
     NewBooking {
         start,
         name,
@@ -415,16 +434,25 @@ async fn booked(
     rec.offered.clear();
     rec.rescheduling = false;
     rec.record("booked", by, Some(meeting.start), turn.now);
-    *rec = turn.save(rec).await?;
+    // The lead first: a retry after a conflict finds the record not yet booked and completes both.
     let changes = to_booked(lead, "booked a meeting", turn.now);
     *lead = save_lead(turn.deps, lead, &changes).await?;
+    *rec = turn.save(rec).await?;
     if let Ok(Some(conversation)) = turn
         .deps
         .leads
         .get_conversation(turn.tenant.id, rec.conversation_id)
         .await
     {
-        notify_booking(turn.deps, turn.tenant, lead, &conversation, "appointment.booked", Some(meeting.start)).await;
+        notify_booking(
+            turn.deps,
+            turn.tenant,
+            lead,
+            &conversation,
+            "appointment.booked",
+            Some(meeting.start),
+        )
+        .await;
     }
     Ok(())
 }
@@ -450,7 +478,12 @@ async fn reschedule(
     match turn
         .booking
         .calendar
-        .reschedule(turn.settings()?, &uid, start, Some("asked by the lead".to_owned()))
+        .reschedule(
+            turn.settings()?,
+            &uid,
+            start,
+            Some("asked by the lead".to_owned()),
+        )
         .await
     {
         Ok(meeting) => {
@@ -460,8 +493,21 @@ async fn reschedule(
             rec.rescheduling = false;
             rec.record("rescheduled", "lead", Some(meeting.start), turn.now);
             let rec = turn.save(&rec).await?;
-            if let Ok(Some(conversation)) = turn.deps.leads.get_conversation(turn.tenant.id, rec.conversation_id).await {
-                notify_booking(turn.deps, turn.tenant, lead, &conversation, "appointment.rescheduled", Some(meeting.start)).await;
+            if let Ok(Some(conversation)) = turn
+                .deps
+                .leads
+                .get_conversation(turn.tenant.id, rec.conversation_id)
+                .await
+            {
+                notify_booking(
+                    turn.deps,
+                    turn.tenant,
+                    lead,
+                    &conversation,
+                    "appointment.rescheduled",
+                    Some(meeting.start),
+                )
+                .await;
             }
             Ok(turn.text(BookingText::Rescheduled(meeting.start)))
         }
@@ -470,8 +516,21 @@ async fn reschedule(
             offer_new(turn, rec, &BookingReading::default(), true, "slot_taken").await
         }
         Err(_) => {
-            if let Ok(Some(conversation)) = turn.deps.leads.get_conversation(turn.tenant.id, rec.conversation_id).await {
-                notify_booking(turn.deps, turn.tenant, lead, &conversation, "reschedule_failed", Some(start)).await;
+            if let Ok(Some(conversation)) = turn
+                .deps
+                .leads
+                .get_conversation(turn.tenant.id, rec.conversation_id)
+                .await
+            {
+                notify_booking(
+                    turn.deps,
+                    turn.tenant,
+                    lead,
+                    &conversation,
+                    "reschedule_failed",
+                    Some(start),
+                )
+                .await;
             }
             Ok(turn.text(BookingText::TeamWillConfirm))
         }
@@ -489,7 +548,11 @@ async fn cancel(
     match turn
         .booking
         .calendar
-        .cancel(turn.settings()?, &uid, Some("cancelled by the lead in the conversation".to_owned()))
+        .cancel(
+            turn.settings()?,
+            &uid,
+            Some("cancelled by the lead in the conversation".to_owned()),
+        )
         .await
     {
         Ok(()) | Err(CalendarError::NotFound(_)) => {
@@ -497,8 +560,21 @@ async fn cancel(
             Ok(turn.text(BookingText::Cancelled(start)))
         }
         Err(_) => {
-            if let Ok(Some(conversation)) = turn.deps.leads.get_conversation(turn.tenant.id, rec.conversation_id).await {
-                notify_booking(turn.deps, turn.tenant, lead, &conversation, "cancel_failed", Some(start)).await;
+            if let Ok(Some(conversation)) = turn
+                .deps
+                .leads
+                .get_conversation(turn.tenant.id, rec.conversation_id)
+                .await
+            {
+                notify_booking(
+                    turn.deps,
+                    turn.tenant,
+                    lead,
+                    &conversation,
+                    "cancel_failed",
+                    Some(start),
+                )
+                .await;
             }
             Ok(turn.text(BookingText::TeamWillConfirm))
         }
@@ -516,6 +592,18 @@ async fn cancelled(
     rec.status = BookingStatus::Cancelled;
     let start = rec.start;
     rec.record("cancelled", by, start, now);
+    let mut changes = Vec::new();
+    if lead.state == LeadState::AppointmentBooked
+        && let Ok(change) = lead.apply(
+            LeadEvent::CancelAppointment,
+            format!("appointment cancelled by {by}"),
+            now,
+        )
+    {
+        changes.push(change);
+    }
+    // The lead first, as for a booking: a retry completes what a conflict interrupted.
+    *lead = save_lead(deps, lead, &changes).await?;
     *rec = deps
         .booking
         .as_ref()
@@ -523,15 +611,20 @@ async fn cancelled(
         .records
         .save_booking(rec)
         .await?;
-    let mut changes = Vec::new();
-    if lead.state == LeadState::AppointmentBooked
-        && let Ok(change) = lead.apply(LeadEvent::CancelAppointment, format!("appointment cancelled by {by}"), now)
+    if let Ok(Some(conversation)) = deps
+        .leads
+        .get_conversation(tenant.id, rec.conversation_id)
+        .await
     {
-        changes.push(change);
-    }
-    *lead = save_lead(deps, lead, &changes).await?;
-    if let Ok(Some(conversation)) = deps.leads.get_conversation(tenant.id, rec.conversation_id).await {
-        notify_booking(deps, tenant, lead, &conversation, "appointment.cancelled", start).await;
+        notify_booking(
+            deps,
+            tenant,
+            lead,
+            &conversation,
+            "appointment.cancelled",
+            start,
+        )
+        .await;
     }
     Ok(())
 }
@@ -574,7 +667,10 @@ pub async fn run_booking_job(
     lead_id: LeadId,
     conversation_id: ConversationId,
 ) -> Result<Option<String>, UseCaseError> {
-    let booking = deps.booking.as_ref().ok_or(UseCaseError::NotFound("booking"))?;
+    let booking = deps
+        .booking
+        .as_ref()
+        .ok_or(UseCaseError::NotFound("booking"))?;
     let tenant = deps
         .tenants
         .get_tenant(tenant_id)
@@ -599,7 +695,9 @@ pub async fn run_booking_job(
     let Some(email) = booking_email(&lead) else {
         return Ok(Some("no email to book with".to_owned()));
     };
-    let language = conversation.language.unwrap_or(tenant.settings.default_language);
+    let language = conversation
+        .language
+        .unwrap_or(tenant.settings.default_language);
     let turn = Turn {
         deps,
         booking,
@@ -624,7 +722,15 @@ pub async fn run_booking_job(
             return Err(UseCaseError::Calendar(e));
         }
         Err(e) => {
-            notify_booking(deps, &tenant, &lead, &conversation, "booking_failed", Some(start)).await;
+            notify_booking(
+                deps,
+                &tenant,
+                &lead,
+                &conversation,
+                "booking_failed",
+                Some(start),
+            )
+            .await;
             return Ok(Some(format!("calendar refused the booking: {e}")));
         }
     };
@@ -638,7 +744,16 @@ pub async fn run_booking_job(
         reply_address(&tenant, conversation.channel, &known, &can_deliver).map(|(_, a)| a)
     });
     if let Some(to) = to {
-        queue_outbound(deps, &tenant, &conversation, &to, Sender::Ai, body, Some(language)).await?;
+        queue_outbound(
+            deps,
+            &tenant,
+            &conversation,
+            &to,
+            Sender::Ai,
+            body,
+            Some(language),
+        )
+        .await?;
     }
     Ok(None)
 }
@@ -653,7 +768,9 @@ pub async fn booking_gave_up(
     let (Some(tenant), Some(lead), Some(conversation)) = (
         deps.tenants.get_tenant(tenant_id).await?,
         deps.leads.get_lead(tenant_id, lead_id).await?,
-        deps.leads.get_conversation(tenant_id, conversation_id).await?,
+        deps.leads
+            .get_conversation(tenant_id, conversation_id)
+            .await?,
     ) else {
         return Ok(());
     };
@@ -718,7 +835,10 @@ pub async fn apply_calendar_change(
     change: &CalendarChange,
     attendee: &CalendarAttendee,
 ) -> Result<CalendarOutcome, UseCaseError> {
-    let booking = deps.booking.as_ref().ok_or(UseCaseError::NotFound("booking"))?;
+    let booking = deps
+        .booking
+        .as_ref()
+        .ok_or(UseCaseError::NotFound("booking"))?;
     let now = deps.clock.now();
     let (uid, previous) = match change {
         CalendarChange::Created { uid, .. } | CalendarChange::Cancelled { uid } => (uid, None),
@@ -809,9 +929,9 @@ pub async fn apply_calendar_change(
             rec.start = Some(*start);
             rec.status = BookingStatus::Booked;
             rec.record("rescheduled", "calendar", Some(*start), now);
-            turn.save(&rec).await?;
             let changes = to_booked(&mut lead, "meeting moved in the calendar", now);
             save_lead(deps, &lead, &changes).await?;
+            turn.save(&rec).await?;
         }
         CalendarChange::Cancelled { uid } => {
             if rec.status == BookingStatus::Cancelled || rec.uid.as_deref() != Some(uid.as_str()) {

@@ -72,7 +72,10 @@ fn choices_by_ordinal() {
     assert_eq!(read("the last one").ordinal, Some(LAST));
     // "Another time" is not the second slot; a quantity is not a choice.
     assert_eq!(read("وقت ثاني").ordinal, None);
-    assert_eq!(read("I need 3 bedrooms in Khobar with a garden").ordinal, None);
+    assert_eq!(
+        read("I need 3 bedrooms in Khobar with a garden").ordinal,
+        None
+    );
 }
 
 #[test]
