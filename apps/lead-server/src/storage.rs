@@ -6,6 +6,7 @@ use lead_domain::ports::{
     EscalationRepository, JobQueue, LeadRepository, OptOutRegistry, TenantRepository, UsageLedger,
     WebhookLog,
 };
+use lead_domain::pipeline::DecisionStore;
 use lead_store::{SeaOrmStore, StoreOptions};
 use std::sync::Arc;
 
@@ -26,6 +27,8 @@ pub struct Storage {
     pub jobs: Arc<dyn JobQueue>,
     /// Processed provider webhooks.
     pub webhooks: Arc<dyn WebhookLog>,
+    /// Processing decisions, committed with their job.
+    pub decisions: Arc<dyn DecisionStore>,
 }
 
 impl Storage {
@@ -39,6 +42,7 @@ impl Storage {
             + OptOutRegistry
             + JobQueue
             + WebhookLog
+            + DecisionStore
             + 'static,
     {
         Self {
@@ -48,7 +52,8 @@ impl Storage {
             usage: store.clone(),
             opt_outs: store.clone(),
             jobs: store.clone(),
-            webhooks: store,
+            webhooks: store.clone(),
+            decisions: store,
         }
     }
 }

@@ -132,6 +132,6 @@ pub trait DecisionStore: Send + Sync {
     async fn processing_context(
         &self,
         lead: &Lead,
-        reply_to: Option<&Address>,
+        reply_to: Option<Address>,
     ) -> Result<ProcessingContext, StoreError>;
 }

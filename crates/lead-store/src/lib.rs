@@ -17,6 +17,7 @@ mod intake;
 mod jobs;
 mod leads;
 mod opt_outs;
+mod pipeline;
 mod tenants;
 mod usage;
 mod webhooks;

@@ -68,6 +68,9 @@ pub fn usecase_error(err: UseCaseError) -> ApiError {
         UseCaseError::NotFound(what) => ApiError::NotFound(what),
         UseCaseError::Invalid(why) => ApiError::field("phone", "required", why),
         UseCaseError::Send(e) => ApiError::Internal(anyhow::anyhow!("send failed: {e}")),
+        e @ (UseCaseError::LeaseLost | UseCaseError::Notify(_)) => {
+            ApiError::Internal(anyhow::anyhow!("{e}"))
+        }
     }
 }
 

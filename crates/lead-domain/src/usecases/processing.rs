@@ -135,7 +135,7 @@ pub async fn load(
     });
     let context = deps
         .decisions
-        .processing_context(&lead, reply_to.as_ref())
+        .processing_context(&lead, reply_to.clone())
         .await?;
     Ok(Snapshot {
         tenant,
