@@ -1,6 +1,10 @@
 //! Contract suites for the storage ports: the in-memory fake and every database adapter must pass
 //! them. Each suite creates its own tenants with fresh ids, so suites can share one database.
 
+mod pipeline;
+
+pub use pipeline::{decisions, job_leases};
+
 use crate::builders::{TenantBuilder, key_record};
 use chrono::{DateTime, Duration, Utc};
 use lead_domain::contact::{Address, Email, PhoneNumber};
@@ -919,6 +923,8 @@ pub async fn all<S: Store + ?Sized>(store: &S) {
     messages(store).await;
     records(store).await;
     job_queue(store).await;
+    job_leases(store).await;
+    decisions(store).await;
     isolation(store).await;
     claims_and_merge(store).await;
 }
