@@ -97,7 +97,10 @@ impl MigrationTrait for Migration {
         add_column(
             manager,
             Messages::Table,
-            ColumnDef::new(Messages::ReplyCause).uuid().null().to_owned(),
+            ColumnDef::new(Messages::ReplyCause)
+                .uuid()
+                .null()
+                .to_owned(),
         )
         .await?;
         add_column(

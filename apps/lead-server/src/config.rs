@@ -1,8 +1,8 @@
 //! Settings from `lead-server.toml` (when present) and environment variables, checked once at start.
 
-use lead_domain::jobs::RetryBudgets;
 use figment::Figment;
 use figment::providers::{Env, Format, Serialized, Toml};
+use lead_domain::jobs::RetryBudgets;
 use serde::{Deserialize, Serialize};
 use std::fmt;
 use std::path::{Path, PathBuf};

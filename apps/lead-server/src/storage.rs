@@ -2,11 +2,11 @@
 //! schema migrations applied.
 
 use crate::config::Settings;
+use lead_domain::pipeline::DecisionStore;
 use lead_domain::ports::{
     EscalationRepository, JobQueue, LeadRepository, OptOutRegistry, TenantRepository, UsageLedger,
     WebhookLog,
 };
-use lead_domain::pipeline::DecisionStore;
 use lead_store::{SeaOrmStore, StoreOptions};
 use std::sync::Arc;
 

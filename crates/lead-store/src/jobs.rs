@@ -137,8 +137,7 @@ fn job_from_row(row: jobs::Model) -> Result<Job, StoreError> {
         max_attempts: to_u32("job max attempts", i64::from(row.max_attempts))?,
         run_at: row.run_at,
         locked_until: row.locked_until,
-        lease_token: u64::try_from(row.lease_token)
-            .map_err(|e| corrupt("job lease token", e))?,
+        lease_token: u64::try_from(row.lease_token).map_err(|e| corrupt("job lease token", e))?,
         last_error: row.last_error,
         created_at: row.created_at,
         updated_at: row.updated_at,

@@ -176,9 +176,9 @@ pub(crate) async fn find_conversation<C: ConnectionTrait>(
 /// Saves a lead if `lead.version` is still the stored one, appending its history, on a transaction
 /// the caller commits; returns the lead with its new version.
 pub(crate) async fn update_lead_on<C: ConnectionTrait>(
-txn: &C,
-lead: &Lead,
-changes: &[StateChange],
+    txn: &C,
+    lead: &Lead,
+    changes: &[StateChange],
 ) -> Result<Lead, StoreError> {
     let cols = qualification_columns(lead);
     let qualification = to_json("qualification", &lead.qualification)?;
@@ -259,9 +259,7 @@ changes: &[StateChange],
         .one(txn)
         .await
         .context("reloading an updated lead")?
-        .ok_or_else(|| {
-            StoreError::Stale(format!("lead {} vanished during its update", lead.id))
-        })?;
+        .ok_or_else(|| StoreError::Stale(format!("lead {} vanished during its update", lead.id)))?;
     lead_from_row(row)
 }
 

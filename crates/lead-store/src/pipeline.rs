@@ -48,7 +48,10 @@ impl SeaOrmStore {
                 conversations::Column::Language,
                 Expr::value(c.language.map(|l| l.code().to_owned())),
             )
-            .col_expr(conversations::Column::UpdatedAt, Expr::value(ts(c.updated_at)));
+            .col_expr(
+                conversations::Column::UpdatedAt,
+                Expr::value(ts(c.updated_at)),
+            );
         // A decision hands a conversation over but never takes it back from a person.
         if c.escalated {
             update = update.col_expr(conversations::Column::Escalated, Expr::value(true));

@@ -12,11 +12,11 @@ use lead_domain::escalation::EscalationReason;
 use lead_domain::ids::EscalationId;
 use lead_domain::ids::{ConversationId, JobId, LeadId, MessageId, TenantId};
 use lead_domain::jobs::{JobPayload, JobStatus, NewJob, RetryDecision};
-use lead_domain::pipeline::DecisionStore;
 use lead_domain::lead::{
     Channel, DeliveryStatus, Direction, Escalation, ModelUsage, Sender, UsageRecord, YearMonth,
 };
 use lead_domain::lifecycle::{LeadEvent, LeadState};
+use lead_domain::pipeline::DecisionStore;
 use lead_domain::ports::{
     ContactInfo, EscalationRepository, InboundIntake, IntakeIds, JobQueue, LeadFilter,
     LeadRepository, NewMessage, OptOutRegistry, Page, StoreError, TenantRepository, UsageLedger,

@@ -873,10 +873,9 @@ impl OptOutRegistry for InMemoryStore {
 
 /// The job `lease` holds, if it still does.
 pub(crate) fn held(s: &mut State, lease: JobLease) -> Option<&mut Job> {
-    s.jobs
-        .iter_mut()
-        .map(|(j, _)| j)
-        .find(|j| j.id == lease.id && j.status == JobStatus::Running && j.lease_token == lease.token)
+    s.jobs.iter_mut().map(|(j, _)| j).find(|j| {
+        j.id == lease.id && j.status == JobStatus::Running && j.lease_token == lease.token
+    })
 }
 
 /// Completes the job `lease` holds; `false` when it holds none.

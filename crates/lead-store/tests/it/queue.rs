@@ -71,7 +71,10 @@ async fn worker(
                 .expect("ledger")
                 .in_flight
                 .remove(&conversation);
-            store.complete(job.lease(), now, None).await.expect("complete");
+            store
+                .complete(job.lease(), now, None)
+                .await
+                .expect("complete");
         }
     }
 }

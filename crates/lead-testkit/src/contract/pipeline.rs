@@ -54,8 +54,14 @@ pub async fn job_leases<S: Store + ?Sized>(store: &S) {
         ok(store.claim_due("w2", later, 50, lease).await, "reclaim"),
         job.id,
     );
-    assert!(second.lease_token > first.lease_token, "a claim raises the token");
-    assert!(!ok(store.renew(first.lease(), later, lease).await, "stale renew"));
+    assert!(
+        second.lease_token > first.lease_token,
+        "a claim raises the token"
+    );
+    assert!(!ok(
+        store.renew(first.lease(), later, lease).await,
+        "stale renew"
+    ));
     assert!(matches!(
         store.complete(first.lease(), later, None).await,
         Err(StoreError::Stale(_))
@@ -67,11 +73,20 @@ pub async fn job_leases<S: Store + ?Sized>(store: &S) {
         Err(StoreError::Stale(_))
     ));
     let still = some(ok(store.get_job(tenant.id, job.id).await, "get"), "job");
-    assert_eq!(still.status, JobStatus::Running, "the stale worker changed nothing");
+    assert_eq!(
+        still.status,
+        JobStatus::Running,
+        "the stale worker changed nothing"
+    );
     // The holder gives up: the job is dead, listed, and re-driven exactly once.
     ok(
         store
-            .fail(second.lease(), "provider down", RetryDecision::GiveUp, later)
+            .fail(
+                second.lease(),
+                "provider down",
+                RetryDecision::GiveUp,
+                later,
+            )
             .await,
         "dead",
     );
@@ -90,15 +105,27 @@ pub async fn job_leases<S: Store + ?Sized>(store: &S) {
     assert!(dead.items.iter().any(|j| j.id == job.id));
     let redrive = later + Duration::seconds(5);
     assert!(ok(store.retry_dead(job.id, redrive).await, "re-drive"));
-    assert!(!ok(store.retry_dead(job.id, redrive).await, "re-drive twice"));
+    assert!(!ok(
+        store.retry_dead(job.id, redrive).await,
+        "re-drive twice"
+    ));
     let queued = some(ok(store.get_job(tenant.id, job.id).await, "get"), "job");
     assert_eq!((queued.status, queued.attempts), (JobStatus::Queued, 0));
     let third = held(
-        ok(store.claim_due("w3", redrive, 50, lease).await, "claim again"),
+        ok(
+            store.claim_due("w3", redrive, 50, lease).await,
+            "claim again",
+        ),
         job.id,
     );
-    ok(store.complete(third.lease(), redrive, None).await, "complete");
-    assert!(!ok(store.retry_dead(JobId::from_uuid(id()), redrive).await, "unknown job"));
+    ok(
+        store.complete(third.lease(), redrive, None).await,
+        "complete",
+    );
+    assert!(!ok(
+        store.retry_dead(JobId::from_uuid(id()), redrive).await,
+        "unknown job"
+    ));
 }
 
 /// Decisions: stored with the job's completion or not at all; a stale lease or a changed lead
@@ -108,7 +135,12 @@ pub async fn decisions<S: Store + ?Sized>(store: &S) {
     let phone = random_phone();
     let receipt = ok(
         store
-            .record_inbound(&super::intake(tenant.id, Some(phone), "I want a villa", t0()))
+            .record_inbound(&super::intake(
+                tenant.id,
+                Some(phone),
+                "I want a villa",
+                t0(),
+            ))
             .await,
         "intake",
     );
@@ -208,11 +240,16 @@ pub async fn decisions<S: Store + ?Sized>(store: &S) {
         token: claimed.lease_token + 7,
     };
     assert!(matches!(
-        store.commit_decision(&decision(&lead), completion(stale)).await,
+        store
+            .commit_decision(&decision(&lead), completion(stale))
+            .await,
         Err(CommitError::LeaseLost(_))
     ));
     let unchanged = some(ok(store.get_lead(tenant.id, lead.id).await, "lead"), "lead");
-    assert_eq!(unchanged.version, lead.version, "nothing stored under a stale lease");
+    assert_eq!(
+        unchanged.version, lead.version,
+        "nothing stored under a stale lease"
+    );
     // The holder's commit stores everything and completes the job.
     ok_commit(
         store
@@ -239,7 +276,11 @@ pub async fn decisions<S: Store + ?Sized>(store: &S) {
             .await,
         "escalations",
     );
-    assert_eq!(escalations.len(), 1, "one escalation per inbound message and reason");
+    assert_eq!(
+        escalations.len(),
+        1,
+        "one escalation per inbound message and reason"
+    );
     let messages = ok(
         store
             .list_messages(tenant.id, receipt.conversation_id, Page::default())

@@ -10,7 +10,11 @@ use lead_domain::pipeline::{CommitError, Completion, Decision, DecisionStore, Pr
 use lead_domain::ports::{LeadRepository, OptOutRegistry, StoreError};
 
 /// Checks everything a commit may fail on before anything changes, so a failed commit changes nothing.
-fn check(s: &State, decision: &Decision, completion: Option<&Completion>) -> Result<(), CommitError> {
+fn check(
+    s: &State,
+    decision: &Decision,
+    completion: Option<&Completion>,
+) -> Result<(), CommitError> {
     if let Some(c) = completion {
         let holds = s.jobs.iter().any(|(j, _)| {
             j.id == c.lease.id
