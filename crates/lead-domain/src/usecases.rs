@@ -11,7 +11,7 @@ pub mod processing;
 pub use conversations::{escalate_manually, merge_leads, release_conversation};
 pub use decide::{ReplyTurn, compose_reply, exchanges_since_release, lifecycle_event};
 pub use intake::{InboundRequest, accept_inbound, reply_address};
-pub use jobs::{JobRun, execute_job, run_job, worker_tick};
+pub use jobs::{JobRun, Redrive, execute_job, redrive_dead, run_job, worker_tick};
 pub use outbound::{deliver_outbound, outbound_channel, queue_outbound};
 pub use processing::{ProcessOutcome, all_messages, process_inbound};
 

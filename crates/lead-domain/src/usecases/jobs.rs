@@ -3,11 +3,11 @@
 use super::outbound::deliver_outbound;
 use super::processing::{all_messages, process_inbound};
 use super::{Deps, UseCaseError};
-use crate::ids::{ConversationId, LeadId, MessageId, TenantId};
+use crate::ids::{ConversationId, JobId, LeadId, MessageId, TenantId};
 use crate::jobs::Notice;
-use crate::jobs::{Job, JobPayload, RetryDecision};
+use crate::jobs::{Job, JobPayload, JobStatus, RetryDecision};
 use crate::lead::DeliveryStatus;
-use crate::ports::{HandoffPacket, Notification, StoreError};
+use crate::ports::{HandoffPacket, Notification, Page, StoreError};
 
 /// What running a job did.
 #[derive(Debug, Clone, PartialEq, Eq, Default)]
@@ -194,4 +194,52 @@ pub async fn worker_tick(
         execute_job(deps, job).await?;
     }
     Ok(jobs.len())
+}
+
+/// Which dead jobs an operator re-drives.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Redrive {
+    /// One job by id.
+    One(JobId),
+    /// Every dead job.
+    AllDead,
+}
+
+/// Puts dead jobs back in the queue with a fresh attempt count and time budget, after the outage
+/// that killed them is over. Returns how many were re-queued.
+///
+/// # Errors
+/// [`UseCaseError::NotFound`] for a single job that does not exist or is not dead; storage errors.
+pub async fn redrive_dead(deps: &Deps, which: Redrive) -> Result<u64, UseCaseError> {
+    let now = deps.clock.now();
+    match which {
+        Redrive::One(id) => {
+            if deps.jobs.retry_dead(id, now).await? {
+                Ok(1)
+            } else {
+                Err(UseCaseError::NotFound("dead job"))
+            }
+        }
+        Redrive::AllDead => {
+            let mut count = 0;
+            loop {
+                let page = Page {
+                    limit: 200,
+                    offset: 0,
+                };
+                let dead = deps.jobs.list_jobs(JobStatus::Dead, page).await?;
+                let mut moved = 0;
+                for job in &dead.items {
+                    if deps.jobs.retry_dead(job.id, now).await? {
+                        moved += 1;
+                    }
+                }
+                count += moved;
+                // Jobs that died again meanwhile wait for the next re-drive rather than loop here.
+                if dead.items.len() < 200 || moved == 0 {
+                    return Ok(count);
+                }
+            }
+        }
+    }
 }
