@@ -1,4 +1,4 @@
-//! The command line: `serve` (default), `worker`, `migrate`, `admin create-tenant|rotate-key`, `eval`,
+//! The command line: `serve` (default), `worker`, `migrate`, `admin create-tenant|rotate-key|jobs`, `eval`,
 //! `eval-conversations`.
 
 use crate::config::Settings;
@@ -6,7 +6,10 @@ use crate::routes::clients::{CreateClientRequest, create_client, rotate_key};
 use crate::startup::{Application, wire, worker_settings};
 use crate::worker::WorkerPool;
 use clap::{Parser, Subcommand};
-use lead_domain::ids::TenantId;
+use lead_domain::ids::{JobId, TenantId};
+use lead_domain::jobs::JobStatus;
+use lead_domain::ports::Page;
+use lead_domain::usecases::{Deps, Redrive, redrive_dead};
 use std::path::PathBuf;
 use std::sync::Arc;
 use tokio::sync::Notify;
@@ -99,6 +102,32 @@ pub enum AdminCommand {
         /// Seconds the old keys keep working.
         #[arg(long, default_value_t = 0)]
         grace_period_seconds: u32,
+    },
+    /// Lists and re-drives queued jobs.
+    Jobs {
+        /// What to do.
+        #[command(subcommand)]
+        command: JobsCommand,
+    },
+}
+
+/// Operator actions on the job queue.
+#[derive(Debug, Subcommand)]
+pub enum JobsCommand {
+    /// Lists jobs in a state, oldest first (at most 200).
+    List {
+        /// `queued`, `running`, `done` or `dead`.
+        #[arg(long, default_value = "dead")]
+        status: String,
+    },
+    /// Puts a dead job (or every dead job) back in the queue with a fresh retry budget.
+    Retry {
+        /// The job's id.
+        #[arg(required_unless_present = "all_dead", conflicts_with = "all_dead")]
+        id: Option<uuid::Uuid>,
+        /// Every dead job.
+        #[arg(long)]
+        all_dead: bool,
     },
 }
 
@@ -220,8 +249,50 @@ pub async fn admin(command: AdminCommand, settings: &Settings) -> anyhow::Result
                 rotated.client_id, rotated.api_key, rotated.previous_keys_expire_at
             )
         }
+        AdminCommand::Jobs { command } => jobs(&wiring.deps, command).await?,
     };
     Ok(output)
+}
+
+/// Runs a `jobs` admin command: one `key=value` line per job, or the count re-driven.
+async fn jobs(deps: &Deps, command: JobsCommand) -> anyhow::Result<String> {
+    match command {
+        JobsCommand::List { status } => {
+            let status: JobStatus = serde_json::from_value(serde_json::Value::String(status))
+                .map_err(|_| {
+                    anyhow::anyhow!("--status must be one of queued, running, done, dead")
+                })?;
+            let page = Page {
+                limit: 200,
+                offset: 0,
+            };
+            let jobs = deps.jobs.list_jobs(status, page).await?;
+            let mut out = format!("total={}", jobs.total);
+            for j in jobs.items {
+                out.push_str(&format!(
+                    "\nid={} client_id={} kind={} attempts={} created_at={} last_error={:?}",
+                    j.id,
+                    j.tenant_id,
+                    j.payload.kind(),
+                    j.attempts,
+                    j.created_at.to_rfc3339(),
+                    j.last_error.unwrap_or_default()
+                ));
+            }
+            Ok(out)
+        }
+        JobsCommand::Retry { id, all_dead } => {
+            let which = match (id, all_dead) {
+                (_, true) => Redrive::AllDead,
+                (Some(id), false) => Redrive::One(JobId::from_uuid(id)),
+                (None, false) => anyhow::bail!("give a job id or --all-dead"),
+            };
+            let count = redrive_dead(deps, which)
+                .await
+                .map_err(|e| anyhow::anyhow!("{e}"))?;
+            Ok(format!("requeued={count}"))
+        }
+    }
 }
 
 fn describe(err: &crate::error::ApiError) -> String {

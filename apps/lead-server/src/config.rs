@@ -2,6 +2,7 @@
 
 use figment::Figment;
 use figment::providers::{Env, Format, Serialized, Toml};
+use lead_domain::jobs::RetryBudgets;
 use serde::{Deserialize, Serialize};
 use std::fmt;
 use std::path::{Path, PathBuf};
@@ -49,6 +50,9 @@ pub const ENV_KEYS: &[&str] = &[
     "WORKER_POLL_MS",
     "WORKER_BATCH",
     "WORKER_LEASE_SECONDS",
+    "WORKER_CONCURRENCY",
+    "RETRY_PROCESSING_SECONDS",
+    "RETRY_SENDING_SECONDS",
     "SHUTDOWN_TIMEOUT_SECONDS",
     "LIVE_CHAT_WAIT_MS",
 ];
@@ -274,8 +278,14 @@ pub struct Settings {
     pub worker_poll_ms: u64,
     /// Jobs a worker claims at once.
     pub worker_batch: u32,
-    /// How long a claimed job is leased to a worker.
+    /// How long a claimed job is leased to a worker; a running job's lease is renewed every third of it.
     pub worker_lease_seconds: u64,
+    /// Jobs one worker runs at the same time (model calls overlap while no connection is held).
+    pub worker_concurrency: usize,
+    /// How long a failing processing job keeps being retried, counted from its creation.
+    pub retry_processing_seconds: u64,
+    /// How long a failing send (and a team notification) keeps being retried.
+    pub retry_sending_seconds: u64,
     /// How long shutdown waits for in-flight requests and jobs.
     pub shutdown_timeout_seconds: u64,
     /// How long a live-chat post waits for the reply before answering without it, in milliseconds.
@@ -320,6 +330,9 @@ impl Default for Settings {
             worker_poll_ms: 500,
             worker_batch: 16,
             worker_lease_seconds: 120,
+            worker_concurrency: 32,
+            retry_processing_seconds: 3600,
+            retry_sending_seconds: 86_400,
             shutdown_timeout_seconds: 30,
             live_chat_wait_ms: 8000,
         }
@@ -468,6 +481,24 @@ impl Settings {
         if self.worker_batch == 0 {
             return Err(ConfigError::new("WORKER_BATCH", "must be at least 1"));
         }
+        if !(1..=1024).contains(&self.worker_concurrency) {
+            return Err(ConfigError::new(
+                "WORKER_CONCURRENCY",
+                "must be between 1 and 1024",
+            ));
+        }
+        if self.retry_processing_seconds == 0 {
+            return Err(ConfigError::new(
+                "RETRY_PROCESSING_SECONDS",
+                "must be at least 1",
+            ));
+        }
+        if self.retry_sending_seconds == 0 {
+            return Err(ConfigError::new(
+                "RETRY_SENDING_SECONDS",
+                "must be at least 1",
+            ));
+        }
         if self.worker_lease_seconds == 0 {
             return Err(ConfigError::new(
                 "WORKER_LEASE_SECONDS",
@@ -475,6 +506,16 @@ impl Settings {
             ));
         }
         Ok(())
+    }
+
+    /// The retry budgets in effect.
+    pub fn retry_budgets(&self) -> RetryBudgets {
+        let secs = |s: u64| chrono::Duration::seconds(i64::try_from(s).unwrap_or(i64::MAX / 1000));
+        RetryBudgets {
+            processing: secs(self.retry_processing_seconds),
+            sending: secs(self.retry_sending_seconds),
+            notifying: secs(self.retry_sending_seconds),
+        }
     }
 
     /// The provider in effect: the configured one, else Anthropic or OpenAI when a key is set, else offline.

@@ -808,7 +808,8 @@ async fn fresh_deps(clock: Arc<StepClock>) -> anyhow::Result<Deps> {
         clock,
         ids: Arc::new(UuidV7Ids),
         retry: RetryPolicy::default(),
-        max_attempts: 1,
+        budgets: lead_domain::jobs::RetryBudgets::default(),
+        decisions: storage.decisions,
         booking: None,
     })
 }
@@ -827,11 +828,12 @@ async fn drain_jobs(deps: &Deps) -> anyhow::Result<Option<String>> {
         }
         for job in &jobs {
             match run_job(deps, job).await {
-                Ok(note) => deps.jobs.complete(job.id, now, note).await?,
+                Ok(run) if run.completed => {}
+                Ok(run) => deps.jobs.complete(job.lease(), now, run.note).await?,
                 Err(err) => {
                     let text = err.to_string();
                     deps.jobs
-                        .fail(job.id, &text, RetryDecision::GiveUp, now)
+                        .fail(job.lease(), &text, RetryDecision::GiveUp, now)
                         .await?;
                     failure.get_or_insert(text);
                 }

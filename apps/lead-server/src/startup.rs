@@ -92,7 +92,8 @@ pub async fn wire(settings: &Settings) -> anyhow::Result<Wiring> {
         clock,
         ids: Arc::new(UuidV7Ids),
         retry: RetryPolicy::default(),
-        max_attempts: 8,
+        budgets: settings.retry_budgets(),
+        decisions: storage.decisions.clone(),
         booking: Some(BookingDeps {
             calendar: Arc::new(
                 lead_channels::calcom::CalcomClient::new(
@@ -216,6 +217,7 @@ pub fn worker_settings(settings: &Settings) -> WorkerSettings {
     WorkerSettings {
         batch: settings.worker_batch,
         lease: Duration::from_secs(settings.worker_lease_seconds),
+        concurrency: settings.worker_concurrency,
         poll: Duration::from_millis(settings.worker_poll_ms.max(10)),
         drain: Duration::from_secs(settings.shutdown_timeout_seconds),
     }

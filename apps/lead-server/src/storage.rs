@@ -2,6 +2,7 @@
 //! schema migrations applied.
 
 use crate::config::Settings;
+use lead_domain::pipeline::DecisionStore;
 use lead_domain::ports::{
     EscalationRepository, JobQueue, LeadRepository, OptOutRegistry, TenantRepository, UsageLedger,
     WebhookLog,
@@ -28,6 +29,8 @@ pub struct Storage {
     pub webhooks: Arc<dyn WebhookLog>,
     /// Each lead's booking in the tenant's calendar.
     pub bookings: Arc<dyn lead_domain::booking::BookingRepository>,
+    /// Processing decisions, committed with their job.
+    pub decisions: Arc<dyn DecisionStore>,
 }
 
 impl Storage {
@@ -42,6 +45,7 @@ impl Storage {
             + JobQueue
             + WebhookLog
             + lead_domain::booking::BookingRepository
+            + DecisionStore
             + 'static,
     {
         Self {
@@ -52,7 +56,8 @@ impl Storage {
             opt_outs: store.clone(),
             jobs: store.clone(),
             webhooks: store.clone(),
-            bookings: store,
+            bookings: store.clone(),
+            decisions: store,
         }
     }
 }

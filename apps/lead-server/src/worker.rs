@@ -1,10 +1,14 @@
-//! Queue workers: tokio tasks that claim due jobs through `usecases::worker_tick`, sleep when the
-//! queue is empty (or until an intake wakes them), and stop after their current batch on shutdown.
+//! Queue workers: tokio tasks that claim due jobs and run up to `concurrency` of them at once
+//! (model calls overlap; no database connection is held during one), each under its own lease
+//! renewed by a heartbeat every third of the lease. A job whose lease is lost is abandoned (its
+//! commit is fenced anyway); a job whose task panics is released for a retry. Workers sleep when
+//! the queue is empty (or until an intake wakes them) and finish their running jobs on shutdown.
 
+use lead_domain::jobs::{Job, RetryDecision};
 use lead_domain::usecases::{self, Deps};
 use std::sync::Arc;
 use std::time::Duration;
-use tokio::sync::{Notify, watch};
+use tokio::sync::{Notify, Semaphore, watch};
 use tokio::task::JoinHandle;
 
 /// How the workers poll.
@@ -12,8 +16,10 @@ use tokio::task::JoinHandle;
 pub struct WorkerSettings {
     /// Jobs claimed at once.
     pub batch: u32,
-    /// How long a claimed job is leased.
+    /// How long a claimed job is leased; renewed every third of it while the job runs.
     pub lease: Duration,
+    /// Jobs one worker runs at the same time.
+    pub concurrency: usize,
     /// Sleep between polls of an empty queue.
     pub poll: Duration,
     /// How long shutdown waits for the current batches.
@@ -100,32 +106,120 @@ async fn run_worker(
     wake: Arc<Notify>,
     finished: Arc<Notify>,
 ) {
+    let concurrency = settings.concurrency.max(1);
+    let slots = Arc::new(Semaphore::new(concurrency));
     loop {
         if *stopped.borrow() {
             break;
         }
-        let claimed =
-            match usecases::worker_tick(&deps, &name, settings.batch, settings.lease).await {
-                Ok(n) => n,
-                Err(error) => {
-                    tracing::warn!(worker = %name, %error, "queue poll failed");
-                    0
+        // Wait for a free slot before claiming, so a claimed job never waits for one.
+        let first = tokio::select! {
+            slot = slots.clone().acquire_owned() => match slot {
+                Ok(slot) => slot,
+                Err(_) => break,
+            },
+            changed = stopped.changed() => {
+                if changed.is_err() { break; }
+                continue;
+            }
+        };
+        let free = u32::try_from(slots.available_permits() + 1).unwrap_or(u32::MAX);
+        let limit = settings.batch.min(free);
+        let claimed = match deps
+            .jobs
+            .claim_due(&name, deps.clock.now(), limit, settings.lease)
+            .await
+        {
+            Ok(jobs) => jobs,
+            Err(error) => {
+                tracing::warn!(worker = %name, %error, "queue poll failed");
+                Vec::new()
+            }
+        };
+        if claimed.is_empty() {
+            drop(first);
+            tokio::select! {
+                changed = stopped.changed() => {
+                    // The pool was dropped without a stop: nobody can stop this worker any more.
+                    if changed.is_err() {
+                        break;
+                    }
                 }
-            };
-        if claimed > 0 {
-            tracing::debug!(worker = %name, jobs = claimed, "jobs run");
-            finished.notify_waiters();
+                () = wake.notified() => {}
+                () = tokio::time::sleep(settings.poll) => {}
+            }
             continue;
         }
-        tokio::select! {
-            changed = stopped.changed() => {
-                // The pool was dropped without a stop: nobody can stop this worker any more.
-                if changed.is_err() {
-                    break;
+        tracing::debug!(worker = %name, jobs = claimed.len(), "jobs claimed");
+        let mut first = Some(first);
+        for job in claimed {
+            let slot = match first.take() {
+                Some(slot) => slot,
+                None => match slots.clone().acquire_owned().await {
+                    Ok(slot) => slot,
+                    Err(_) => break,
+                },
+            };
+            let deps = deps.clone();
+            let finished = finished.clone();
+            let worker = name.clone();
+            let lease = settings.lease;
+            tokio::spawn(async move {
+                run_leased(&deps, &worker, job, lease).await;
+                finished.notify_waiters();
+                drop(slot);
+            });
+        }
+    }
+    // Let the running jobs finish; the pool's drain timeout bounds the wait.
+    let all = u32::try_from(concurrency).unwrap_or(u32::MAX);
+    let _ = slots.acquire_many(all).await;
+}
+
+/// Runs one job under its lease: a heartbeat renews the lease every third of it, and the job is
+/// abandoned as soon as a renewal says the lease was lost. A panic of the job's task is caught and
+/// the job released for a retry instead of waiting for its lease to run out.
+async fn run_leased(deps: &Deps, worker: &str, job: Job, lease: Duration) {
+    let lease_id = job.lease();
+    let id = job.id;
+    let runner = {
+        let deps = deps.clone();
+        tokio::spawn(async move { usecases::execute_job(&deps, &job).await.map(|_| ()) })
+    };
+    let abort = runner.abort_handle();
+    let heartbeat = async {
+        let every = (lease / 3).max(Duration::from_millis(50));
+        loop {
+            tokio::time::sleep(every).await;
+            match deps.jobs.renew(lease_id, deps.clock.now(), lease).await {
+                Ok(true) => {}
+                Ok(false) => return,
+                Err(error) => {
+                    // The database may be back before the lease ends; keep trying.
+                    tracing::warn!(worker, job = %id, %error, "renewing a job lease failed");
                 }
             }
-            () = wake.notified() => {}
-            () = tokio::time::sleep(settings.poll) => {}
+        }
+    };
+    tokio::select! {
+        joined = runner => match joined {
+            Ok(Ok(())) => {}
+            Ok(Err(error)) => {
+                tracing::warn!(worker, job = %id, %error, "recording a job result failed; it runs again when its lease ends");
+            }
+            Err(e) if e.is_panic() => {
+                tracing::error!(worker, job = %id, "job panicked; released for a retry");
+                let now = deps.clock.now();
+                let retry = RetryDecision::RetryAt(now + deps.retry.base);
+                if let Err(error) = deps.jobs.fail(lease_id, "the job panicked", retry, now).await {
+                    tracing::warn!(worker, job = %id, %error, "releasing a panicked job failed");
+                }
+            }
+            Err(_) => {}
+        },
+        () = heartbeat => {
+            abort.abort();
+            tracing::warn!(worker, job = %id, "job lease lost to another worker; its effects are abandoned");
         }
     }
 }

@@ -1,11 +1,12 @@
 //! Durable background work: what a job asks for, its state, and the retry policy.
 
+use crate::escalation::EscalationReason;
 use crate::ids::{ConversationId, JobId, LeadId, MessageId, TenantId};
 use chrono::{DateTime, Duration, Utc};
 use serde::{Deserialize, Serialize};
 
 /// What a job does; stored as JSON.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(tag = "type", rename_all = "snake_case")]
 pub enum JobPayload {
     /// Qualify and answer an inbound message.
@@ -31,6 +32,44 @@ pub enum JobPayload {
         /// The conversation the confirmation goes to.
         conversation_id: ConversationId,
     },
+    /// Tell the tenant's team about what processing an inbound message decided; queued in the
+    /// decision's own transaction so the team is told once, after the decision is stored.
+    Notify {
+        /// Lead.
+        lead_id: LeadId,
+        /// Conversation.
+        conversation_id: ConversationId,
+        /// The inbound message whose processing raised it: the notification's exactly-once key.
+        cause: MessageId,
+        /// What to tell.
+        notice: Notice,
+    },
+}
+
+/// What a queued notification tells the team; the handoff packet is built when it is sent.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(tag = "kind", rename_all = "snake_case")]
+pub enum Notice {
+    /// The conversation was handed to a person for these reasons.
+    Escalated {
+        /// Reasons.
+        reasons: Vec<EscalationReason>,
+    },
+    /// The lead turned HOT.
+    HotLead {
+        /// The score explained.
+        summary: String,
+    },
+}
+
+impl Notice {
+    /// The kind name, part of the notification's effect key.
+    pub const fn kind(&self) -> &'static str {
+        match self {
+            Notice::Escalated { .. } => "escalated",
+            Notice::HotLead { .. } => "hot_lead",
+        }
+    }
 }
 
 impl JobPayload {
@@ -40,6 +79,50 @@ impl JobPayload {
             JobPayload::ProcessInbound { .. } => "process_inbound",
             JobPayload::SendOutbound { .. } => "send_outbound",
             JobPayload::BookMeeting { .. } => "book_meeting",
+            JobPayload::Notify { .. } => "notify",
+        }
+    }
+
+    /// The key of the effect this job carries out, stored with a unique constraint so a decision
+    /// applied twice queues it once: a message's send, an inbound message's notification.
+    pub fn effect_key(&self) -> Option<String> {
+        match self {
+            JobPayload::ProcessInbound { .. } | JobPayload::BookMeeting { .. } => None,
+            JobPayload::SendOutbound { message_id, .. } => Some(format!("send:{message_id}")),
+            JobPayload::Notify { cause, notice, .. } => {
+                Some(format!("notify:{cause}:{}", notice.kind()))
+            }
+        }
+    }
+
+    /// Attempts a job of this kind may start before it is dead: a backstop against a job that
+    /// kills its worker every time; ordinary failures end at the time budget first.
+    pub const fn attempt_limit(&self) -> u32 {
+        match self {
+            JobPayload::ProcessInbound { .. } => 50,
+            JobPayload::SendOutbound { .. } => 100,
+            JobPayload::Notify { .. } | JobPayload::BookMeeting { .. } => 50,
+        }
+    }
+
+    /// Which retry budget this job spends.
+    pub const fn budget_class(&self) -> BudgetClass {
+        match self {
+            JobPayload::ProcessInbound { .. } => BudgetClass::Processing,
+            JobPayload::SendOutbound { .. } => BudgetClass::Sending,
+            JobPayload::Notify { .. } => BudgetClass::Notifying,
+            JobPayload::BookMeeting { .. } => BudgetClass::Processing,
+        }
+    }
+
+    /// A job to enqueue now with this kind's attempt limit: the one way use cases create jobs.
+    pub fn job(self, id: JobId, tenant_id: TenantId, run_at: DateTime<Utc>) -> NewJob {
+        NewJob {
+            id,
+            tenant_id,
+            max_attempts: self.attempt_limit(),
+            payload: self,
+            run_at,
         }
     }
 
@@ -55,12 +138,16 @@ impl JobPayload {
             | JobPayload::BookMeeting {
                 conversation_id, ..
             } => conversation_id.to_string(),
+            // Telling the team never holds up the lead's reply, so notifications queue apart.
+            JobPayload::Notify {
+                conversation_id, ..
+            } => format!("notify:{conversation_id}"),
         }
     }
 }
 
 /// A job to enqueue.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct NewJob {
     /// Id chosen by the caller, so the intake can return it.
     pub id: JobId,
@@ -101,7 +188,7 @@ impl JobStatus {
 }
 
 /// A job as stored.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Job {
     /// Id.
     pub id: JobId,
@@ -119,12 +206,80 @@ pub struct Job {
     pub run_at: DateTime<Utc>,
     /// End of the current worker's lease.
     pub locked_until: Option<DateTime<Utc>>,
+    /// The fencing token of the current lease: raised by every claim, so a worker whose lease
+    /// ran out and was claimed again can no longer complete, fail or renew the job.
+    #[serde(default)]
+    pub lease_token: u64,
     /// The last failure, visible through the API.
     pub last_error: Option<String>,
     /// Created.
     pub created_at: DateTime<Utc>,
     /// Last changed.
     pub updated_at: DateTime<Utc>,
+}
+
+impl Job {
+    /// The lease this claim holds, to renew, complete or fail the job with.
+    pub const fn lease(&self) -> JobLease {
+        JobLease {
+            id: self.id,
+            token: self.lease_token,
+        }
+    }
+}
+
+/// A claimed job's lease: the job and the fencing token of the claim.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+pub struct JobLease {
+    /// The job.
+    pub id: JobId,
+    /// The claim's fencing token.
+    pub token: u64,
+}
+
+/// The retry budget a job spends: how long its work may keep failing before it is dead.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum BudgetClass {
+    /// Qualifying and answering an inbound message.
+    Processing,
+    /// Delivering a message through a provider.
+    Sending,
+    /// Telling the team.
+    Notifying,
+}
+
+/// How long each kind of job keeps being retried, measured from its creation: long enough to
+/// outlast a database failover or a provider outage, so an accepted lead is not dropped.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct RetryBudgets {
+    /// Processing an inbound message (default one hour).
+    pub processing: Duration,
+    /// Sending a message (default one day).
+    pub sending: Duration,
+    /// Notifying the team (default one day).
+    pub notifying: Duration,
+}
+
+impl Default for RetryBudgets {
+    fn default() -> Self {
+        Self {
+            processing: Duration::hours(1),
+            sending: Duration::days(1),
+            notifying: Duration::days(1),
+        }
+    }
+}
+
+impl RetryBudgets {
+    /// The budget of a class.
+    pub const fn of(&self, class: BudgetClass) -> Duration {
+        match class {
+            BudgetClass::Processing => self.processing,
+            BudgetClass::Sending => self.sending,
+            BudgetClass::Notifying => self.notifying,
+        }
+    }
 }
 
 /// What to do with a failed attempt.
@@ -179,6 +334,29 @@ impl RetryPolicy {
     }
 }
 
+impl RetryPolicy {
+    /// Decides after a failed attempt of `job`: retried with capped backoff while the error is
+    /// worth retrying, the next attempt starts within the job's time budget (counted from its
+    /// creation) and the attempt backstop is not reached.
+    pub fn decide_for(
+        &self,
+        job: &Job,
+        budgets: &RetryBudgets,
+        retryable: bool,
+        retry_after: Option<Duration>,
+        now: DateTime<Utc>,
+    ) -> RetryDecision {
+        match self.decide(job.attempts, job.max_attempts, retryable, retry_after, now) {
+            RetryDecision::RetryAt(at)
+                if at <= job.created_at + budgets.of(job.payload.budget_class()) =>
+            {
+                RetryDecision::RetryAt(at)
+            }
+            _ => RetryDecision::GiveUp,
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -206,6 +384,73 @@ mod tests {
         assert_eq!(
             p.decide(1, 5, true, Some(Duration::seconds(30)), now),
             RetryDecision::RetryAt(now + Duration::seconds(30))
+        );
+    }
+
+    fn job_created_at(created_at: DateTime<Utc>, attempts: u32) -> Job {
+        let payload = JobPayload::SendOutbound {
+            conversation_id: ConversationId::from_uuid(uuid::Uuid::from_u128(1)),
+            message_id: MessageId::from_uuid(uuid::Uuid::from_u128(2)),
+        };
+        Job {
+            id: JobId::from_uuid(uuid::Uuid::from_u128(3)),
+            tenant_id: TenantId::from_uuid(uuid::Uuid::from_u128(4)),
+            max_attempts: payload.attempt_limit(),
+            payload,
+            status: JobStatus::Running,
+            attempts,
+            run_at: created_at,
+            locked_until: None,
+            lease_token: 1,
+            last_error: None,
+            created_at,
+            updated_at: created_at,
+        }
+    }
+
+    #[test]
+    fn retries_last_for_the_time_budget_not_a_count() {
+        let p = RetryPolicy::default();
+        let budgets = RetryBudgets::default();
+        let created = DateTime::<Utc>::UNIX_EPOCH;
+        // Twenty failed attempts within the day are still retried: a long outage is survived.
+        let job = job_created_at(created, 20);
+        let now = created + Duration::hours(3);
+        assert_eq!(
+            p.decide_for(&job, &budgets, true, None, now),
+            RetryDecision::RetryAt(now + Duration::minutes(10))
+        );
+        // A retry that would start after the budget is not scheduled.
+        let late = created + Duration::days(1) - Duration::minutes(5);
+        assert_eq!(
+            p.decide_for(&job, &budgets, true, None, late),
+            RetryDecision::GiveUp
+        );
+        // The attempt backstop still ends a job that keeps dying.
+        let worn = job_created_at(created, job.max_attempts);
+        assert_eq!(
+            p.decide_for(&worn, &budgets, true, None, now),
+            RetryDecision::GiveUp
+        );
+    }
+
+    #[test]
+    fn budget_never_saves_a_permanent_error() {
+        let p = RetryPolicy::default();
+        let job = job_created_at(DateTime::<Utc>::UNIX_EPOCH, 1);
+        assert_eq!(
+            p.decide_for(&job, &RetryBudgets::default(), false, None, job.created_at),
+            RetryDecision::GiveUp
+        );
+    }
+
+    #[test]
+    fn a_shorter_retry_after_keeps_the_backoff() {
+        let p = RetryPolicy::default();
+        let now = DateTime::<Utc>::UNIX_EPOCH;
+        assert_eq!(
+            p.decide(3, 5, true, Some(Duration::seconds(1)), now),
+            RetryDecision::RetryAt(now + Duration::seconds(8))
         );
     }
 }

@@ -12,6 +12,7 @@ pub mod jobs;
 pub mod language;
 pub mod lead;
 pub mod lifecycle;
+pub mod pipeline;
 pub mod ports;
 pub mod qualification;
 pub mod scoring;

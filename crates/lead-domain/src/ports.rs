@@ -6,7 +6,7 @@
 use crate::contact::{Address, Email, PhoneNumber};
 use crate::escalation::EscalationReason;
 use crate::ids::{ConversationId, JobId, LeadId, MessageId, TenantId};
-use crate::jobs::{Job, NewJob, RetryDecision};
+use crate::jobs::{Job, JobLease, JobStatus, NewJob, RetryDecision};
 use crate::language::Language;
 use crate::lead::{
     Channel, Conversation, DeliveryStatus, Direction, Escalation, Lead, Message, ModelUsage,
@@ -549,14 +549,28 @@ pub trait JobQueue: Send + Sync {
         lease: Duration,
     ) -> Result<Vec<Job>, StoreError>;
 
+    /// Extends a running job's lease to `now + lease` (a worker's heartbeat); returns `false`
+    /// when the lease is no longer this claim's (it ran out and the job was claimed again, or the
+    /// job ended), so the worker abandons the job's effects.
+    ///
+    /// # Errors
+    /// On database failure.
+    async fn renew(
+        &self,
+        lease: JobLease,
+        now: DateTime<Utc>,
+        extend: Duration,
+    ) -> Result<bool, StoreError>;
+
     /// Marks a claimed job done; `note` (for example "model failed, offline reply sent") is kept
     /// in the job's `last_error` so degraded runs stay visible.
     ///
     /// # Errors
-    /// On database failure.
+    /// [`StoreError::Stale`] when `lease` is not the job's current lease (fencing); on database
+    /// failure.
     async fn complete(
         &self,
-        id: JobId,
+        lease: JobLease,
         now: DateTime<Utc>,
         note: Option<String>,
     ) -> Result<(), StoreError>;
@@ -564,14 +578,28 @@ pub trait JobQueue: Send + Sync {
     /// Records a failed attempt with its error; requeues at the given time or marks the job dead.
     ///
     /// # Errors
-    /// On database failure.
+    /// [`StoreError::Stale`] when `lease` is not the job's current lease (fencing); on database
+    /// failure.
     async fn fail(
         &self,
-        id: JobId,
+        lease: JobLease,
         error: &str,
         decision: RetryDecision,
         now: DateTime<Utc>,
     ) -> Result<(), StoreError>;
+
+    /// Jobs of every tenant in a state, oldest first: the operator's view of the dead letters.
+    ///
+    /// # Errors
+    /// On database failure.
+    async fn list_jobs(&self, status: JobStatus, page: Page) -> Result<PageOf<Job>, StoreError>;
+
+    /// Puts a dead job back in the queue, due at `now`, with a fresh attempt count and time
+    /// budget; returns `false` when the job does not exist or is not dead.
+    ///
+    /// # Errors
+    /// On database failure.
+    async fn retry_dead(&self, id: JobId, now: DateTime<Utc>) -> Result<bool, StoreError>;
 
     /// A job of a tenant, for status queries.
     ///

@@ -173,6 +173,7 @@ pub(crate) mod messages {
         #[sea_orm(column_type = "Text", nullable)]
         pub delivery_error: Option<String>,
         pub created_at: DateTimeUtc,
+        pub reply_cause: Option<Uuid>,
     }
 
     impl ActiveModelBehavior for ActiveModel {}
@@ -197,6 +198,7 @@ pub(crate) mod escalations {
         pub released_at: Option<DateTimeUtc>,
         pub raised_by: String,
         pub released_by: Option<String>,
+        pub cause_key: Option<String>,
     }
 
     impl ActiveModelBehavior for ActiveModel {}
@@ -268,6 +270,8 @@ pub(crate) mod jobs {
         pub last_error: Option<String>,
         pub created_at: DateTimeUtc,
         pub updated_at: DateTimeUtc,
+        pub lease_token: i64,
+        pub effect_key: Option<String>,
     }
 
     impl ActiveModelBehavior for ActiveModel {}

@@ -13,7 +13,7 @@ use crate::codec::{from_json, to_json, ts};
 use crate::entity::escalations;
 use crate::error::Context;
 
-fn escalation_row(e: &Escalation) -> Result<escalations::ActiveModel, StoreError> {
+pub(crate) fn escalation_row(e: &Escalation) -> Result<escalations::ActiveModel, StoreError> {
     Ok(escalations::ActiveModel {
         id: Set(e.id.as_uuid()),
         tenant_id: Set(e.tenant_id.as_uuid()),

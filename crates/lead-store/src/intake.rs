@@ -33,9 +33,6 @@ use crate::{SeaOrmStore, WriteTxn, bulk};
 /// How often an intake that lost a race is retried before the error is returned.
 const MAX_ATTEMPTS: u32 = 10;
 
-/// Attempts a processing job gets; the intake port does not carry the worker's setting.
-pub(crate) const INTAKE_JOB_MAX_ATTEMPTS: u32 = 5;
-
 /// Why one attempt failed: a database error (maybe worth retrying) or a final answer.
 pub(crate) enum AttemptError {
     Db(DbErr),
@@ -606,17 +603,12 @@ pub(crate) fn intake_job(
     conversation_id: ConversationId,
     message_id: MessageId,
 ) -> NewJob {
-    NewJob {
-        id: intake.ids.job,
-        tenant_id: intake.tenant_id,
-        payload: JobPayload::ProcessInbound {
-            lead_id,
-            conversation_id,
-            message_id,
-        },
-        run_at: intake.received_at,
-        max_attempts: INTAKE_JOB_MAX_ATTEMPTS,
+    JobPayload::ProcessInbound {
+        lead_id,
+        conversation_id,
+        message_id,
     }
+    .job(intake.ids.job, intake.tenant_id, intake.received_at)
 }
 
 /// The row remembering a provider's id with the receipt its intake got.

@@ -18,13 +18,17 @@ use std::time::Duration;
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 use lead_domain::ids::{JobId, TenantId};
-use lead_domain::jobs::{Job, JobStatus, NewJob, RetryDecision};
-use lead_domain::ports::{JobQueue, StoreError};
-use sea_orm::{ActiveValue::Set, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, Value};
+use lead_domain::jobs::{Job, JobLease, JobStatus, NewJob, RetryDecision};
+use lead_domain::ports::{JobQueue, Page, PageOf, StoreError};
+use sea_orm::sea_query::OnConflict;
+use sea_orm::{
+    ActiveValue::Set, ColumnTrait, ConnectionTrait, EntityTrait, PaginatorTrait, QueryFilter,
+    QueryOrder, QuerySelect, Value,
+};
 
-use crate::codec::{from_json, parse_name, statement, to_json, to_u32, ts};
+use crate::codec::{from_json, page_bounds, parse_name, statement, to_json, to_u32, ts};
 use crate::entity::jobs;
-use crate::error::Context;
+use crate::error::{Context, corrupt};
 use crate::{Backend, SeaOrmStore};
 
 /// The condition that makes a job claimable at `$1`, shared by both backends.
@@ -37,6 +41,57 @@ const DUE: &str = "((j.status = 'queued' AND j.run_at <= $1) \
 const BURY_EXPIRED: &str = "UPDATE jobs SET status = 'dead', locked_until = NULL, updated_at = $1, \
      last_error = 'lease expired during the last attempt' \
      WHERE status = 'running' AND locked_until <= $1 AND attempts >= max_attempts";
+
+/// Stores a job unless a job with the same effect key is stored already (a decision applied
+/// again); returns whether it was stored.
+pub(crate) async fn insert_job_once<C: ConnectionTrait>(
+    db: &C,
+    job: &NewJob,
+) -> Result<bool, StoreError> {
+    let inserted = jobs::Entity::insert(job_row(job)?)
+        .on_conflict(
+            OnConflict::column(jobs::Column::EffectKey)
+                .do_nothing()
+                .to_owned(),
+        )
+        .exec_without_returning(db)
+        .await
+        .context("enqueueing a job once")?;
+    Ok(inserted > 0)
+}
+
+/// Completes a running job if `lease` is still its current lease, on a transaction the caller
+/// commits; returns whether it was.
+pub(crate) async fn complete_on<C: ConnectionTrait>(
+    db: &C,
+    lease: JobLease,
+    now: DateTime<Utc>,
+    note: Option<String>,
+) -> Result<bool, StoreError> {
+    let sql = "UPDATE jobs SET status = 'done', locked_until = NULL, updated_at = $1, \
+               last_error = COALESCE($2, last_error) \
+               WHERE id = $3 AND status = 'running' AND lease_token = $4";
+    let result = db
+        .execute_raw(statement(
+            db.get_database_backend(),
+            sql,
+            vec![
+                ts(now).into(),
+                note.into(),
+                lease.id.as_uuid().into(),
+                token(lease)?.into(),
+            ],
+        ))
+        .await
+        .context("completing a job")?;
+    Ok(result.rows_affected() > 0)
+}
+
+/// A lease's token as the column stores it.
+fn token(lease: JobLease) -> Result<i64, StoreError> {
+    i64::try_from(lease.token)
+        .map_err(|e| StoreError::Unexpected(format!("lease token out of range: {e}")))
+}
 
 /// Stores a new job on any connection or transaction, so callers can enqueue atomically with their own writes.
 pub(crate) async fn insert_job<C: ConnectionTrait>(db: &C, job: &NewJob) -> Result<(), StoreError> {
@@ -66,6 +121,8 @@ pub(crate) fn job_row(job: &NewJob) -> Result<jobs::ActiveModel, StoreError> {
         // closest the caller's clock says, and `seq` carries the order.
         created_at: Set(ts(job.run_at)),
         updated_at: Set(ts(job.run_at)),
+        lease_token: Set(0),
+        effect_key: Set(job.payload.effect_key()),
         ..Default::default()
     })
 }
@@ -80,6 +137,7 @@ fn job_from_row(row: jobs::Model) -> Result<Job, StoreError> {
         max_attempts: to_u32("job max attempts", i64::from(row.max_attempts))?,
         run_at: row.run_at,
         locked_until: row.locked_until,
+        lease_token: u64::try_from(row.lease_token).map_err(|e| corrupt("job lease token", e))?,
         last_error: row.last_error,
         created_at: row.created_at,
         updated_at: row.updated_at,
@@ -93,16 +151,27 @@ impl SeaOrmStore {
                 "WITH due AS (SELECT j.seq FROM jobs j WHERE {DUE} \
                  ORDER BY j.run_at, j.seq LIMIT $2 FOR UPDATE OF j SKIP LOCKED) \
                  UPDATE jobs SET status = 'running', attempts = jobs.attempts + 1, \
+                 lease_token = jobs.lease_token + 1, \
                  locked_until = $3, locked_by = $4, updated_at = $1 \
                  FROM due WHERE jobs.seq = due.seq RETURNING jobs.*"
             ),
             Backend::Sqlite => format!(
                 "UPDATE jobs SET status = 'running', attempts = attempts + 1, \
+                 lease_token = lease_token + 1, \
                  locked_until = $3, locked_by = $4, updated_at = $1 \
                  WHERE seq IN (SELECT j.seq FROM jobs j WHERE {DUE} \
                  ORDER BY j.run_at, j.seq LIMIT $2) RETURNING *"
             ),
         }
+    }
+
+    /// Why a fenced update matched no row: the job is gone, or the lease is no longer current.
+    async fn lost(&self, lease: JobLease) -> Result<StoreError, StoreError> {
+        Ok(if self.job_exists(lease.id).await? {
+            StoreError::Stale(format!("job {} is no longer held by this lease", lease.id))
+        } else {
+            StoreError::Stale(format!("job {} does not exist", lease.id))
+        })
     }
 
     async fn job_exists(&self, id: JobId) -> Result<bool, StoreError> {
@@ -160,32 +229,47 @@ impl JobQueue for SeaOrmStore {
         rows.into_iter().map(job_from_row).collect()
     }
 
-    async fn complete(
+    async fn renew(
         &self,
-        id: JobId,
+        lease: JobLease,
         now: DateTime<Utc>,
-        note: Option<String>,
-    ) -> Result<(), StoreError> {
-        let sql = "UPDATE jobs SET status = 'done', locked_until = NULL, updated_at = $1, \
-                   last_error = COALESCE($2, last_error) WHERE id = $3 AND status = 'running'";
+        extend: Duration,
+    ) -> Result<bool, StoreError> {
+        let extend = chrono::Duration::from_std(extend)
+            .map_err(|e| StoreError::Unexpected(format!("lease out of range: {e}")))?;
+        let sql = "UPDATE jobs SET locked_until = $1 \
+                   WHERE id = $2 AND status = 'running' AND lease_token = $3";
         let result = self
             .db()
             .execute_raw(statement(
                 self.db_backend(),
                 sql,
-                vec![ts(now).into(), note.into(), id.as_uuid().into()],
+                vec![
+                    ts(now + extend).into(),
+                    lease.id.as_uuid().into(),
+                    token(lease)?.into(),
+                ],
             ))
             .await
-            .context("completing a job")?;
-        if result.rows_affected() == 0 && !self.job_exists(id).await? {
-            return Err(StoreError::Stale(format!("job {id} does not exist")));
+            .context("renewing a job lease")?;
+        Ok(result.rows_affected() > 0)
+    }
+
+    async fn complete(
+        &self,
+        lease: JobLease,
+        now: DateTime<Utc>,
+        note: Option<String>,
+    ) -> Result<(), StoreError> {
+        if complete_on(self.db(), lease, now, note).await? {
+            return Ok(());
         }
-        Ok(())
+        Err(self.lost(lease).await?)
     }
 
     async fn fail(
         &self,
-        id: JobId,
+        lease: JobLease,
         error: &str,
         decision: RetryDecision,
         now: DateTime<Utc>,
@@ -197,18 +281,25 @@ impl JobQueue for SeaOrmStore {
             RetryDecision::RetryAt(at) => (
                 "UPDATE jobs SET status = CASE WHEN attempts >= max_attempts THEN 'dead' ELSE 'queued' END, \
                  run_at = $1, last_error = $2, locked_until = NULL, locked_by = NULL, updated_at = $3 \
-                 WHERE id = $4 AND status = 'running'",
+                 WHERE id = $4 AND status = 'running' AND lease_token = $5",
                 vec![
                     ts(at).into(),
                     error.to_owned().into(),
                     now.into(),
-                    id.as_uuid().into(),
+                    lease.id.as_uuid().into(),
+                    token(lease)?.into(),
                 ],
             ),
             RetryDecision::GiveUp => (
                 "UPDATE jobs SET status = 'dead', last_error = $1, locked_until = NULL, \
-                 locked_by = NULL, updated_at = $2 WHERE id = $3 AND status = 'running'",
-                vec![error.to_owned().into(), now.into(), id.as_uuid().into()],
+                 locked_by = NULL, updated_at = $2 \
+                 WHERE id = $3 AND status = 'running' AND lease_token = $4",
+                vec![
+                    error.to_owned().into(),
+                    now.into(),
+                    lease.id.as_uuid().into(),
+                    token(lease)?.into(),
+                ],
             ),
         };
         let result = self
@@ -216,10 +307,51 @@ impl JobQueue for SeaOrmStore {
             .execute_raw(statement(self.db_backend(), sql, values))
             .await
             .context("recording a failed job attempt")?;
-        if result.rows_affected() == 0 && !self.job_exists(id).await? {
-            return Err(StoreError::Stale(format!("job {id} does not exist")));
+        if result.rows_affected() > 0 {
+            return Ok(());
         }
-        Ok(())
+        Err(self.lost(lease).await?)
+    }
+
+    async fn list_jobs(&self, status: JobStatus, page: Page) -> Result<PageOf<Job>, StoreError> {
+        let (limit, offset) = page_bounds(page);
+        let query = jobs::Entity::find().filter(jobs::Column::Status.eq(status.as_str()));
+        let total = query
+            .clone()
+            .count(self.db())
+            .await
+            .context("counting jobs")?;
+        let rows = query
+            .order_by_asc(jobs::Column::Seq)
+            .limit(limit)
+            .offset(offset)
+            .all(self.db())
+            .await
+            .context("listing jobs")?;
+        Ok(PageOf {
+            items: rows
+                .into_iter()
+                .map(job_from_row)
+                .collect::<Result<_, _>>()?,
+            total,
+        })
+    }
+
+    async fn retry_dead(&self, id: JobId, now: DateTime<Utc>) -> Result<bool, StoreError> {
+        let now = ts(now);
+        let sql = "UPDATE jobs SET status = 'queued', attempts = 0, run_at = $1, created_at = $1, \
+                   updated_at = $1, locked_until = NULL, locked_by = NULL \
+                   WHERE id = $2 AND status = 'dead'";
+        let result = self
+            .db()
+            .execute_raw(statement(
+                self.db_backend(),
+                sql,
+                vec![now.into(), id.as_uuid().into()],
+            ))
+            .await
+            .context("re-driving a dead job")?;
+        Ok(result.rows_affected() > 0)
     }
 
     async fn get_job(&self, tenant: TenantId, id: JobId) -> Result<Option<Job>, StoreError> {

@@ -173,6 +173,96 @@ pub(crate) async fn find_conversation<C: ConnectionTrait>(
         .context("loading a conversation")
 }
 
+/// Saves a lead if `lead.version` is still the stored one, appending its history, on a transaction
+/// the caller commits; returns the lead with its new version.
+pub(crate) async fn update_lead_on<C: ConnectionTrait>(
+    txn: &C,
+    lead: &Lead,
+    changes: &[StateChange],
+) -> Result<Lead, StoreError> {
+    let cols = qualification_columns(lead);
+    let qualification = to_json("qualification", &lead.qualification)?;
+    let score_card = to_json("score card", &lead.score)?;
+    let points = i32::try_from(lead.score.points).unwrap_or(i32::MAX);
+    let updated = leads::Entity::update_many()
+        .col_expr(leads::Column::Name, Expr::value(lead.name.clone()))
+        .col_expr(
+            leads::Column::Phone,
+            Expr::value(lead.phone.as_ref().map(|p| p.as_str().to_owned())),
+        )
+        .col_expr(
+            leads::Column::Email,
+            Expr::value(lead.email.as_ref().map(|e| e.as_str().to_owned())),
+        )
+        .col_expr(leads::Column::State, Expr::value(lead.state.as_str()))
+        .col_expr(leads::Column::Score, Expr::value(lead.score.score.as_str()))
+        .col_expr(leads::Column::ScorePoints, Expr::value(points))
+        .col_expr(leads::Column::ScoreCard, Expr::value(score_card))
+        .col_expr(
+            leads::Column::ScoreOverride,
+            Expr::value(lead.score_override.clone()),
+        )
+        .col_expr(leads::Column::BudgetMin, Expr::value(cols.budget_min))
+        .col_expr(leads::Column::BudgetMax, Expr::value(cols.budget_max))
+        .col_expr(leads::Column::Currency, Expr::value(cols.currency))
+        .col_expr(leads::Column::Service, Expr::value(cols.service))
+        .col_expr(leads::Column::Language, Expr::value(cols.language))
+        .col_expr(leads::Column::Qualification, Expr::value(qualification))
+        .col_expr(
+            leads::Column::SourceDetail,
+            Expr::value(lead.source_detail.clone()),
+        )
+        .col_expr(
+            leads::Column::ClaimedPhone,
+            Expr::value(lead.claimed_phone.as_ref().map(|p| p.as_str().to_owned())),
+        )
+        .col_expr(
+            leads::Column::ClaimedEmail,
+            Expr::value(lead.claimed_email.as_ref().map(|e| e.as_str().to_owned())),
+        )
+        .col_expr(
+            leads::Column::PossibleDuplicateOf,
+            Expr::value(lead.possible_duplicate_of.map(|l| l.as_uuid())),
+        )
+        .col_expr(
+            leads::Column::Undeliverable,
+            Expr::value(lead.undeliverable.clone()),
+        )
+        .col_expr(leads::Column::UpdatedAt, Expr::value(ts(lead.updated_at)))
+        .col_expr(
+            leads::Column::Version,
+            Expr::col(leads::Column::Version).add(1),
+        )
+        .filter(leads::Column::Id.eq(lead.id.as_uuid()))
+        .filter(leads::Column::TenantId.eq(lead.tenant_id.as_uuid()))
+        .filter(leads::Column::Version.eq(lead.version))
+        .exec(txn)
+        .await
+        .context("updating a lead")?;
+    if updated.rows_affected == 0 {
+        return Err(StoreError::Stale(format!(
+            "lead {} changed since version {} was read, or does not exist",
+            lead.id, lead.version
+        )));
+    }
+    let rows = changes
+        .iter()
+        .map(|c| history_row(lead, c))
+        .collect::<Result<Vec<_>, _>>()?;
+    if !rows.is_empty() {
+        lead_state_history::Entity::insert_many(rows)
+            .exec_without_returning(txn)
+            .await
+            .context("appending lead history")?;
+    }
+    let row = leads::Entity::find_by_id(lead.id.as_uuid())
+        .one(txn)
+        .await
+        .context("reloading an updated lead")?
+        .ok_or_else(|| StoreError::Stale(format!("lead {} vanished during its update", lead.id)))?;
+    lead_from_row(row)
+}
+
 #[async_trait]
 impl LeadRepository for SeaOrmStore {
     async fn record_inbound(&self, intake: &InboundIntake) -> Result<IntakeReceipt, StoreError> {
@@ -195,91 +285,10 @@ impl LeadRepository for SeaOrmStore {
     }
 
     async fn update_lead(&self, lead: &Lead, changes: &[StateChange]) -> Result<Lead, StoreError> {
-        let cols = qualification_columns(lead);
-        let qualification = to_json("qualification", &lead.qualification)?;
-        let score_card = to_json("score card", &lead.score)?;
-        let points = i32::try_from(lead.score.points).unwrap_or(i32::MAX);
         let txn = self.begin_write().await.context("starting a lead update")?;
-        let updated = leads::Entity::update_many()
-            .col_expr(leads::Column::Name, Expr::value(lead.name.clone()))
-            .col_expr(
-                leads::Column::Phone,
-                Expr::value(lead.phone.as_ref().map(|p| p.as_str().to_owned())),
-            )
-            .col_expr(
-                leads::Column::Email,
-                Expr::value(lead.email.as_ref().map(|e| e.as_str().to_owned())),
-            )
-            .col_expr(leads::Column::State, Expr::value(lead.state.as_str()))
-            .col_expr(leads::Column::Score, Expr::value(lead.score.score.as_str()))
-            .col_expr(leads::Column::ScorePoints, Expr::value(points))
-            .col_expr(leads::Column::ScoreCard, Expr::value(score_card))
-            .col_expr(
-                leads::Column::ScoreOverride,
-                Expr::value(lead.score_override.clone()),
-            )
-            .col_expr(leads::Column::BudgetMin, Expr::value(cols.budget_min))
-            .col_expr(leads::Column::BudgetMax, Expr::value(cols.budget_max))
-            .col_expr(leads::Column::Currency, Expr::value(cols.currency))
-            .col_expr(leads::Column::Service, Expr::value(cols.service))
-            .col_expr(leads::Column::Language, Expr::value(cols.language))
-            .col_expr(leads::Column::Qualification, Expr::value(qualification))
-            .col_expr(
-                leads::Column::SourceDetail,
-                Expr::value(lead.source_detail.clone()),
-            )
-            .col_expr(
-                leads::Column::ClaimedPhone,
-                Expr::value(lead.claimed_phone.as_ref().map(|p| p.as_str().to_owned())),
-            )
-            .col_expr(
-                leads::Column::ClaimedEmail,
-                Expr::value(lead.claimed_email.as_ref().map(|e| e.as_str().to_owned())),
-            )
-            .col_expr(
-                leads::Column::PossibleDuplicateOf,
-                Expr::value(lead.possible_duplicate_of.map(|l| l.as_uuid())),
-            )
-            .col_expr(
-                leads::Column::Undeliverable,
-                Expr::value(lead.undeliverable.clone()),
-            )
-            .col_expr(leads::Column::UpdatedAt, Expr::value(ts(lead.updated_at)))
-            .col_expr(
-                leads::Column::Version,
-                Expr::col(leads::Column::Version).add(1),
-            )
-            .filter(leads::Column::Id.eq(lead.id.as_uuid()))
-            .filter(leads::Column::TenantId.eq(lead.tenant_id.as_uuid()))
-            .filter(leads::Column::Version.eq(lead.version))
-            .exec(&txn)
-            .await
-            .context("updating a lead")?;
-        if updated.rows_affected == 0 {
-            return Err(StoreError::Stale(format!(
-                "lead {} changed since version {} was read, or does not exist",
-                lead.id, lead.version
-            )));
-        }
-        let rows = changes
-            .iter()
-            .map(|c| history_row(lead, c))
-            .collect::<Result<Vec<_>, _>>()?;
-        if !rows.is_empty() {
-            lead_state_history::Entity::insert_many(rows)
-                .exec_without_returning(&txn)
-                .await
-                .context("appending lead history")?;
-        }
-        let row = leads::Entity::find_by_id(lead.id.as_uuid())
-            .one(&txn)
-            .await
-            .context("reloading an updated lead")?
-            .ok_or_else(|| {
-                StoreError::Stale(format!("lead {} vanished during its update", lead.id))
-            })?;
+        let stored = update_lead_on(&txn, lead, changes).await?;
         txn.commit().await.context("committing a lead update")?;
-        lead_from_row(row)
+        Ok(stored)
     }
 
     async fn lead_by_chat_session(

@@ -18,6 +18,7 @@ mod intake;
 mod jobs;
 mod leads;
 mod opt_outs;
+mod pipeline;
 mod tenants;
 mod usage;
 mod webhooks;

@@ -4,7 +4,7 @@ use chrono::{DateTime, NaiveTime, Utc};
 use lead_domain::escalation::EscalationPolicy;
 use lead_domain::hours::{BusinessHours, Shift};
 use lead_domain::ids::TenantId;
-use lead_domain::jobs::RetryPolicy;
+use lead_domain::jobs::{RetryBudgets, RetryPolicy};
 use lead_domain::language::Language;
 use lead_domain::ports::{LanguageModel, OfflineExtractor};
 use lead_domain::qualification::Currency;
@@ -162,7 +162,8 @@ pub fn deps_with(
         clock: clock.clone(),
         ids: Arc::new(SequentialIds::default()),
         retry: RetryPolicy::default(),
-        max_attempts: 5,
+        budgets: RetryBudgets::default(),
+        decisions: store.clone(),
         booking: None,
     };
     (

@@ -1,6 +1,10 @@
 //! Contract suites for the storage ports: the in-memory fake and every database adapter must pass
 //! them. Each suite creates its own tenants with fresh ids, so suites can share one database.
 
+mod pipeline;
+
+pub use pipeline::{decisions, job_leases};
+
 use crate::builders::{TenantBuilder, key_record};
 use chrono::{DateTime, Duration, Utc};
 use lead_domain::contact::{Address, Email, PhoneNumber};
@@ -12,6 +16,7 @@ use lead_domain::lead::{
     Channel, DeliveryStatus, Direction, Escalation, ModelUsage, Sender, UsageRecord, YearMonth,
 };
 use lead_domain::lifecycle::{LeadEvent, LeadState};
+use lead_domain::pipeline::DecisionStore;
 use lead_domain::ports::{
     ContactInfo, EscalationRepository, InboundIntake, IntakeIds, JobQueue, LeadFilter,
     LeadRepository, NewMessage, OptOutRegistry, Page, StoreError, TenantRepository, UsageLedger,
@@ -25,6 +30,7 @@ use std::time::Duration as StdDuration;
 /// Every storage port at once: what a complete storage adapter implements.
 pub trait Store:
     TenantRepository
+    + DecisionStore
     + LeadRepository
     + EscalationRepository
     + UsageLedger
@@ -36,6 +42,7 @@ pub trait Store:
 
 impl<T> Store for T where
     T: TenantRepository
+        + DecisionStore
         + LeadRepository
         + EscalationRepository
         + UsageLedger
@@ -756,9 +763,10 @@ pub async fn job_queue<S: Store + ?Sized>(store: &S) {
         again.iter().map(|j| (j.id, j.attempts)).collect::<Vec<_>>(),
         vec![(a.id, 2)]
     );
+    let a_lease = again[0].lease();
     ok(
         store
-            .fail(a.id, "twilio 500", RetryDecision::GiveUp, later)
+            .fail(a_lease, "twilio 500", RetryDecision::GiveUp, later)
             .await,
         "dead",
     );
@@ -768,14 +776,17 @@ pub async fn job_queue<S: Store + ?Sized>(store: &S) {
         (JobStatus::Dead, Some("twilio 500"))
     );
     // With the first job dead, the second runs; a retry puts it back until its time.
-    assert_eq!(
-        mine(ok(store.claim_due("w1", later, 10, lease).await, "claim b")),
-        vec![b.id]
-    );
+    let claimed_b = ok(store.claim_due("w1", later, 10, lease).await, "claim b");
+    let b_lease = claimed_b
+        .iter()
+        .find(|j| j.id == b.id)
+        .map(lead_domain::jobs::Job::lease);
+    assert_eq!(mine(claimed_b), vec![b.id]);
+    let b_lease = some(b_lease, "b's lease");
     ok(
         store
             .fail(
-                b.id,
+                b_lease,
                 "timeout",
                 RetryDecision::RetryAt(later + Duration::seconds(10)),
                 later,
@@ -792,18 +803,22 @@ pub async fn job_queue<S: Store + ?Sized>(store: &S) {
         ))
         .is_empty()
     );
-    assert_eq!(
-        mine(ok(
-            store
-                .claim_due("w1", later + Duration::seconds(10), 10, lease)
-                .await,
-            "due"
-        )),
-        vec![b.id]
+    let due = ok(
+        store
+            .claim_due("w1", later + Duration::seconds(10), 10, lease)
+            .await,
+        "due",
     );
+    let b_lease = some(
+        due.iter()
+            .find(|j| j.id == b.id)
+            .map(lead_domain::jobs::Job::lease),
+        "b's second lease",
+    );
+    assert_eq!(mine(due), vec![b.id]);
     ok(
         store
-            .complete(b.id, later, Some("offline reply".into()))
+            .complete(b_lease, later, Some("offline reply".into()))
             .await,
         "complete",
     );
@@ -908,6 +923,8 @@ pub async fn all<S: Store + ?Sized>(store: &S) {
     messages(store).await;
     records(store).await;
     job_queue(store).await;
+    job_leases(store).await;
+    decisions(store).await;
     isolation(store).await;
     claims_and_merge(store).await;
 }

@@ -1,10 +1,12 @@
 //! `InMemoryStore`: every storage port in memory, with the same contract as the database adapter.
 
+mod pipeline;
+
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 use lead_domain::contact::{Address, Email, PhoneNumber};
 use lead_domain::ids::{ConversationId, JobId, LeadId, MessageId, TenantId};
-use lead_domain::jobs::{Job, JobStatus, NewJob, RetryDecision};
+use lead_domain::jobs::{Job, JobLease, JobStatus, NewJob, RetryDecision};
 use lead_domain::lead::{
     Channel, Conversation, ConversationStatus, DeliveryStatus, Direction, Escalation, Lead,
     Message, ModelUsageTotal, Sender, UsageRecord, YearMonth,
@@ -25,22 +27,24 @@ use std::time::Duration;
 mod booking;
 
 #[derive(Default)]
-struct State {
-    tenants: BTreeMap<TenantId, Tenant>,
-    keys: Vec<(TenantId, ApiKeyRecord)>,
-    leads: BTreeMap<LeadId, Lead>,
-    history: HashMap<LeadId, Vec<StateChange>>,
-    chat_sessions: HashMap<(TenantId, String), LeadId>,
-    conversations: BTreeMap<ConversationId, Conversation>,
-    messages: Vec<Message>,
-    escalations: Vec<Escalation>,
-    usage: Vec<UsageRecord>,
-    alerts: HashSet<(TenantId, YearMonth)>,
-    opt_outs: HashSet<(TenantId, String)>,
-    jobs: Vec<(Job, String)>,
-    receipts: HashMap<(TenantId, String, String), IntakeReceipt>,
-    webhooks: HashSet<(TenantId, String, String)>,
-    bookings: BTreeMap<(TenantId, LeadId), lead_domain::booking::BookingRecord>,
+pub(crate) struct State {
+    pub(crate) tenants: BTreeMap<TenantId, Tenant>,
+    pub(crate) keys: Vec<(TenantId, ApiKeyRecord)>,
+    pub(crate) leads: BTreeMap<LeadId, Lead>,
+    pub(crate) history: HashMap<LeadId, Vec<StateChange>>,
+    pub(crate) chat_sessions: HashMap<(TenantId, String), LeadId>,
+    pub(crate) conversations: BTreeMap<ConversationId, Conversation>,
+    pub(crate) messages: Vec<Message>,
+    pub(crate) escalations: Vec<Escalation>,
+    pub(crate) usage: Vec<UsageRecord>,
+    pub(crate) alerts: HashSet<(TenantId, YearMonth)>,
+    pub(crate) opt_outs: HashSet<(TenantId, String)>,
+    pub(crate) jobs: Vec<(Job, String)>,
+    pub(crate) receipts: HashMap<(TenantId, String, String), IntakeReceipt>,
+    pub(crate) webhooks: HashSet<(TenantId, String, String)>,
+    /// Effect keys stored so far (escalations, replies, jobs), unique like the database's.
+    pub(crate) effect_keys: HashSet<String>,
+    pub(crate) bookings: BTreeMap<(TenantId, LeadId), lead_domain::booking::BookingRecord>,
 }
 
 /// Every storage port in memory; one mutex, so every method is atomic like a transaction.
@@ -53,7 +57,7 @@ impl InMemoryStore {
         Self::default()
     }
 
-    fn state(&self) -> std::sync::MutexGuard<'_, State> {
+    pub(crate) fn state(&self) -> std::sync::MutexGuard<'_, State> {
         self.0
             .lock()
             .unwrap_or_else(std::sync::PoisonError::into_inner)
@@ -367,17 +371,12 @@ impl LeadRepository for InMemoryStore {
         });
         let job_id = match (intake.enqueue, message_id) {
             (true, Some(message_id)) => {
-                let job = NewJob {
-                    id: intake.ids.job,
-                    tenant_id: t,
-                    payload: lead_domain::jobs::JobPayload::ProcessInbound {
-                        lead_id,
-                        conversation_id,
-                        message_id,
-                    },
-                    run_at: now,
-                    max_attempts: 5,
-                };
+                let job = lead_domain::jobs::JobPayload::ProcessInbound {
+                    lead_id,
+                    conversation_id,
+                    message_id,
+                }
+                .job(intake.ids.job, t, now);
                 push_job(&mut s, &job);
                 Some(job.id)
             }
@@ -738,7 +737,10 @@ impl LeadRepository for InMemoryStore {
     }
 }
 
-fn push_job(s: &mut State, job: &NewJob) {
+pub(crate) fn push_job(s: &mut State, job: &NewJob) {
+    if let Some(key) = job.payload.effect_key() {
+        s.effect_keys.insert(format!("job:{key}"));
+    }
     let now = job.run_at;
     s.jobs.push((
         Job {
@@ -750,6 +752,7 @@ fn push_job(s: &mut State, job: &NewJob) {
             max_attempts: job.max_attempts,
             run_at: job.run_at,
             locked_until: None,
+            lease_token: 0,
             last_error: None,
             created_at: now,
             updated_at: now,
@@ -871,6 +874,39 @@ impl OptOutRegistry for InMemoryStore {
     }
 }
 
+/// The job `lease` holds, if it still does.
+pub(crate) fn held(s: &mut State, lease: JobLease) -> Option<&mut Job> {
+    s.jobs.iter_mut().map(|(j, _)| j).find(|j| {
+        j.id == lease.id && j.status == JobStatus::Running && j.lease_token == lease.token
+    })
+}
+
+/// Completes the job `lease` holds; `false` when it holds none.
+pub(crate) fn complete_held(
+    s: &mut State,
+    lease: JobLease,
+    now: DateTime<Utc>,
+    note: Option<String>,
+) -> bool {
+    match held(s, lease) {
+        Some(job) => {
+            job.status = JobStatus::Done;
+            job.locked_until = None;
+            if note.is_some() {
+                job.last_error = note;
+            }
+            job.updated_at = now;
+            true
+        }
+        None => false,
+    }
+}
+
+/// The error of a fenced update that found no job held by the lease.
+fn lost(lease: JobLease) -> StoreError {
+    StoreError::Stale(format!("job {} is not held by this lease", lease.id))
+}
+
 #[async_trait]
 impl JobQueue for InMemoryStore {
     async fn enqueue(&self, job: &NewJob) -> Result<(), StoreError> {
@@ -928,6 +964,7 @@ impl JobQueue for InMemoryStore {
             let (job, _) = &mut s.jobs[i];
             job.status = JobStatus::Running;
             job.attempts += 1;
+            job.lease_token += 1;
             job.locked_until = Some(now + lease);
             job.updated_at = now;
             claimed.push(job.clone());
@@ -935,49 +972,91 @@ impl JobQueue for InMemoryStore {
         Ok(claimed)
     }
 
+    async fn renew(
+        &self,
+        lease: JobLease,
+        now: DateTime<Utc>,
+        extend: Duration,
+    ) -> Result<bool, StoreError> {
+        let extend = chrono::Duration::from_std(extend)
+            .map_err(|e| StoreError::Unexpected(format!("lease out of range: {e}")))?;
+        let mut s = self.state();
+        Ok(match held(&mut s, lease) {
+            Some(job) => {
+                job.locked_until = Some(now + extend);
+                true
+            }
+            None => false,
+        })
+    }
+
     async fn complete(
         &self,
-        id: JobId,
+        lease: JobLease,
         now: DateTime<Utc>,
         note: Option<String>,
     ) -> Result<(), StoreError> {
         let mut s = self.state();
-        let (job, _) = s
-            .jobs
-            .iter_mut()
-            .find(|(j, _)| j.id == id)
-            .ok_or_else(|| StoreError::Stale(format!("job {id} does not exist")))?;
-        job.status = JobStatus::Done;
-        job.locked_until = None;
-        job.last_error = note;
-        job.updated_at = now;
-        Ok(())
+        if complete_held(&mut s, lease, now, note) {
+            Ok(())
+        } else {
+            Err(lost(lease))
+        }
     }
 
     async fn fail(
         &self,
-        id: JobId,
+        lease: JobLease,
         error: &str,
         decision: RetryDecision,
         now: DateTime<Utc>,
     ) -> Result<(), StoreError> {
         let mut s = self.state();
-        let (job, _) = s
-            .jobs
-            .iter_mut()
-            .find(|(j, _)| j.id == id)
-            .ok_or_else(|| StoreError::Stale(format!("job {id} does not exist")))?;
+        let job = held(&mut s, lease).ok_or_else(|| lost(lease))?;
         job.last_error = Some(error.to_owned());
         job.locked_until = None;
         job.updated_at = now;
         match decision {
-            RetryDecision::RetryAt(at) => {
+            RetryDecision::RetryAt(at) if job.attempts < job.max_attempts => {
                 job.status = JobStatus::Queued;
                 job.run_at = at;
             }
-            RetryDecision::GiveUp => job.status = JobStatus::Dead,
+            _ => job.status = JobStatus::Dead,
         }
         Ok(())
+    }
+
+    async fn list_jobs(&self, status: JobStatus, p: Page) -> Result<PageOf<Job>, StoreError> {
+        let jobs = self
+            .state()
+            .jobs
+            .iter()
+            .filter(|(j, _)| j.status == status)
+            .map(|(j, _)| j.clone())
+            .collect();
+        Ok(page(jobs, p))
+    }
+
+    async fn retry_dead(&self, id: JobId, now: DateTime<Utc>) -> Result<bool, StoreError> {
+        let mut s = self.state();
+        Ok(
+            match s
+                .jobs
+                .iter_mut()
+                .find(|(j, _)| j.id == id && j.status == JobStatus::Dead)
+            {
+                Some((job, _)) => {
+                    job.status = JobStatus::Queued;
+                    job.attempts = 0;
+                    job.run_at = now;
+                    job.created_at = now;
+                    job.updated_at = now;
+                    job.locked_until = None;
+                    true
+                }
+                None => false,
+            },
+        )
     }
 
     async fn get_job(&self, tenant: TenantId, id: JobId) -> Result<Option<Job>, StoreError> {

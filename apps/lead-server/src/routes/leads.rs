@@ -69,6 +69,9 @@ pub fn usecase_error(err: UseCaseError) -> ApiError {
         UseCaseError::Invalid(why) => ApiError::field("phone", "required", why),
         UseCaseError::Send(e) => ApiError::Internal(anyhow::anyhow!("send failed: {e}")),
         UseCaseError::Calendar(e) => ApiError::Internal(anyhow::anyhow!("calendar failed: {e}")),
+        e @ (UseCaseError::LeaseLost | UseCaseError::Notify(_)) => {
+            ApiError::Internal(anyhow::anyhow!("{e}"))
+        }
     }
 }
 

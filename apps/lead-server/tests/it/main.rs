@@ -7,6 +7,7 @@ mod cli;
 mod clients;
 mod eval_conversations;
 mod helpers;
+mod jobs_admin;
 mod leads;
 mod live_chat;
 mod live_chat_browser;

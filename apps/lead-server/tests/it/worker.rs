@@ -13,6 +13,7 @@ fn settings() -> WorkerSettings {
     WorkerSettings {
         batch: 4,
         lease: Duration::from_secs(30),
+        concurrency: 4,
         // A long poll, so the test proves the wake-up rather than the timer.
         poll: Duration::from_secs(30),
         drain: Duration::from_secs(5),

@@ -10,7 +10,7 @@ use crate::booking::{
 };
 use crate::contact::Email;
 use crate::ids::{ConversationId, JobId, LeadId, TenantId};
-use crate::jobs::{JobPayload, NewJob};
+use crate::jobs::JobPayload;
 use crate::language::Language;
 use crate::lead::{Conversation, Lead, Sender};
 use crate::lifecycle::{LeadEvent, LeadState, StateChange};
@@ -352,16 +352,15 @@ async fn book(
             rec.status = BookingStatus::Pending;
             rec.record("calendar_unavailable", "ai", Some(start), turn.now);
             turn.save(&rec).await?;
-            let job = NewJob {
-                id: JobId::from_uuid(turn.deps.ids.new_uuid()),
-                tenant_id: turn.tenant.id,
-                payload: JobPayload::BookMeeting {
-                    lead_id: lead.id,
-                    conversation_id: conversation.id,
-                },
-                run_at: turn.now + e_retry_after(&e).unwrap_or_else(|| Duration::seconds(30)),
-                max_attempts: turn.deps.max_attempts,
-            };
+            let job = JobPayload::BookMeeting {
+                lead_id: lead.id,
+                conversation_id: conversation.id,
+            }
+            .job(
+                JobId::from_uuid(turn.deps.ids.new_uuid()),
+                turn.tenant.id,
+                turn.now + e_retry_after(&e).unwrap_or_else(|| Duration::seconds(30)),
+            );
             turn.deps.jobs.enqueue(&job).await?;
             Ok(turn.text(BookingText::TeamWillConfirm))
         }

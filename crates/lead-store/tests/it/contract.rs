@@ -28,6 +28,14 @@ async fn job_queue(db: &TestDb) {
     contract::job_queue(&db.store).await;
 }
 
+async fn job_leases(db: &TestDb) {
+    contract::job_leases(&db.store).await;
+}
+
+async fn decisions(db: &TestDb) {
+    contract::decisions(&db.store).await;
+}
+
 async fn isolation(db: &TestDb) {
     contract::isolation(&db.store).await;
 }
@@ -44,6 +52,8 @@ on_both_backends! {
     contract_messages => messages;
     contract_records => records;
     contract_job_queue => job_queue;
+    contract_job_leases => job_leases;
+    contract_decisions => decisions;
     contract_isolation => isolation;
     contract_all => all_suites_share_one_database;
 }

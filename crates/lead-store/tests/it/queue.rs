@@ -71,7 +71,10 @@ async fn worker(
                 .expect("ledger")
                 .in_flight
                 .remove(&conversation);
-            store.complete(job.id, now, None).await.expect("complete");
+            store
+                .complete(job.lease(), now, None)
+                .await
+                .expect("complete");
         }
     }
 }
@@ -175,7 +178,7 @@ async fn retries_back_off_and_die_after_the_last_attempt(db: &TestDb) {
         };
         let decision = policy.decide(claimed.attempts, claimed.max_attempts, true, None, now);
         db.store
-            .fail(claimed.id, "provider down", decision, now)
+            .fail(claimed.lease(), "provider down", decision, now)
             .await
             .expect("fail");
         match decision {

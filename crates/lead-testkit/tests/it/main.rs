@@ -2,4 +2,5 @@
 
 mod contract;
 mod conversation;
+mod pipeline;
 mod usecases;

@@ -631,13 +631,15 @@ async fn permanent_send_failure_stops_and_keeps_the_reason() {
 
 #[tokio::test]
 async fn sender_down_past_every_retry_keeps_lead_and_reply() {
-    let w = world(
+    let mut w = world(
         None,
         warm_reading(),
         OPEN,
         TenantBuilder::real_estate().build(),
     )
     .await;
+    // Sends are retried for a configured time, not a count: an outage longer than it is final.
+    w.deps.budgets.sending = Duration::minutes(30);
     w.fakes
         .sender
         .fail_next((0..10).map(|_| SendError::Retryable {

@@ -1,0 +1,146 @@
+//! What a person does with a conversation: take it over, give it back, merge two leads.
+
+use super::outbound::handoff_packet;
+use super::{Deps, UseCaseError};
+use crate::escalation::EscalationReason;
+use crate::ids::{ConversationId, EscalationId, LeadId};
+use crate::lead::{Conversation, Escalation, Lead};
+use crate::lifecycle::LeadEvent;
+use crate::ports::Notification;
+use crate::tenant::Tenant;
+
+pub(crate) fn new_escalation(
+    deps: &Deps,
+    lead: &Lead,
+    conversation_id: ConversationId,
+    reason: EscalationReason,
+    raised_by: &str,
+    now: chrono::DateTime<chrono::Utc>,
+) -> Escalation {
+    Escalation {
+        id: EscalationId::from_uuid(deps.ids.new_uuid()),
+        tenant_id: lead.tenant_id,
+        conversation_id,
+        lead_id: lead.id,
+        reason,
+        created_at: now,
+        released_at: None,
+        raised_by: raised_by.to_owned(),
+        released_by: None,
+    }
+}
+
+/// A person takes over a conversation by hand: escalation recorded with who and why, AI replies
+/// stop, lead handed off, the team told.
+///
+/// # Errors
+/// [`UseCaseError::NotFound`] for another tenant's conversation; storage errors.
+pub async fn escalate_manually(
+    deps: &Deps,
+    tenant: &Tenant,
+    conversation_id: ConversationId,
+    note: String,
+    by: &str,
+) -> Result<Conversation, UseCaseError> {
+    let now = deps.clock.now();
+    let mut conversation = deps
+        .leads
+        .get_conversation(tenant.id, conversation_id)
+        .await?
+        .ok_or(UseCaseError::NotFound("conversation"))?;
+    if conversation.escalated {
+        return Ok(conversation);
+    }
+    let mut lead = deps
+        .leads
+        .get_lead(tenant.id, conversation.lead_id)
+        .await?
+        .ok_or(UseCaseError::NotFound("lead"))?;
+    let reason = EscalationReason::Manual { note };
+    deps.escalations
+        .record_escalations(&[new_escalation(
+            deps,
+            &lead,
+            conversation_id,
+            reason.clone(),
+            by,
+            now,
+        )])
+        .await?;
+    conversation.escalated = true;
+    conversation.updated_at = now;
+    deps.leads.update_conversation(&conversation).await?;
+    if let Ok(change) = lead.apply(LeadEvent::HandOff, reason.to_string(), now) {
+        lead = deps.leads.update_lead(&lead, &[change]).await?;
+    }
+    let packet = handoff_packet(deps, &lead, &conversation).await?;
+    let _ = deps
+        .notifier
+        .notify(
+            tenant,
+            &Notification::Escalated {
+                lead_id: lead.id,
+                conversation_id,
+                reasons: vec![reason],
+                packet,
+            },
+        )
+        .await;
+    Ok(conversation)
+}
+
+/// A person gives an escalated conversation back to the AI. Triggers that fired before stay
+/// fired (the escalation history says so), the exchange count starts again, and the release is
+/// recorded with who did it.
+///
+/// # Errors
+/// [`UseCaseError::NotFound`] for another tenant's conversation; storage errors.
+pub async fn release_conversation(
+    deps: &Deps,
+    tenant: &Tenant,
+    conversation_id: ConversationId,
+    by: &str,
+) -> Result<Conversation, UseCaseError> {
+    let mut conversation = deps
+        .leads
+        .get_conversation(tenant.id, conversation_id)
+        .await?
+        .ok_or(UseCaseError::NotFound("conversation"))?;
+    if conversation.escalated {
+        let now = deps.clock.now();
+        deps.escalations
+            .release_escalations(tenant.id, conversation_id, now, by)
+            .await?;
+        conversation.escalated = false;
+        conversation.updated_at = now;
+        deps.leads.update_conversation(&conversation).await?;
+    }
+    Ok(conversation)
+}
+
+/// Merges lead `from` into lead `into` after a person confirmed they are the same person (a chat
+/// visitor's `possible_duplicate_of`): conversations, escalations and history move, `from` is gone.
+///
+/// # Errors
+/// [`UseCaseError::NotFound`] when either lead is not the tenant's; [`UseCaseError::Invalid`]
+/// for a lead merged into itself; storage errors.
+pub async fn merge_leads(
+    deps: &Deps,
+    tenant: &Tenant,
+    from: LeadId,
+    into: LeadId,
+) -> Result<Lead, UseCaseError> {
+    if from == into {
+        return Err(UseCaseError::Invalid("a lead cannot be merged into itself"));
+    }
+    for id in [from, into] {
+        deps.leads
+            .get_lead(tenant.id, id)
+            .await?
+            .ok_or(UseCaseError::NotFound("lead"))?;
+    }
+    Ok(deps
+        .leads
+        .merge_leads(tenant.id, from, into, deps.clock.now())
+        .await?)
+}
