@@ -35,8 +35,16 @@ pub enum Command {
         #[arg(long, default_value_t = 2)]
         workers: usize,
     },
-    /// Applies the database migrations and exits.
+    /// Applies the database migrations and exits; safe to run from several instances at once
+    /// (PostgreSQL serialises them with an advisory lock), e.g. as a Kubernetes init container or Job.
     Migrate,
+    /// Asks a running server's readiness endpoint; exits 0 when it answers 2xx, 1 otherwise
+    /// (the container healthcheck).
+    Healthcheck {
+        /// The URL to probe (default `http://127.0.0.1:$PORT/health/ready`).
+        #[arg(long)]
+        url: Option<String>,
+    },
     /// Platform administration.
     Admin {
         /// The admin action.
@@ -109,6 +117,14 @@ pub enum AdminCommand {
 /// Configuration, startup and command failures, for `main` to print.
 pub async fn main() -> anyhow::Result<()> {
     let cli = Cli::parse();
+    // The probe needs no settings, database or telemetry, and must work when they are broken.
+    if let Some(Command::Healthcheck { url }) = &cli.command {
+        let url = url.clone().unwrap_or_else(|| {
+            crate::healthcheck::default_url(std::env::var("PORT").ok().as_deref())
+        });
+        crate::healthcheck::probe(&url)?;
+        return Ok(());
+    }
     let settings = Settings::load()?;
     let telemetry =
         crate::telemetry::install(settings.log_format, settings.trace_export()?.as_ref())?;
@@ -152,6 +168,13 @@ pub async fn run(cli: Cli, mut settings: Settings) -> anyhow::Result<()> {
         Command::Migrate => {
             crate::storage::migrate(&settings).await?;
             tracing::info!("migrations applied");
+            Ok(())
+        }
+        Command::Healthcheck { url } => {
+            let url = url.unwrap_or_else(|| {
+                crate::healthcheck::default_url(Some(&settings.port.to_string()))
+            });
+            crate::healthcheck::probe(&url)?;
             Ok(())
         }
         Command::Admin { command } => {

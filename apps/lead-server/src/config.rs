@@ -322,6 +322,16 @@ impl Default for Settings {
     }
 }
 
+/// The keys of [`ENV_KEYS`] whose value is set and not blank: `LLM_PROVIDER=` in an env file
+/// means "not set", as for every other key, rather than an invalid value.
+pub fn set_env_keys(lookup: impl Fn(&str) -> Option<String>) -> Vec<&'static str> {
+    ENV_KEYS
+        .iter()
+        .copied()
+        .filter(|key| lookup(key).is_some_and(|v| !v.trim().is_empty()))
+        .collect()
+}
+
 impl Settings {
     /// Reads defaults, then `lead-server.toml` in the working directory, then the environment.
     ///
@@ -338,7 +348,7 @@ impl Settings {
     pub fn load_from(file: &Path) -> Result<Self, ConfigError> {
         let figment = Figment::from(Serialized::defaults(Settings::default()))
             .merge(Toml::file(file))
-            .merge(Env::raw().only(ENV_KEYS));
+            .merge(Env::raw().only(&set_env_keys(|key| std::env::var(key).ok())));
         let mut settings: Settings = figment.extract().map_err(|e| {
             let key = e
                 .path
@@ -400,6 +410,13 @@ impl Settings {
         }
         if self.db_max_connections == 0 {
             return Err(ConfigError::new("DB_MAX_CONNECTIONS", "must be at least 1"));
+        }
+        if !self.is_sqlite() && self.db_max_connections < 2 {
+            // Migrations hold one connection for their lock while they run on another.
+            return Err(ConfigError::new(
+                "DB_MAX_CONNECTIONS",
+                "must be at least 2 on PostgreSQL",
+            ));
         }
         if self.db_intake_lanes > 64 {
             return Err(ConfigError::new("DB_INTAKE_LANES", "must be at most 64"));
@@ -515,6 +532,17 @@ mod tests {
         let mut s = Settings::default();
         f(&mut s);
         s.check().map_err(|e| e.key)
+    }
+
+    #[test]
+    fn blank_environment_values_count_as_unset() {
+        let keys = set_env_keys(|key| match key {
+            "LLM_PROVIDER" => Some(String::new()),
+            "REDIS_URL" => Some("  ".to_owned()),
+            "PORT" => Some("9000".to_owned()),
+            _ => None,
+        });
+        assert_eq!(keys, ["PORT"]);
     }
 
     #[test]

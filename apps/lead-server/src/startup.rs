@@ -4,7 +4,7 @@
 use crate::adapters::{LogNotifier, SystemClock, UuidV7Ids};
 use crate::auth::{AdminAuthority, KeyCache};
 use crate::config::{LlmProvider, Settings};
-use crate::error::{ApiError, PROBLEM_JSON};
+use crate::error::PROBLEM_JSON;
 use crate::ratelimit::RateLimiter;
 use crate::routes;
 use crate::storage::{self, Storage};
@@ -12,8 +12,8 @@ use crate::worker::{WorkerPool, WorkerSettings};
 use actix_web::body::MessageBody;
 use actix_web::dev::{Server, ServiceRequest, ServiceResponse};
 use actix_web::http::header::{self, HeaderName, HeaderValue};
-use actix_web::middleware::{ErrorHandlerResponse, ErrorHandlers, Next, from_fn};
-use actix_web::{App, HttpRequest, HttpResponse, HttpServer, web};
+use actix_web::middleware::{Compress, ErrorHandlerResponse, ErrorHandlers, Next, from_fn};
+use actix_web::{App, HttpResponse, HttpServer, web};
 use lead_channels::email::{SmtpConfig, SmtpMailer};
 use lead_channels::sender::{ChannelSender, SmtpSender, TwilioSender};
 use lead_channels::twilio::TwilioClient;
@@ -292,8 +292,11 @@ impl Application {
                     web::QueryConfig::default().error_handler(crate::error::handlers::query_error),
                 )
                 .configure(routes::configure)
-                .default_service(web::to(route_not_found))
+                .default_service(web::to(crate::conventions::unmatched))
                 .wrap(ErrorHandlers::new().default_handler(problem_fallback))
+                .wrap(from_fn(crate::conventions::head_and_compression))
+                .wrap(Compress::default())
+                .wrap(from_fn(crate::conventions::drop_identity_marker))
                 .wrap(from_fn(request_context))
         })
         .workers(http_workers)
@@ -337,10 +340,6 @@ impl Application {
     }
 }
 
-async fn route_not_found(req: HttpRequest) -> Result<HttpResponse, ApiError> {
-    Err(ApiError::RouteNotFound(req.path().to_owned()))
-}
-
 /// Turns the framework's own error responses (405, 413, ...) into problem documents, so every
 /// 4xx and 5xx has the same shape.
 fn problem_fallback<B: MessageBody + 'static>(
@@ -356,15 +355,9 @@ fn problem_fallback<B: MessageBody + 'static>(
     }
     let (req, old) = res.into_parts();
     let status = old.status();
-    let code = match status.as_u16() {
-        404 => "route_not_found".to_owned(),
-        405 => "method_not_allowed".to_owned(),
-        413 => "payload_too_large".to_owned(),
-        400 => "bad_request".to_owned(),
-        s => format!("http_{s}"),
-    };
+    let code = crate::problems::framework_code(status.as_u16());
     let problem = serde_json::json!({
-        "type": format!("/problems/{code}"),
+        "type": crate::problems::type_uri(code),
         "title": status.canonical_reason().unwrap_or("Error"),
         "status": status.as_u16(),
         "detail": status.canonical_reason().unwrap_or("Error").to_lowercase(),

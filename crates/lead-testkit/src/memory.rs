@@ -94,10 +94,14 @@ impl TenantRepository for InMemoryStore {
             .values()
             .any(|t| t.slug == tenant.slug || t.widget_key == tenant.widget_key)
         {
-            return Err(StoreError::Conflict(format!(
-                "slug {} is taken",
-                tenant.slug
-            )));
+            return Err(StoreError::Conflict(
+                if s.tenants.values().any(|t| t.slug == tenant.slug) {
+                    "slug already in use"
+                } else {
+                    "widget_key already in use"
+                }
+                .into(),
+            ));
         }
         if s.tenants.contains_key(&tenant.id) {
             return Err(StoreError::Conflict("tenant id exists".into()));
@@ -109,7 +113,7 @@ impl TenantRepository for InMemoryStore {
                 .any(|n| mine.iter().any(|m| m.0 == n.0))
         }) {
             return Err(StoreError::Conflict(
-                "phone number belongs to another tenant".into(),
+                "twilio.phone_numbers already in use".into(),
             ));
         }
         s.tenants.insert(tenant.id, tenant.clone());
@@ -133,10 +137,7 @@ impl TenantRepository for InMemoryStore {
             .values()
             .any(|t| t.id != tenant.id && t.slug == tenant.slug)
         {
-            return Err(StoreError::Conflict(format!(
-                "slug {} is taken",
-                tenant.slug
-            )));
+            return Err(StoreError::Conflict("slug already in use".into()));
         }
         let mine = numbers_of(tenant);
         if s.tenants.values().any(|t| {
@@ -146,7 +147,7 @@ impl TenantRepository for InMemoryStore {
                     .any(|n| mine.iter().any(|m| m.0 == n.0))
         }) {
             return Err(StoreError::Conflict(
-                "phone number belongs to another tenant".into(),
+                "twilio.phone_numbers already in use".into(),
             ));
         }
         s.tenants.insert(tenant.id, tenant.clone());

@@ -45,6 +45,11 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
         .route("/health/ready", web::get().to(health::ready))
         .route("/openapi.json", web::get().to(docs::openapi_json))
         .route("/docs", web::get().to(docs::docs_page))
+        .route("/docs/problems", web::get().to(crate::problems::index))
+        .route(
+            "/docs/problems/{code}",
+            web::get().to(crate::problems::problem_page),
+        )
         .service(
             web::scope("/api/v1")
                 .route("/clients", web::post().to(clients::create))
