@@ -153,6 +153,15 @@ pub async fn run(cli: Cli, mut settings: Settings) -> anyhow::Result<()> {
         }
         Command::Worker { workers } => {
             let wiring = wire(&settings).await?;
+            let metrics = match settings.metrics_port {
+                Some(port) => {
+                    let (_, server) = crate::startup::serve_metrics(&settings.host, port)?;
+                    let handle = server.handle();
+                    tokio::spawn(server);
+                    Some(handle)
+                }
+                None => None,
+            };
             let pool = WorkerPool::spawn(
                 wiring.deps,
                 workers,
@@ -163,6 +172,9 @@ pub async fn run(cli: Cli, mut settings: Settings) -> anyhow::Result<()> {
             shutdown_signal().await;
             tracing::info!("stopping queue workers");
             pool.stop().await;
+            if let Some(metrics) = metrics {
+                metrics.stop(true).await;
+            }
             Ok(())
         }
         Command::Migrate => {

@@ -16,6 +16,7 @@ pub const DEFAULT_SERVICE_NAME: &str = "lead-server";
 pub const ENV_KEYS: &[&str] = &[
     "HOST",
     "PORT",
+    "METRICS_PORT",
     "DATABASE_URL",
     "DB_MAX_CONNECTIONS",
     "DB_INTAKE_LANES",
@@ -219,6 +220,8 @@ pub struct Settings {
     pub db_intake_batch_max: usize,
     /// HTTP worker threads; 0 means one per CPU core.
     pub http_workers: usize,
+    /// Serve `/metrics` on this port of its own instead of the main port (so it need not be public).
+    pub metrics_port: Option<u16>,
     /// Directory for the SQLite file and the generated admin token hash.
     pub data_dir: PathBuf,
     /// Redis for shared rate limits, when several instances run.
@@ -289,6 +292,7 @@ impl Default for Settings {
             db_intake_lanes: 4,
             db_intake_batch_max: 24,
             http_workers: 0,
+            metrics_port: None,
             data_dir: PathBuf::from("./data"),
             redis_url: None,
             admin_token: None,

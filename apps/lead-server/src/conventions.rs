@@ -107,7 +107,8 @@ pub fn allowed_methods(path: &str) -> Vec<String> {
 /// The default service: `405` with `Allow` when the path exists with other methods, else `404`.
 pub async fn unmatched(req: HttpRequest) -> HttpResponse {
     let allowed = allowed_methods(req.path());
-    if allowed.is_empty() {
+    // A route this instance does not mount (`/metrics` moved to METRICS_PORT) is simply not here.
+    if allowed.is_empty() || allowed.iter().any(|m| m == req.method().as_str()) {
         return ApiError::RouteNotFound(req.path().to_owned()).error_response();
     }
     let mut res = ApiError::MethodNotAllowed.error_response();

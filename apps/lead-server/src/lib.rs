@@ -11,6 +11,7 @@ pub mod eval;
 pub mod eval_conversations;
 pub mod extract;
 pub mod healthcheck;
+pub mod metrics;
 pub mod phone;
 pub mod presets;
 pub mod problems;

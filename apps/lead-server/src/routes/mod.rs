@@ -29,9 +29,13 @@ pub async fn accept(
     tenant: &Tenant,
     request: InboundRequest,
 ) -> Result<IntakeReceipt, ApiError> {
+    let channel = request.channel;
     let receipt = usecases::accept_inbound(&state.deps, tenant, request)
         .await
         .map_err(leads::usecase_error)?;
+    if !receipt.duplicate {
+        crate::metrics::record_intake(channel);
+    }
     if receipt.job_id.is_some() && !receipt.duplicate {
         state.wake.notify_one();
     }

@@ -11,6 +11,7 @@ mod http_conventions;
 mod leads;
 mod live_chat;
 mod live_chat_browser;
+mod metrics;
 mod openapi;
 mod postgres;
 mod quick_start;
