@@ -79,10 +79,8 @@ fn route_table() -> &'static RouteTable {
 }
 
 fn segments(path: &str) -> Vec<String> {
-    path.trim_end_matches('/')
-        .split('/')
-        .map(str::to_owned)
-        .collect()
+    // No trailing-slash folding: the router does not fold them either.
+    path.split('/').map(str::to_owned).collect()
 }
 
 /// The methods a concrete path is served with, merged over every template it matches (empty when
@@ -128,8 +126,10 @@ pub async fn head_and_compression(
     if req.method() == Method::HEAD {
         req.head_mut().method = Method::GET;
     }
+    // Only a client that accepts an encoding can be sent one; others pass through untouched.
+    let accepts_encoding = req.headers().contains_key(header::ACCEPT_ENCODING);
     let mut res = next.call(req).await?;
-    if !worth_compressing(&res) {
+    if accepts_encoding && !worth_compressing(&res) {
         res.headers_mut().insert(
             header::CONTENT_ENCODING,
             HeaderValue::from_static("identity"),
@@ -227,6 +227,7 @@ mod tests {
         assert_eq!(allowed_methods("/widget.js"), ["GET", "HEAD"]);
         assert_eq!(allowed_methods("/webhooks/live-chat"), ["OPTIONS", "POST"]);
         assert!(allowed_methods("/nothing/here").is_empty());
+        assert!(allowed_methods("/api/v1/leads/").is_empty());
         assert!(allowed_methods("/api/v1/leads//").is_empty());
     }
 
