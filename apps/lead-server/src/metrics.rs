@@ -305,6 +305,7 @@ impl Notifier for MeteredNotifier {
             Notification::Escalated { .. } => "escalated",
             Notification::Undeliverable { .. } => "undeliverable",
             Notification::BudgetAlert { .. } => "budget_alert",
+            Notification::Booking { .. } => "booking",
         };
         metrics::counter!("lead_escalations_total", "kind" => kind).increment(1);
         self.inner.notify(tenant, notification).await
