@@ -38,8 +38,16 @@ pub enum Command {
         #[arg(long, default_value_t = 2)]
         workers: usize,
     },
-    /// Applies the database migrations and exits.
+    /// Applies the database migrations and exits; safe to run from several instances at once
+    /// (PostgreSQL serialises them with an advisory lock), e.g. as a Kubernetes init container or Job.
     Migrate,
+    /// Asks a running server's readiness endpoint; exits 0 when it answers 2xx, 1 otherwise
+    /// (the container healthcheck).
+    Healthcheck {
+        /// The URL to probe (default `http://127.0.0.1:$PORT/health/ready`).
+        #[arg(long)]
+        url: Option<String>,
+    },
     /// Platform administration.
     Admin {
         /// The admin action.
@@ -138,6 +146,14 @@ pub enum JobsCommand {
 /// Configuration, startup and command failures, for `main` to print.
 pub async fn main() -> anyhow::Result<()> {
     let cli = Cli::parse();
+    // The probe needs no settings, database or telemetry, and must work when they are broken.
+    if let Some(Command::Healthcheck { url }) = &cli.command {
+        let url = url.clone().unwrap_or_else(|| {
+            crate::healthcheck::default_url(std::env::var("PORT").ok().as_deref())
+        });
+        crate::healthcheck::probe(&url)?;
+        return Ok(());
+    }
     let settings = Settings::load()?;
     let telemetry =
         crate::telemetry::install(settings.log_format, settings.trace_export()?.as_ref())?;
@@ -166,6 +182,15 @@ pub async fn run(cli: Cli, mut settings: Settings) -> anyhow::Result<()> {
         }
         Command::Worker { workers } => {
             let wiring = wire(&settings).await?;
+            let metrics = match settings.metrics_port {
+                Some(port) => {
+                    let (_, server) = crate::startup::serve_metrics(&settings.host, port)?;
+                    let handle = server.handle();
+                    tokio::spawn(server);
+                    Some(handle)
+                }
+                None => None,
+            };
             let pool = WorkerPool::spawn(
                 wiring.deps,
                 workers,
@@ -176,11 +201,21 @@ pub async fn run(cli: Cli, mut settings: Settings) -> anyhow::Result<()> {
             shutdown_signal().await;
             tracing::info!("stopping queue workers");
             pool.stop().await;
+            if let Some(metrics) = metrics {
+                metrics.stop(true).await;
+            }
             Ok(())
         }
         Command::Migrate => {
             crate::storage::migrate(&settings).await?;
             tracing::info!("migrations applied");
+            Ok(())
+        }
+        Command::Healthcheck { url } => {
+            let url = url.unwrap_or_else(|| {
+                crate::healthcheck::default_url(Some(&settings.port.to_string()))
+            });
+            crate::healthcheck::probe(&url)?;
             Ok(())
         }
         Command::Admin { command } => {

@@ -17,6 +17,7 @@ pub const DEFAULT_SERVICE_NAME: &str = "lead-server";
 pub const ENV_KEYS: &[&str] = &[
     "HOST",
     "PORT",
+    "METRICS_PORT",
     "DATABASE_URL",
     "DB_MAX_CONNECTIONS",
     "DB_INTAKE_LANES",
@@ -224,6 +225,8 @@ pub struct Settings {
     pub db_intake_batch_max: usize,
     /// HTTP worker threads; 0 means one per CPU core.
     pub http_workers: usize,
+    /// Serve `/metrics` on this port of its own instead of the main port (so it need not be public).
+    pub metrics_port: Option<u16>,
     /// Directory for the SQLite file and the generated admin token hash.
     pub data_dir: PathBuf,
     /// Redis for shared rate limits, when several instances run.
@@ -302,6 +305,7 @@ impl Default for Settings {
             db_intake_lanes: 4,
             db_intake_batch_max: 24,
             http_workers: 0,
+            metrics_port: None,
             data_dir: PathBuf::from("./data"),
             redis_url: None,
             admin_token: None,
@@ -339,6 +343,16 @@ impl Default for Settings {
     }
 }
 
+/// The keys of [`ENV_KEYS`] whose value is set and not blank: `LLM_PROVIDER=` in an env file
+/// means "not set", as for every other key, rather than an invalid value.
+pub fn set_env_keys(lookup: impl Fn(&str) -> Option<String>) -> Vec<&'static str> {
+    ENV_KEYS
+        .iter()
+        .copied()
+        .filter(|key| lookup(key).is_some_and(|v| !v.trim().is_empty()))
+        .collect()
+}
+
 impl Settings {
     /// Reads defaults, then `lead-server.toml` in the working directory, then the environment.
     ///
@@ -355,7 +369,7 @@ impl Settings {
     pub fn load_from(file: &Path) -> Result<Self, ConfigError> {
         let figment = Figment::from(Serialized::defaults(Settings::default()))
             .merge(Toml::file(file))
-            .merge(Env::raw().only(ENV_KEYS));
+            .merge(Env::raw().only(&set_env_keys(|key| std::env::var(key).ok())));
         let mut settings: Settings = figment.extract().map_err(|e| {
             let key = e
                 .path
@@ -417,6 +431,13 @@ impl Settings {
         }
         if self.db_max_connections == 0 {
             return Err(ConfigError::new("DB_MAX_CONNECTIONS", "must be at least 1"));
+        }
+        if !self.is_sqlite() && self.db_max_connections < 2 {
+            // Migrations hold one connection for their lock while they run on another.
+            return Err(ConfigError::new(
+                "DB_MAX_CONNECTIONS",
+                "must be at least 2 on PostgreSQL",
+            ));
         }
         if self.db_intake_lanes > 64 {
             return Err(ConfigError::new("DB_INTAKE_LANES", "must be at most 64"));
@@ -561,6 +582,17 @@ mod tests {
         let mut s = Settings::default();
         f(&mut s);
         s.check().map_err(|e| e.key)
+    }
+
+    #[test]
+    fn blank_environment_values_count_as_unset() {
+        let keys = set_env_keys(|key| match key {
+            "LLM_PROVIDER" => Some(String::new()),
+            "REDIS_URL" => Some("  ".to_owned()),
+            "PORT" => Some("9000".to_owned()),
+            _ => None,
+        });
+        assert_eq!(keys, ["PORT"]);
     }
 
     #[test]

@@ -101,8 +101,9 @@ pub enum ApiError {
     /// The route exists with other methods.
     #[error("method not allowed")]
     MethodNotAllowed,
-    /// A unique value is taken.
-    #[error("conflict: {0}")]
+    /// A unique value is taken, or the request conflicts with the resource's state; the message
+    /// names the field (`slug already in use`), never the database's words.
+    #[error("{0}")]
     Conflict(String),
     /// The lifecycle table refuses the change.
     #[error("illegal lifecycle transition: {0}")]
@@ -205,7 +206,7 @@ impl ApiError {
             _ => None,
         };
         Problem {
-            kind: format!("/problems/{}", self.code()),
+            kind: crate::problems::type_uri(self.code()),
             title: status.canonical_reason().unwrap_or("Error").to_owned(),
             status: status.as_u16(),
             detail: self.to_string(),
@@ -237,7 +238,8 @@ impl From<IllegalTransition> for ApiError {
 /// An RFC 9457 problem document with our `code` and, for validation, the fields at fault.
 #[derive(Debug, Clone, Serialize, ToSchema)]
 pub struct Problem {
-    /// A URI reference naming the problem type (`/problems/validation_failed`).
+    /// A URI reference naming the problem type; it resolves to a page explaining the code
+    /// (`/docs/problems/validation_failed`).
     #[serde(rename = "type")]
     pub kind: String,
     /// Short summary of the status.
@@ -280,7 +282,7 @@ impl ResponseError for ApiError {
             builder.insert_header((header::RETRY_AFTER, retry_after_secs.to_string()));
         }
         builder.body(serde_json::to_string(&self.problem()).unwrap_or_else(|_| {
-            r#"{"type":"/problems/internal_error","title":"Internal Server Error","status":500,"detail":"internal error","code":"internal_error"}"#.to_owned()
+            r#"{"type":"/docs/problems/internal_error","title":"Internal Server Error","status":500,"detail":"internal error","code":"internal_error"}"#.to_owned()
         }))
     }
 }
@@ -312,7 +314,7 @@ mod tests {
         let p = err.problem();
         assert_eq!(p.status, 422);
         assert_eq!(p.code, "validation_failed");
-        assert_eq!(p.kind, "/problems/validation_failed");
+        assert_eq!(p.kind, "/docs/problems/validation_failed");
         assert_eq!(p.errors.map(|e| e.len()), Some(1));
     }
 

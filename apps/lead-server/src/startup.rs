@@ -4,7 +4,7 @@
 use crate::adapters::{LogNotifier, SystemClock, UuidV7Ids};
 use crate::auth::{AdminAuthority, KeyCache};
 use crate::config::{LlmProvider, Settings};
-use crate::error::{ApiError, PROBLEM_JSON};
+use crate::error::PROBLEM_JSON;
 use crate::ratelimit::RateLimiter;
 use crate::routes;
 use crate::storage::{self, Storage};
@@ -12,8 +12,8 @@ use crate::worker::{WorkerPool, WorkerSettings};
 use actix_web::body::MessageBody;
 use actix_web::dev::{Server, ServiceRequest, ServiceResponse};
 use actix_web::http::header::{self, HeaderName, HeaderValue};
-use actix_web::middleware::{ErrorHandlerResponse, ErrorHandlers, Next, from_fn};
-use actix_web::{App, HttpRequest, HttpResponse, HttpServer, web};
+use actix_web::middleware::{Compress, ErrorHandlerResponse, ErrorHandlers, Next, from_fn};
+use actix_web::{App, HttpResponse, HttpServer, web};
 use lead_channels::email::{SmtpConfig, SmtpMailer};
 use lead_channels::sender::{ChannelSender, SmtpSender, TwilioSender};
 use lead_channels::twilio::TwilioClient;
@@ -78,17 +78,30 @@ pub async fn wire(settings: &Settings) -> anyhow::Result<Wiring> {
     let clock: Arc<dyn Clock> = Arc::new(SystemClock);
     let model = language_model(settings)?;
     let extractor: Arc<dyn OfflineExtractor> = crate::qualifier::offline_extractor();
+    crate::metrics::handle();
+    let provider = match settings.effective_llm_provider() {
+        LlmProvider::Anthropic => "anthropic",
+        LlmProvider::Openai => "openai",
+        LlmProvider::Offline => "offline",
+    };
+    let model = model.map(|m| -> Arc<dyn LanguageModel> {
+        Arc::new(crate::metrics::MeteredModel::new(m, provider))
+    });
     let deps = Deps {
         tenants: storage.tenants.clone(),
         leads: storage.leads.clone(),
         escalations: storage.escalations.clone(),
         usage: storage.usage.clone(),
         opt_outs: storage.opt_outs.clone(),
-        jobs: storage.jobs.clone(),
+        jobs: Arc::new(crate::metrics::MeteredQueue::new(storage.jobs.clone())),
         model,
         extractor,
-        sender: message_sender(settings, &storage, clock.clone())?,
-        notifier: Arc::new(LogNotifier),
+        sender: Arc::new(crate::metrics::MeteredSender::new(message_sender(
+            settings,
+            &storage,
+            clock.clone(),
+        )?)),
+        notifier: Arc::new(crate::metrics::MeteredNotifier::new(Arc::new(LogNotifier))),
         clock,
         ids: Arc::new(UuidV7Ids),
         retry: RetryPolicy::default(),
@@ -235,6 +248,7 @@ fn http_workers(configured: usize) -> usize {
 pub struct Application {
     port: u16,
     server: Server,
+    metrics: Option<(u16, Server)>,
     workers: WorkerPool,
     generated_admin_token: Option<String>,
     state: web::Data<AppState>,
@@ -296,9 +310,15 @@ impl Application {
             settings: Arc::new(settings),
         });
         let server_state = state.clone();
+        let metrics_on_main_port = state.settings.metrics_port.is_none();
         let server = HttpServer::new(move || {
             App::new()
                 .app_data(server_state.clone())
+                .configure(|cfg| {
+                    if metrics_on_main_port {
+                        crate::metrics::configure(cfg);
+                    }
+                })
                 .app_data(
                     web::PathConfig::default().error_handler(crate::error::handlers::path_error),
                 )
@@ -306,8 +326,12 @@ impl Application {
                     web::QueryConfig::default().error_handler(crate::error::handlers::query_error),
                 )
                 .configure(routes::configure)
-                .default_service(web::to(route_not_found))
+                .default_service(web::to(crate::conventions::unmatched))
                 .wrap(ErrorHandlers::new().default_handler(problem_fallback))
+                .wrap(from_fn(crate::conventions::head_and_compression))
+                .wrap(Compress::default())
+                .wrap(from_fn(crate::conventions::drop_identity_marker))
+                .wrap(from_fn(crate::metrics::http_metrics))
                 .wrap(from_fn(request_context))
         })
         .workers(http_workers)
@@ -315,9 +339,14 @@ impl Application {
         .shutdown_timeout(shutdown)
         .run();
         tracing::info!(%address, "listening");
+        let metrics = match state.settings.metrics_port {
+            Some(metrics_port) => Some(serve_metrics(&state.settings.host, metrics_port)?),
+            None => None,
+        };
         Ok(Self {
             port,
             server,
+            metrics,
             workers,
             generated_admin_token: admin.generated_token,
             state,
@@ -327,6 +356,11 @@ impl Application {
     /// The port the server listens on.
     pub fn port(&self) -> u16 {
         self.port
+    }
+
+    /// The port `/metrics` is served on when `METRICS_PORT` moved it off the main port.
+    pub fn metrics_port(&self) -> Option<u16> {
+        self.metrics.as_ref().map(|(port, _)| *port)
     }
 
     /// The admin token generated at this start, when none was configured (tests use it).
@@ -344,15 +378,39 @@ impl Application {
     /// # Errors
     /// When the server fails.
     pub async fn run_until_stopped(self) -> anyhow::Result<()> {
-        let result = self.server.await;
+        let result = match self.metrics {
+            Some((_, metrics)) => {
+                let handle = metrics.handle();
+                let metrics = tokio::spawn(metrics);
+                let result = self.server.await;
+                handle.stop(true).await;
+                drop(metrics.await);
+                result
+            }
+            None => self.server.await,
+        };
         self.workers.stop().await;
         tracing::info!("stopped");
         result.map_err(Into::into)
     }
 }
 
-async fn route_not_found(req: HttpRequest) -> Result<HttpResponse, ApiError> {
-    Err(ApiError::RouteNotFound(req.path().to_owned()))
+/// Serves `/metrics` alone on `host:port` (port 0 picks a free one), so the main port need not
+/// expose it; returns the bound port and the server to run.
+///
+/// # Errors
+/// When the port cannot be bound.
+pub fn serve_metrics(host: &str, port: u16) -> anyhow::Result<(u16, Server)> {
+    let listener = TcpListener::bind((host, port))
+        .map_err(|e| anyhow::anyhow!("binding METRICS_PORT {host}:{port}: {e}"))?;
+    let bound = listener.local_addr()?.port();
+    let server = HttpServer::new(|| App::new().configure(crate::metrics::configure))
+        .workers(1)
+        .listen(listener)?
+        .shutdown_timeout(1)
+        .run();
+    tracing::info!(port = bound, "metrics listening");
+    Ok((bound, server))
 }
 
 /// Turns the framework's own error responses (405, 413, ...) into problem documents, so every
@@ -370,15 +428,9 @@ fn problem_fallback<B: MessageBody + 'static>(
     }
     let (req, old) = res.into_parts();
     let status = old.status();
-    let code = match status.as_u16() {
-        404 => "route_not_found".to_owned(),
-        405 => "method_not_allowed".to_owned(),
-        413 => "payload_too_large".to_owned(),
-        400 => "bad_request".to_owned(),
-        s => format!("http_{s}"),
-    };
+    let code = crate::problems::framework_code(status.as_u16());
     let problem = serde_json::json!({
-        "type": format!("/problems/{code}"),
+        "type": crate::problems::type_uri(code),
         "title": status.canonical_reason().unwrap_or("Error"),
         "status": status.as_u16(),
         "detail": status.canonical_reason().unwrap_or("Error").to_lowercase(),

@@ -61,11 +61,40 @@ fn classify_sqlx(err: &sea_orm::sqlx::Error) -> Failure {
 pub(crate) fn store_error(doing: &str, err: DbErr) -> StoreError {
     let message = format!("{doing}: {err}");
     match classify(&err) {
-        Failure::Unique => StoreError::Conflict(message),
+        Failure::Unique => {
+            tracing::debug!(%message, "unique constraint rejected a write");
+            StoreError::Conflict(unique_conflict(&message))
+        }
         Failure::MissingReference => StoreError::Stale(message),
         Failure::Contention | Failure::Unreachable => StoreError::Unavailable(message),
         Failure::Other => StoreError::Unexpected(message),
     }
+}
+
+/// The unique columns a caller can collide with, as the API names them: `(text in the database's
+/// error, field)`. The database's own words (constraint and table names) never reach a client.
+const UNIQUE_FIELDS: &[(&str, &str)] = &[
+    ("slug", "slug"),
+    ("widget_key", "widget_key"),
+    ("tenant_phone_numbers", "twilio.phone_numbers"),
+    ("leads_tenant_phone", "phone"),
+    ("leads.phone", "phone"),
+    ("leads_tenant_email", "email"),
+    ("leads.email", "email"),
+    ("chat_session", "session_id"),
+    ("key_hash", "api_key"),
+];
+
+/// The conflict message for a unique-constraint failure: the field that is taken
+/// (`slug already in use`), or a plain sentence when the column is not one callers set.
+pub(crate) fn unique_conflict(database_message: &str) -> String {
+    UNIQUE_FIELDS
+        .iter()
+        .find(|(needle, _)| database_message.contains(needle))
+        .map_or_else(
+            || "a value that must be unique is already in use".to_owned(),
+            |(_, field)| format!("{field} already in use"),
+        )
 }
 
 /// An extension that maps a database result with the context of the operation.
@@ -83,4 +112,33 @@ impl<T> Context<T> for Result<T, DbErr> {
 /// A stored value that the domain cannot read (a state name or JSON from a newer version).
 pub(crate) fn corrupt(what: &str, detail: impl std::fmt::Display) -> StoreError {
     StoreError::Unexpected(format!("cannot read stored {what}: {detail}"))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::unique_conflict;
+
+    #[test]
+    fn unique_failures_name_the_field_not_the_constraint() {
+        assert_eq!(
+            unique_conflict("inserting a tenant: UNIQUE constraint failed: clients.slug"),
+            "slug already in use"
+        );
+        assert_eq!(
+            unique_conflict(
+                "inserting a tenant: duplicate key value violates unique constraint \"clients_slug_key\""
+            ),
+            "slug already in use"
+        );
+        assert_eq!(
+            unique_conflict(
+                "x: violates unique constraint \"ux_tenant_phone_numbers_number_kind\""
+            ),
+            "twilio.phone_numbers already in use"
+        );
+        assert_eq!(
+            unique_conflict("x: UNIQUE constraint failed: other.thing"),
+            "a value that must be unique is already in use"
+        );
+    }
 }

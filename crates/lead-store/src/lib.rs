@@ -49,6 +49,10 @@ pub enum ConnectError {
     Migrate(#[source] DbErr),
 }
 
+/// The PostgreSQL advisory lock key migrations run under (an arbitrary constant shared by every
+/// version of the service: the ASCII of `leadmigr`).
+pub const MIGRATION_LOCK_KEY: i64 = 0x6c65_6164_6d69_6772;
+
 /// The database engine behind a store, for the few places where SQL differs.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Backend {
@@ -228,12 +232,29 @@ impl SeaOrmStore {
 
     /// Applies the pending schema migrations; harmless when there are none.
     ///
+    /// On PostgreSQL the migrations run under a transaction-scoped advisory lock
+    /// ([`MIGRATION_LOCK_KEY`]), so however many replicas, workers or `migrate` jobs start at
+    /// once, one applies them and the others wait, then find nothing left to do. The lock is
+    /// held by a transaction of its own and released when it ends, even if this process dies.
+    ///
     /// # Errors
-    /// [`ConnectError::Migrate`] when a migration fails.
+    /// [`ConnectError::Migrate`] when a migration fails or the lock cannot be taken.
     pub async fn migrate(&self) -> Result<(), ConnectError> {
-        Migrator::up(&self.db, None)
-            .await
-            .map_err(ConnectError::Migrate)
+        if self.backend != Backend::Postgres {
+            return Migrator::up(&self.db, None)
+                .await
+                .map_err(ConnectError::Migrate);
+        }
+        let lock = self.db.begin().await.map_err(ConnectError::Migrate)?;
+        lock.execute_unprepared(&format!(
+            "SELECT pg_advisory_xact_lock({MIGRATION_LOCK_KEY})"
+        ))
+        .await
+        .map_err(ConnectError::Migrate)?;
+        let applied = Migrator::up(&self.db, None).await;
+        let released = lock.commit().await;
+        applied.map_err(ConnectError::Migrate)?;
+        released.map_err(ConnectError::Migrate)
     }
 
     /// Which engine this store runs on.

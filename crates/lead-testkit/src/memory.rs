@@ -101,10 +101,14 @@ impl TenantRepository for InMemoryStore {
             .values()
             .any(|t| t.slug == tenant.slug || t.widget_key == tenant.widget_key)
         {
-            return Err(StoreError::Conflict(format!(
-                "slug {} is taken",
-                tenant.slug
-            )));
+            return Err(StoreError::Conflict(
+                if s.tenants.values().any(|t| t.slug == tenant.slug) {
+                    "slug already in use"
+                } else {
+                    "widget_key already in use"
+                }
+                .into(),
+            ));
         }
         if s.tenants.contains_key(&tenant.id) {
             return Err(StoreError::Conflict("tenant id exists".into()));
@@ -116,7 +120,7 @@ impl TenantRepository for InMemoryStore {
                 .any(|n| mine.iter().any(|m| m.0 == n.0))
         }) {
             return Err(StoreError::Conflict(
-                "phone number belongs to another tenant".into(),
+                "twilio.phone_numbers already in use".into(),
             ));
         }
         s.tenants.insert(tenant.id, tenant.clone());
@@ -140,10 +144,7 @@ impl TenantRepository for InMemoryStore {
             .values()
             .any(|t| t.id != tenant.id && t.slug == tenant.slug)
         {
-            return Err(StoreError::Conflict(format!(
-                "slug {} is taken",
-                tenant.slug
-            )));
+            return Err(StoreError::Conflict("slug already in use".into()));
         }
         let mine = numbers_of(tenant);
         if s.tenants.values().any(|t| {
@@ -153,7 +154,7 @@ impl TenantRepository for InMemoryStore {
                     .any(|n| mine.iter().any(|m| m.0 == n.0))
         }) {
             return Err(StoreError::Conflict(
-                "phone number belongs to another tenant".into(),
+                "twilio.phone_numbers already in use".into(),
             ));
         }
         s.tenants.insert(tenant.id, tenant.clone());

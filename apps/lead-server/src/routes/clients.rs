@@ -472,8 +472,11 @@ async fn save(state: &AppState, tenant: &Tenant) -> Result<(), ApiError> {
 
 /// Creates a client; the API key is in the answer this once.
 #[utoipa::path(
-    post, path = "/api/v1/clients", tag = "clients",
-    request_body = CreateClientRequest,
+    post, path = "/api/v1/clients", operation_id = "create_client", tag = "clients",
+    request_body(content = CreateClientRequest, content_type = "application/json", example = json!({
+        "name": "Test Realty", "slug": "test-realty", "industry": "real_estate", "timezone": "Asia/Riyadh",
+        "business_hours": {"monday": {"start": "09:00", "end": "18:00"}, "friday": {"start": "09:00", "end": "13:00"}}
+    })),
     responses(
         (status = 201, description = "Created, with the API key", body = ClientCreated),
         (status = 401, description = "No or wrong admin token", body = crate::error::Problem, content_type = "application/problem+json"),
@@ -497,9 +500,9 @@ pub async fn create(
 
 /// A client.
 #[utoipa::path(
-    get, path = "/api/v1/clients/{id}", tag = "clients",
+    get, path = "/api/v1/clients/{id}", operation_id = "get_client", tag = "clients",
     params(("id" = Uuid, Path, description = "Client id")),
-    responses((status = 200, body = ClientView), (status = 404, body = crate::error::Problem, content_type = "application/problem+json")),
+    responses((status = 200, description = "The client", body = ClientView), (status = 404, description = "No such client", body = crate::error::Problem, content_type = "application/problem+json")),
     security(("admin_token" = []))
 )]
 pub async fn get(
@@ -513,14 +516,14 @@ pub async fn get(
 
 /// Edits a client's settings.
 #[utoipa::path(
-    patch, path = "/api/v1/clients/{id}", tag = "clients",
+    patch, path = "/api/v1/clients/{id}", operation_id = "update_client", tag = "clients",
     params(("id" = Uuid, Path, description = "Client id")),
     request_body = UpdateClientRequest,
     responses(
-        (status = 200, body = ClientView),
-        (status = 404, body = crate::error::Problem, content_type = "application/problem+json"),
+        (status = 200, description = "The client as updated", body = ClientView),
+        (status = 404, description = "No such client", body = crate::error::Problem, content_type = "application/problem+json"),
         (status = 409, description = "A number belongs to another client", body = crate::error::Problem, content_type = "application/problem+json"),
-        (status = 422, body = crate::error::Problem, content_type = "application/problem+json"),
+        (status = 422, description = "Invalid fields", body = crate::error::Problem, content_type = "application/problem+json"),
     ),
     security(("admin_token" = []))
 )]
@@ -647,9 +650,9 @@ async fn set_status(
 
 /// Resumes automatic replies for a client.
 #[utoipa::path(
-    post, path = "/api/v1/clients/{id}/activate", tag = "clients",
+    post, path = "/api/v1/clients/{id}/activate", operation_id = "activate_client", tag = "clients",
     params(("id" = Uuid, Path, description = "Client id")),
-    responses((status = 200, body = ClientView), (status = 404, body = crate::error::Problem, content_type = "application/problem+json")),
+    responses((status = 200, description = "The client, now active", body = ClientView), (status = 404, description = "No such client", body = crate::error::Problem, content_type = "application/problem+json")),
     security(("admin_token" = []))
 )]
 pub async fn activate(
@@ -662,9 +665,9 @@ pub async fn activate(
 
 /// Pauses a client: leads are still stored, but nothing is answered.
 #[utoipa::path(
-    post, path = "/api/v1/clients/{id}/pause", tag = "clients",
+    post, path = "/api/v1/clients/{id}/pause", operation_id = "pause_client", tag = "clients",
     params(("id" = Uuid, Path, description = "Client id")),
-    responses((status = 200, body = ClientView), (status = 404, body = crate::error::Problem, content_type = "application/problem+json")),
+    responses((status = 200, description = "The client, now paused", body = ClientView), (status = 404, description = "No such client", body = crate::error::Problem, content_type = "application/problem+json")),
     security(("admin_token" = []))
 )]
 pub async fn pause(
@@ -677,10 +680,10 @@ pub async fn pause(
 
 /// Issues a new API key; the old ones work until the grace period ends.
 #[utoipa::path(
-    post, path = "/api/v1/clients/{id}/rotate-api-key", tag = "clients",
+    post, path = "/api/v1/clients/{id}/rotate-api-key", operation_id = "rotate_client_api_key", tag = "clients",
     params(("id" = Uuid, Path, description = "Client id")),
     request_body(content = Option<RotateKeyRequest>, description = "Optional grace period"),
-    responses((status = 200, body = RotatedKey), (status = 404, body = crate::error::Problem, content_type = "application/problem+json")),
+    responses((status = 200, description = "The new API key (shown once) and when the previous keys expire", body = RotatedKey), (status = 404, description = "No such client", body = crate::error::Problem, content_type = "application/problem+json")),
     security(("admin_token" = []))
 )]
 pub async fn rotate(
@@ -701,9 +704,9 @@ pub async fn rotate(
 
 /// Month-to-date tokens and cost per model, and the budget left.
 #[utoipa::path(
-    get, path = "/api/v1/clients/{id}/usage", tag = "clients",
+    get, path = "/api/v1/clients/{id}/usage", operation_id = "get_client_usage", tag = "clients",
     params(("id" = Uuid, Path, description = "Client id"), UsageQuery),
-    responses((status = 200, body = UsageView), (status = 404, body = crate::error::Problem, content_type = "application/problem+json")),
+    responses((status = 200, description = "The client's model usage and cost for the month", body = UsageView), (status = 404, description = "No such client", body = crate::error::Problem, content_type = "application/problem+json")),
     security(("admin_token" = []))
 )]
 pub async fn usage(

@@ -61,9 +61,9 @@ async fn detail(
 
 /// A conversation with its messages and escalations.
 #[utoipa::path(
-    get, path = "/api/v1/conversations/{id}", tag = "conversations",
+    get, path = "/api/v1/conversations/{id}", operation_id = "get_conversation", tag = "conversations",
     params(("id" = Uuid, Path, description = "Conversation id")),
-    responses((status = 200, body = ConversationDetail), (status = 404, body = crate::error::Problem, content_type = "application/problem+json")),
+    responses((status = 200, description = "The conversation with its lead", body = ConversationDetail), (status = 404, description = "No such conversation for this client", body = crate::error::Problem, content_type = "application/problem+json")),
     security(("api_key" = []))
 )]
 pub async fn get(
@@ -77,9 +77,9 @@ pub async fn get(
 
 /// Messages of a conversation, oldest first.
 #[utoipa::path(
-    get, path = "/api/v1/conversations/{id}/messages", tag = "conversations",
+    get, path = "/api/v1/conversations/{id}/messages", operation_id = "list_conversation_messages", tag = "conversations",
     params(("id" = Uuid, Path, description = "Conversation id"), PageQuery),
-    responses((status = 200, body = MessagePage), (status = 404, body = crate::error::Problem, content_type = "application/problem+json")),
+    responses((status = 200, description = "A page of the conversation's messages, oldest first", body = MessagePage), (status = 404, description = "No such conversation for this client", body = crate::error::Problem, content_type = "application/problem+json")),
     security(("api_key" = []))
 )]
 pub async fn messages(
@@ -113,14 +113,14 @@ pub struct AddMessageRequest {
 
 /// Sends a message to the lead as a person of the client; it is stored and delivered by a queued job.
 #[utoipa::path(
-    post, path = "/api/v1/conversations/{id}/messages", tag = "conversations",
+    post, path = "/api/v1/conversations/{id}/messages", operation_id = "add_conversation_message", tag = "conversations",
     params(("id" = Uuid, Path, description = "Conversation id")),
     request_body = AddMessageRequest,
     responses(
-        (status = 201, body = MessageView),
-        (status = 404, body = crate::error::Problem, content_type = "application/problem+json"),
+        (status = 201, description = "Stored and queued for sending", body = MessageView),
+        (status = 404, description = "No such conversation for this client", body = crate::error::Problem, content_type = "application/problem+json"),
         (status = 409, description = "The conversation has no address to reply to", body = crate::error::Problem, content_type = "application/problem+json"),
-        (status = 422, body = crate::error::Problem, content_type = "application/problem+json"),
+        (status = 422, description = "Invalid fields", body = crate::error::Problem, content_type = "application/problem+json"),
     ),
     security(("api_key" = []))
 )]
@@ -160,10 +160,10 @@ pub struct EscalateRequest {
 
 /// Escalates a conversation to a person: AI replies stop and the lead is handed off.
 #[utoipa::path(
-    post, path = "/api/v1/conversations/{id}/escalate", tag = "conversations",
+    post, path = "/api/v1/conversations/{id}/escalate", operation_id = "escalate_conversation", tag = "conversations",
     params(("id" = Uuid, Path, description = "Conversation id")),
     request_body(content = Option<EscalateRequest>),
-    responses((status = 200, body = ConversationDetail), (status = 404, body = crate::error::Problem, content_type = "application/problem+json")),
+    responses((status = 200, description = "The conversation, now with a person", body = ConversationDetail), (status = 404, description = "No such conversation for this client", body = crate::error::Problem, content_type = "application/problem+json")),
     security(("api_key" = []))
 )]
 pub async fn escalate(
@@ -186,9 +186,9 @@ pub async fn escalate(
 
 /// Releases an escalated conversation back to the AI.
 #[utoipa::path(
-    post, path = "/api/v1/conversations/{id}/release", tag = "conversations",
+    post, path = "/api/v1/conversations/{id}/release", operation_id = "release_conversation", tag = "conversations",
     params(("id" = Uuid, Path, description = "Conversation id")),
-    responses((status = 200, body = ConversationDetail), (status = 404, body = crate::error::Problem, content_type = "application/problem+json")),
+    responses((status = 200, description = "The conversation, handed back to the AI", body = ConversationDetail), (status = 404, description = "No such conversation for this client", body = crate::error::Problem, content_type = "application/problem+json")),
     security(("api_key" = []))
 )]
 pub async fn release(
@@ -205,9 +205,9 @@ pub async fn release(
 
 /// Open conversations of a client, most recently active first; another client's id answers 404.
 #[utoipa::path(
-    get, path = "/api/v1/conversations/client/{id}/active", tag = "conversations",
+    get, path = "/api/v1/conversations/client/{id}/active", operation_id = "list_active_conversations", tag = "conversations",
     params(("id" = Uuid, Path, description = "Client id (must be the caller's)"), PageQuery),
-    responses((status = 200, body = ConversationPage), (status = 404, body = crate::error::Problem, content_type = "application/problem+json")),
+    responses((status = 200, description = "A page of the client's active conversations", body = ConversationPage), (status = 404, description = "No such conversation for this client", body = crate::error::Problem, content_type = "application/problem+json")),
     security(("api_key" = []))
 )]
 pub async fn active(

@@ -4,8 +4,9 @@
 use crate::error::{FieldError, Problem};
 use crate::routes::{booking, clients, conversations, health, leads, live_chat, twilio, webhooks};
 use crate::views;
-use actix_web::HttpResponse;
 use actix_web::http::header::ContentType;
+use actix_web::{HttpRequest, HttpResponse};
+use std::sync::OnceLock;
 use utoipa::openapi::security::{ApiKey, ApiKeyValue, HttpAuthScheme, HttpBuilder, SecurityScheme};
 use utoipa::{Modify, OpenApi};
 
@@ -61,18 +62,36 @@ impl Modify for SecuritySchemes {
             ))),
         );
         components.add_security_scheme(
+            "widget_key",
+            SecurityScheme::ApiKey(ApiKey::Header(ApiKeyValue::with_description(
+                crate::routes::live_chat::WIDGET_KEY_HEADER,
+                "The client's public widget key; the chat endpoints also take it as `widget_key` in the body or query",
+            ))),
+        );
+        components.add_security_scheme(
             "admin_token",
             SecurityScheme::Http(HttpBuilder::new().scheme(HttpAuthScheme::Bearer).build()),
         );
     }
 }
 
-/// `GET /openapi.json`.
-pub async fn openapi_json() -> HttpResponse {
-    match ApiDoc::openapi().to_json() {
-        Ok(json) => HttpResponse::Ok()
-            .content_type(ContentType::json())
-            .body(json),
+/// `GET /openapi.json`: generated once per process and served with an `ETag`, so clients and
+/// generators revalidate with `If-None-Match` and get `304` while the build is the same.
+pub async fn openapi_json(req: HttpRequest) -> HttpResponse {
+    static DOCUMENT: OnceLock<Result<(String, String), String>> = OnceLock::new();
+    let document = DOCUMENT.get_or_init(|| {
+        let json = ApiDoc::openapi().to_json().map_err(|e| e.to_string())?;
+        let etag = crate::conventions::entity_tag(json.as_bytes());
+        Ok((json, etag))
+    });
+    match document {
+        Ok((json, etag)) => crate::conventions::fixed_document(
+            &req,
+            "application/json",
+            "no-cache",
+            json.as_bytes(),
+            etag,
+        ),
         Err(e) => actix_web::ResponseError::error_response(&crate::error::ApiError::Internal(
             anyhow::anyhow!("openapi serialisation: {e}"),
         )),

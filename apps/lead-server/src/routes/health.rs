@@ -20,7 +20,7 @@ pub struct HealthStatus {
     /// `connected` when the database answered.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub database: Option<String>,
-    /// `connected` or `not_configured`.
+    /// `connected`, `not_configured`, or `unavailable` (the rate limit is then local to the instance).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub redis: Option<String>,
     /// Server version.
@@ -43,8 +43,8 @@ async fn database_ok(state: &AppState) -> Result<(), ApiError> {
 }
 
 /// Basic health, as the seed's quick start shows it.
-#[utoipa::path(get, path = "/health", tag = "health",
-    responses((status = 200, body = HealthStatus), (status = 503, body = crate::error::Problem, content_type = "application/problem+json")))]
+#[utoipa::path(get, path = "/health", operation_id = "health", tag = "health",
+    responses((status = 200, description = "The database answers", body = HealthStatus), (status = 503, description = "The database does not answer", body = crate::error::Problem, content_type = "application/problem+json")))]
 pub async fn health(state: web::Data<AppState>) -> Result<HttpResponse, ApiError> {
     database_ok(&state).await?;
     Ok(HttpResponse::Ok().json(HealthStatus {
@@ -56,7 +56,7 @@ pub async fn health(state: web::Data<AppState>) -> Result<HttpResponse, ApiError
 }
 
 /// Liveness: the process serves requests.
-#[utoipa::path(get, path = "/health/live", tag = "health", responses((status = 200, body = HealthStatus)))]
+#[utoipa::path(get, path = "/health/live", operation_id = "liveness", tag = "health", responses((status = 200, description = "The process serves requests", body = HealthStatus)))]
 pub async fn live() -> HttpResponse {
     HttpResponse::Ok().json(HealthStatus {
         status: "alive".to_owned(),
@@ -66,19 +66,25 @@ pub async fn live() -> HttpResponse {
     })
 }
 
-/// Readiness: the database and, when configured, Redis answer; 503 otherwise.
-#[utoipa::path(get, path = "/health/ready", tag = "health",
-    responses((status = 200, body = HealthStatus), (status = 503, body = crate::error::Problem, content_type = "application/problem+json")))]
+/// Readiness: the database answers (503 otherwise); Redis is reported but not required.
+#[utoipa::path(get, path = "/health/ready", operation_id = "readiness", tag = "health",
+    responses((status = 200, description = "The instance can serve traffic", body = HealthStatus), (status = 503, description = "The database does not answer", body = crate::error::Problem, content_type = "application/problem+json")))]
 pub async fn ready(state: web::Data<AppState>) -> Result<HttpResponse, ApiError> {
     database_ok(&state).await?;
     let redis = match tokio::time::timeout(PROBE_TIMEOUT, state.limiter.redis_ping()).await {
         Ok(None) => "not_configured".to_owned(),
         Ok(Some(Ok(()))) => "connected".to_owned(),
-        Ok(Some(Err(e))) => return Err(ApiError::Unavailable(format!("redis: {e}"))),
+        // Redis only shares the rate limit between instances; without it each instance limits
+        // on its own, so the instance stays in service and says so.
+        Ok(Some(Err(error))) => {
+            tracing::warn!(%error, "redis is unavailable: the rate limit is local to this instance");
+            "unavailable".to_owned()
+        }
         Err(_) => {
-            return Err(ApiError::Unavailable(
-                "redis: no answer within 2 seconds".to_owned(),
-            ));
+            tracing::warn!(
+                "redis did not answer within 2 seconds: the rate limit is local to this instance"
+            );
+            "unavailable".to_owned()
         }
     };
     Ok(HttpResponse::Ok().json(HealthStatus {

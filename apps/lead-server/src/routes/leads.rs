@@ -100,12 +100,14 @@ pub struct CreateLeadRequest {
 
 /// Creates a lead (or finds the existing one with the same phone or email).
 #[utoipa::path(
-    post, path = "/api/v1/leads", tag = "leads",
-    request_body = CreateLeadRequest,
+    post, path = "/api/v1/leads", operation_id = "create_lead", tag = "leads",
+    request_body(content = CreateLeadRequest, content_type = "application/json", example = json!({
+        "name": "Sara", "phone": "+966501234568", "message": "Calling about a villa in Khobar", "source": "sms", "source_detail": "phone enquiry"
+    })),
     responses(
         (status = 201, description = "Created", body = LeadView),
         (status = 200, description = "A lead with this phone or email existed", body = LeadView),
-        (status = 422, body = crate::error::Problem, content_type = "application/problem+json"),
+        (status = 422, description = "Invalid fields", body = crate::error::Problem, content_type = "application/problem+json"),
     ),
     security(("api_key" = []))
 )]
@@ -185,9 +187,9 @@ pub struct LeadListQuery {
 
 /// Leads of the client, newest first.
 #[utoipa::path(
-    get, path = "/api/v1/leads", tag = "leads",
+    get, path = "/api/v1/leads", operation_id = "list_leads", tag = "leads",
     params(LeadListQuery),
-    responses((status = 200, body = LeadPage), (status = 422, body = crate::error::Problem, content_type = "application/problem+json")),
+    responses((status = 200, description = "A page of leads matching the filters", body = LeadPage), (status = 422, description = "Invalid fields", body = crate::error::Problem, content_type = "application/problem+json")),
     security(("api_key" = []))
 )]
 pub async fn list(
@@ -262,9 +264,9 @@ async fn load(state: &AppState, tenant: TenantId, id: Uuid) -> Result<Lead, ApiE
 
 /// A lead with its lifecycle history and conversations.
 #[utoipa::path(
-    get, path = "/api/v1/leads/{id}", tag = "leads",
+    get, path = "/api/v1/leads/{id}", operation_id = "get_lead", tag = "leads",
     params(("id" = Uuid, Path, description = "Lead id")),
-    responses((status = 200, body = LeadDetail), (status = 404, body = crate::error::Problem, content_type = "application/problem+json")),
+    responses((status = 200, description = "The lead with its conversations and history", body = LeadDetail), (status = 404, description = "No such lead for this client", body = crate::error::Problem, content_type = "application/problem+json")),
     security(("api_key" = []))
 )]
 pub async fn get(
@@ -327,14 +329,14 @@ pub struct UpdateLeadRequest {
 
 /// Edits a lead's contact details or moves it through the lifecycle.
 #[utoipa::path(
-    patch, path = "/api/v1/leads/{id}", tag = "leads",
+    patch, path = "/api/v1/leads/{id}", operation_id = "update_lead", tag = "leads",
     params(("id" = Uuid, Path, description = "Lead id")),
     request_body = UpdateLeadRequest,
     responses(
-        (status = 200, body = LeadDetail),
-        (status = 404, body = crate::error::Problem, content_type = "application/problem+json"),
+        (status = 200, description = "The lead as updated", body = LeadDetail),
+        (status = 404, description = "No such lead for this client", body = crate::error::Problem, content_type = "application/problem+json"),
         (status = 409, description = "Illegal lifecycle transition", body = crate::error::Problem, content_type = "application/problem+json"),
-        (status = 422, body = crate::error::Problem, content_type = "application/problem+json"),
+        (status = 422, description = "Invalid fields", body = crate::error::Problem, content_type = "application/problem+json"),
     ),
     security(("api_key" = []))
 )]
@@ -422,10 +424,10 @@ pub struct ScoreRequest {
 
 /// Sets a lead's score by hand, with a reason.
 #[utoipa::path(
-    patch, path = "/api/v1/leads/{id}/score", tag = "leads",
+    patch, path = "/api/v1/leads/{id}/score", operation_id = "score_lead", tag = "leads",
     params(("id" = Uuid, Path, description = "Lead id")),
     request_body = ScoreRequest,
-    responses((status = 200, body = LeadView), (status = 404, body = crate::error::Problem, content_type = "application/problem+json"), (status = 422, body = crate::error::Problem, content_type = "application/problem+json")),
+    responses((status = 200, description = "The lead with its new score", body = LeadView), (status = 404, description = "No such lead for this client", body = crate::error::Problem, content_type = "application/problem+json"), (status = 422, description = "Invalid fields", body = crate::error::Problem, content_type = "application/problem+json")),
     security(("api_key" = []))
 )]
 pub async fn score(
@@ -462,7 +464,7 @@ pub struct MergeRequest {
 /// whose claimed phone or email matches another lead shows it as `possible_duplicate_of`).
 /// Conversations, escalations and history move to `into`; this lead is removed.
 #[utoipa::path(
-    post, path = "/api/v1/leads/{id}/merge", tag = "leads",
+    post, path = "/api/v1/leads/{id}/merge", operation_id = "merge_leads", tag = "leads",
     params(("id" = Uuid, Path, description = "The lead to merge away")),
     request_body = MergeRequest,
     responses(
@@ -501,12 +503,12 @@ pub struct HandoffRequest {
 
 /// Hands a lead to a person: the lead becomes HANDED_OFF and its open conversations stop getting AI replies.
 #[utoipa::path(
-    post, path = "/api/v1/leads/{id}/handoff", tag = "leads",
+    post, path = "/api/v1/leads/{id}/handoff", operation_id = "hand_off_lead", tag = "leads",
     params(("id" = Uuid, Path, description = "Lead id")),
     request_body(content = Option<HandoffRequest>),
     responses(
-        (status = 200, body = LeadDetail),
-        (status = 404, body = crate::error::Problem, content_type = "application/problem+json"),
+        (status = 200, description = "The lead, handed to a person", body = LeadDetail),
+        (status = 404, description = "No such lead for this client", body = crate::error::Problem, content_type = "application/problem+json"),
         (status = 409, description = "Disqualified or already handed off", body = crate::error::Problem, content_type = "application/problem+json"),
     ),
     security(("api_key" = []))
@@ -557,9 +559,9 @@ pub async fn handoff(
 
 /// HOT leads of a client; another client's id answers 404.
 #[utoipa::path(
-    get, path = "/api/v1/leads/client/{id}/hot", tag = "leads",
+    get, path = "/api/v1/leads/client/{id}/hot", operation_id = "list_hot_leads", tag = "leads",
     params(("id" = Uuid, Path, description = "Client id (must be the caller's)"), PageQuery),
-    responses((status = 200, body = LeadPage), (status = 404, body = crate::error::Problem, content_type = "application/problem+json")),
+    responses((status = 200, description = "A page of the client's HOT leads", body = LeadPage), (status = 404, description = "No such lead for this client", body = crate::error::Problem, content_type = "application/problem+json")),
     security(("api_key" = []))
 )]
 pub async fn hot(

@@ -111,6 +111,7 @@ pub struct ChatEvent {
 /// The stream's query string.
 #[derive(Debug, Clone, Deserialize, IntoParams)]
 #[serde(deny_unknown_fields)]
+#[into_params(parameter_in = Query)]
 pub struct StreamQuery {
     /// The client's public widget key.
     pub widget_key: String,
@@ -271,9 +272,11 @@ fn reply_of(message: &Message) -> ChatReply {
 
 /// Accepts a live-chat message and answers with the reply when it is ready within `LIVE_CHAT_WAIT_MS`.
 #[utoipa::path(
-    post, path = "/webhooks/live-chat", tag = "webhooks",
-    request_body = LiveChatRequest,
-    params(("X-Widget-Key" = Option<String>, Header, description = "The widget key, when not in the body")),
+    post, path = "/webhooks/live-chat", operation_id = "post_live_chat_message", tag = "webhooks",
+    request_body(content = LiveChatRequest, content_type = "application/json", example = json!({
+        "widget_key": "wk_0123456789abcdef", "session_id": "3f1c2b9a-visitor", "message": "مرحبا، كم سعر الشقة؟"
+    })),
+    security(("widget_key" = []), ()),
     responses(
         (status = 200, description = "Stored; the reply when ready in time, else null and the stream delivers it", body = LiveChatAccepted),
         (status = 400, description = "Broken JSON", body = crate::error::Problem, content_type = "application/problem+json"),
@@ -494,7 +497,7 @@ pub async fn preflight(
 /// Server-sent events with each new reply in a visitor's conversation (`event: message`, data
 /// [`ChatEvent`]), a keep-alive comment every 15 seconds.
 #[utoipa::path(
-    get, path = "/webhooks/live-chat/stream", tag = "webhooks",
+    get, path = "/webhooks/live-chat/stream", operation_id = "stream_live_chat", tag = "webhooks",
     params(StreamQuery, ("Last-Event-ID" = Option<String>, Header, description = "Resume after this message (sent by EventSource on reconnect)")),
     responses(
         (status = 200, description = "text/event-stream of `event: message` with ChatEvent data", body = ChatEvent, content_type = "text/event-stream"),
@@ -635,6 +638,7 @@ fn rfc3339(t: DateTime<Utc>) -> String {
 
 /// The widget's key, as the config and history routes take it in the query string.
 #[derive(Debug, Clone, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
 pub struct ConfigQuery {
     /// The client's public widget key (or the `X-Widget-Key` header).
     pub widget_key: Option<String>,
@@ -664,6 +668,7 @@ pub struct WidgetConfig {
 /// The history query: the session the widget keeps in the visitor's browser, and the conversation
 /// the chat endpoint returned to it.
 #[derive(Debug, Clone, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
 pub struct HistoryQuery {
     /// The client's public widget key (or the `X-Widget-Key` header).
     pub widget_key: Option<String>,
@@ -751,7 +756,7 @@ fn greeting(business: &str) -> WidgetGreeting {
 
 /// The widget's settings for a client: business name, default language and greeting.
 #[utoipa::path(
-    get, path = "/webhooks/live-chat/config", tag = "webhooks",
+    get, path = "/webhooks/live-chat/config", operation_id = "get_live_chat_config", tag = "webhooks",
     params(ConfigQuery),
     responses(
         (status = 200, description = "The widget's settings", body = WidgetConfig),
@@ -784,7 +789,7 @@ pub async fn config(
 /// restores the chat after a reload. Only a live-chat conversation whose replies go to this very
 /// session is read; another session, another client or another channel gets nothing.
 #[utoipa::path(
-    get, path = "/webhooks/live-chat/history", tag = "webhooks",
+    get, path = "/webhooks/live-chat/history", operation_id = "get_live_chat_history", tag = "webhooks",
     params(HistoryQuery),
     responses(
         (status = 200, description = "The session's messages; empty when it has no conversation", body = ChatHistory),
@@ -904,11 +909,17 @@ fn enum_name<T: Serialize>(value: &T) -> String {
 }
 
 /// The embeddable chat widget (plain JavaScript, no external assets).
-pub async fn widget_js() -> HttpResponse {
-    HttpResponse::Ok()
-        .insert_header((header::CONTENT_TYPE, "text/javascript; charset=utf-8"))
-        .insert_header((header::CACHE_CONTROL, "public, max-age=300"))
-        .body(WIDGET_JS)
+/// Served with an `ETag`, so browsers revalidate with `If-None-Match` and get `304`.
+pub async fn widget_js(req: HttpRequest) -> HttpResponse {
+    static ETAG: std::sync::OnceLock<String> = std::sync::OnceLock::new();
+    let etag = ETAG.get_or_init(|| crate::conventions::entity_tag(WIDGET_JS.as_bytes()));
+    crate::conventions::fixed_document(
+        &req,
+        "text/javascript; charset=utf-8",
+        "public, max-age=300",
+        WIDGET_JS.as_bytes(),
+        etag,
+    )
 }
 
 /// A demo page embedding the widget for the client whose key is in `?key=`.

@@ -30,9 +30,13 @@ pub async fn accept(
     tenant: &Tenant,
     request: InboundRequest,
 ) -> Result<IntakeReceipt, ApiError> {
+    let channel = request.channel;
     let receipt = usecases::accept_inbound(&state.deps, tenant, request)
         .await
         .map_err(leads::usecase_error)?;
+    if !receipt.duplicate {
+        crate::metrics::record_intake(channel);
+    }
     if receipt.job_id.is_some() && !receipt.duplicate {
         state.wake.notify_one();
     }
@@ -46,6 +50,11 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
         .route("/health/ready", web::get().to(health::ready))
         .route("/openapi.json", web::get().to(docs::openapi_json))
         .route("/docs", web::get().to(docs::docs_page))
+        .route("/docs/problems", web::get().to(crate::problems::index))
+        .route(
+            "/docs/problems/{code}",
+            web::get().to(crate::problems::problem_page),
+        )
         .service(
             web::scope("/api/v1")
                 .route("/clients", web::post().to(clients::create))

@@ -177,14 +177,14 @@ async fn inbound(
 
 /// Inbound SMS (Twilio form post, signed).
 #[utoipa::path(
-    post, path = "/webhooks/sms/inbound", tag = "webhooks",
+    post, path = "/webhooks/sms/inbound", operation_id = "receive_sms", tag = "webhooks",
     request_body(content = String, content_type = "application/x-www-form-urlencoded", description = "Twilio's message parameters"),
     params(("X-Twilio-Signature" = String, Header, description = "Twilio's signature over the URL and parameters")),
     responses(
         (status = 200, description = "Stored and queued; empty TwiML", content_type = "text/xml"),
         (status = 403, description = "Bad signature", body = crate::error::Problem, content_type = "application/problem+json"),
         (status = 404, description = "No client registered the To number", body = crate::error::Problem, content_type = "application/problem+json"),
-        (status = 415, body = crate::error::Problem, content_type = "application/problem+json"),
+        (status = 415, description = "Not a form body", body = crate::error::Problem, content_type = "application/problem+json"),
         (status = 422, description = "Missing or invalid Twilio fields", body = crate::error::Problem, content_type = "application/problem+json"),
     )
 )]
@@ -198,14 +198,14 @@ pub async fn sms_inbound(
 
 /// Inbound WhatsApp (Twilio form post with `whatsapp:` addresses, signed).
 #[utoipa::path(
-    post, path = "/webhooks/whatsapp/inbound", tag = "webhooks",
+    post, path = "/webhooks/whatsapp/inbound", operation_id = "receive_whatsapp", tag = "webhooks",
     request_body(content = String, content_type = "application/x-www-form-urlencoded", description = "Twilio's message parameters"),
     params(("X-Twilio-Signature" = String, Header, description = "Twilio's signature over the URL and parameters")),
     responses(
         (status = 200, description = "Stored and queued; empty TwiML", content_type = "text/xml"),
-        (status = 403, body = crate::error::Problem, content_type = "application/problem+json"),
-        (status = 404, body = crate::error::Problem, content_type = "application/problem+json"),
-        (status = 422, body = crate::error::Problem, content_type = "application/problem+json"),
+        (status = 403, description = "The Twilio signature does not match", body = crate::error::Problem, content_type = "application/problem+json"),
+        (status = 404, description = "No client registered the To number", body = crate::error::Problem, content_type = "application/problem+json"),
+        (status = 422, description = "Invalid fields", body = crate::error::Problem, content_type = "application/problem+json"),
     )
 )]
 pub async fn whatsapp_inbound(
@@ -219,14 +219,14 @@ pub async fn whatsapp_inbound(
 /// Twilio voice status callback: a missed call (no-answer, busy, failed, canceled) creates or finds
 /// the lead and queues a follow-up, once per `CallSid`; other statuses store nothing.
 #[utoipa::path(
-    post, path = "/webhooks/missed-call", tag = "webhooks",
+    post, path = "/webhooks/missed-call", operation_id = "receive_missed_call", tag = "webhooks",
     request_body(content = String, content_type = "application/x-www-form-urlencoded", description = "Twilio's call status parameters"),
     params(("X-Twilio-Signature" = String, Header, description = "Twilio's signature")),
     responses(
         (status = 200, description = "Handled; empty TwiML", content_type = "text/xml"),
-        (status = 403, body = crate::error::Problem, content_type = "application/problem+json"),
-        (status = 404, body = crate::error::Problem, content_type = "application/problem+json"),
-        (status = 422, body = crate::error::Problem, content_type = "application/problem+json"),
+        (status = 403, description = "The Twilio signature does not match", body = crate::error::Problem, content_type = "application/problem+json"),
+        (status = 404, description = "No client registered the To number", body = crate::error::Problem, content_type = "application/problem+json"),
+        (status = 422, description = "Invalid fields", body = crate::error::Problem, content_type = "application/problem+json"),
     )
 )]
 pub async fn missed_call(
@@ -274,14 +274,14 @@ pub async fn missed_call(
 
 /// Twilio message status callback: records the delivery state of a message we sent.
 #[utoipa::path(
-    post, path = "/webhooks/twilio/status", tag = "webhooks",
+    post, path = "/webhooks/twilio/status", operation_id = "receive_twilio_status", tag = "webhooks",
     request_body(content = String, content_type = "application/x-www-form-urlencoded", description = "Twilio's status parameters"),
     params(("X-Twilio-Signature" = String, Header, description = "Twilio's signature")),
     responses(
         (status = 200, description = "Recorded; empty TwiML", content_type = "text/xml"),
-        (status = 403, body = crate::error::Problem, content_type = "application/problem+json"),
-        (status = 404, body = crate::error::Problem, content_type = "application/problem+json"),
-        (status = 422, body = crate::error::Problem, content_type = "application/problem+json"),
+        (status = 403, description = "The Twilio signature does not match", body = crate::error::Problem, content_type = "application/problem+json"),
+        (status = 404, description = "No client registered the To number", body = crate::error::Problem, content_type = "application/problem+json"),
+        (status = 422, description = "Invalid fields", body = crate::error::Problem, content_type = "application/problem+json"),
     )
 )]
 pub async fn twilio_status(

@@ -80,8 +80,11 @@ fn idempotency_key(req: &HttpRequest) -> Result<Option<String>, ApiError> {
 
 /// Accepts a web-form lead: stored durably and queued for qualification before the answer.
 #[utoipa::path(
-    post, path = "/webhooks/web-form", tag = "webhooks",
-    request_body = WebFormRequest,
+    post, path = "/webhooks/web-form", operation_id = "submit_web_form", tag = "webhooks",
+    request_body(content = WebFormRequest, content_type = "application/json", example = json!({
+        "name": "Ahmed", "phone": "+966501234567", "email": "ahmed@example.com",
+        "message": "I am looking to buy an apartment in Dammam, budget around 800,000 SAR", "source": "website"
+    })),
     params(("Idempotency-Key" = Option<String>, Header, description = "Retries with the same key are stored once")),
     responses(
         (status = 202, description = "Stored and queued", body = IntakeAccepted),

@@ -12,6 +12,11 @@ async fn clients_can_be_read_edited_and_report_usage() {
         .admin(Method::POST, "/api/v1/clients", Some(test_realty_body()))
         .await;
     assert_eq!((taken.status, taken.code()), (409, "conflict"));
+    assert_eq!(
+        taken.body["detail"], "slug already in use",
+        "{}",
+        taken.body
+    );
 
     let got = app
         .admin(Method::GET, &format!("/api/v1/clients/{id}"), None)
@@ -92,4 +97,5 @@ async fn clients_can_be_read_edited_and_report_usage() {
         "{}",
         clash.body
     );
+    assert_eq!(clash.body["detail"], "twilio.phone_numbers already in use");
 }

@@ -326,9 +326,25 @@ async fn a_claimed_number_flags_the_duplicate_and_a_person_merges_it() {
     let form = app.web_form(&key, ahmed_body(), None).await;
     assert_eq!(form.status, 202, "{}", form.body);
     let owner = form.body["lead_id"].as_str().expect("lead").to_owned();
-    let owner_before = app
-        .wait_for_lead(&key, &owner, |l| l["state"] != "NEW")
+    app.wait_for_lead(&key, &owner, |l| l["state"] != "NEW")
         .await;
+    // The owner's reply is still being sent (its send job updates the lead): wait until the lead
+    // is settled, so a change seen below can only come from the chat's claim.
+    let mut owner_before = app
+        .get_as(&key, &format!("/api/v1/leads/{owner}"))
+        .await
+        .body;
+    for _ in 0..50 {
+        tokio::time::sleep(std::time::Duration::from_millis(200)).await;
+        let again = app
+            .get_as(&key, &format!("/api/v1/leads/{owner}"))
+            .await
+            .body;
+        if again["version"] == owner_before["version"] {
+            break;
+        }
+        owner_before = again;
+    }
 
     // A visitor types the owner's number into the chat: a claim on the chat's own lead.
     let chatted = chat(
