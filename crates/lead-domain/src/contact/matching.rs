@@ -67,8 +67,8 @@ mod tests {
 
     fn contact(phone: Option<&str>, email: Option<&str>, session: Option<&str>) -> ContactInfo {
         ContactInfo {
-            phone: phone.map(|p| PhoneNumber::parse(p).unwrap()),
-            email: email.map(|e| Email::parse(e).unwrap()),
+            phone: phone.map(|p| PhoneNumber::parse(p).unwrap_or_else(|e| panic!("{e}"))),
+            email: email.map(|e| Email::parse(e).unwrap_or_else(|e| panic!("{e}"))),
             chat_session: session.map(str::to_owned),
             ..ContactInfo::default()
         }
@@ -118,7 +118,9 @@ mod tests {
     #[test]
     fn claimed_contacts_do_not_match() {
         let c = ContactInfo {
-            claimed_phone: Some(PhoneNumber::parse("+966501234567").unwrap()),
+            claimed_phone: Some(
+                PhoneNumber::parse("+966501234567").unwrap_or_else(|e| panic!("{e}")),
+            ),
             ..ContactInfo::default()
         };
         assert_eq!(
