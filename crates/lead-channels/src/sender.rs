@@ -13,7 +13,7 @@ use lead_domain::lead::Channel;
 use lead_domain::ports::{
     Clock, MessageSender, OptOutRegistry, OutboundMessage, SendError, SendReceipt,
 };
-use lead_domain::tenant::{PhoneReplyChannel, Tenant, TwilioSettings};
+use lead_domain::tenant::{Tenant, TwilioSettings};
 use secrecy::SecretString;
 
 use crate::email::{EmailError, OutgoingEmail, SmtpMailer};
@@ -36,6 +36,26 @@ impl std::fmt::Debug for TwilioSender {
         f.debug_struct("TwilioSender")
             .field("client", &self.client)
             .finish_non_exhaustive()
+    }
+}
+
+/// The authoritative opt-out check: every sender runs it right before a provider call, whoever
+/// called, so nothing reaches an address that opted out. The deliver use case checks the registry
+/// first as a second guard, only to mark the message suppressed without building a send; a STOP
+/// that lands between the two is still caught here.
+async fn ensure_not_opted_out(
+    opt_outs: &dyn OptOutRegistry,
+    tenant: &Tenant,
+    to: &Address,
+) -> Result<(), SendError> {
+    match opt_outs.is_opted_out(tenant.id, to).await {
+        Ok(false) => Ok(()),
+        Ok(true) => Err(SendError::OptedOut),
+        // Without an answer we cannot prove the recipient may be messaged, so try later.
+        Err(e) => Err(SendError::Retryable {
+            message: format!("checking opt-out: {e}"),
+            retry_after: None,
+        }),
     }
 }
 
@@ -63,18 +83,17 @@ impl TwilioSender {
         }
     }
 
+    /// The Twilio channel of a message: the domain decides which phone channel it goes out on
+    /// (`PhoneReplyChannel::phone_channel_for`), this only maps it to Twilio's two.
     fn channel_for(tenant: &Tenant, channel: Channel) -> Result<PhoneChannel, SendError> {
-        match channel {
-            Channel::Sms => Ok(PhoneChannel::Sms),
-            Channel::Whatsapp => Ok(PhoneChannel::WhatsApp),
-            // Replies to web-form and missed-call leads go on the tenant's preferred phone channel.
-            Channel::WebForm | Channel::MissedCall => {
-                Ok(match tenant.settings.phone_reply_channel {
-                    PhoneReplyChannel::Sms => PhoneChannel::Sms,
-                    PhoneReplyChannel::Whatsapp => PhoneChannel::WhatsApp,
-                })
-            }
-            Channel::LiveChat | Channel::Email => Err(SendError::NotConfigured(format!(
+        match tenant
+            .settings
+            .phone_reply_channel
+            .phone_channel_for(channel)
+        {
+            Some(Channel::Sms) => Ok(PhoneChannel::Sms),
+            Some(Channel::Whatsapp) => Ok(PhoneChannel::WhatsApp),
+            _ => Err(SendError::NotConfigured(format!(
                 "twilio cannot send on the {channel} channel"
             ))),
         }
@@ -108,18 +127,6 @@ impl TwilioSender {
                     "tenant has no {kind} number or messaging service"
                 ))
             })
-    }
-
-    async fn ensure_not_opted_out(&self, tenant: &Tenant, to: &Address) -> Result<(), SendError> {
-        match self.opt_outs.is_opted_out(tenant.id, to).await {
-            Ok(false) => Ok(()),
-            Ok(true) => Err(SendError::OptedOut),
-            // Without an answer we cannot prove the recipient may be messaged, so try later.
-            Err(e) => Err(SendError::Retryable {
-                message: format!("checking opt-out: {e}"),
-                retry_after: None,
-            }),
-        }
     }
 
     /// Twilio's 21610 means the recipient texted STOP to Twilio itself; remembering it keeps
@@ -210,7 +217,7 @@ impl MessageSender for TwilioSender {
                 SendError::NotConfigured("tenant has no twilio account".to_owned())
             })?;
         let from = Self::sender(settings, channel)?;
-        self.ensure_not_opted_out(tenant, &message.to).await?;
+        ensure_not_opted_out(self.opt_outs.as_ref(), tenant, &message.to).await?;
 
         let to = match channel {
             PhoneChannel::Sms => TwilioAddress::phone(phone.as_str()),
@@ -325,16 +332,7 @@ impl MessageSender for SmtpSender {
                 message: "email needs an email address".to_owned(),
             });
         };
-        match self.opt_outs.is_opted_out(tenant.id, &message.to).await {
-            Ok(false) => {}
-            Ok(true) => return Err(SendError::OptedOut),
-            Err(e) => {
-                return Err(SendError::Retryable {
-                    message: format!("checking opt-out: {e}"),
-                    retry_after: None,
-                });
-            }
-        }
+        ensure_not_opted_out(self.opt_outs.as_ref(), tenant, &message.to).await?;
         let outgoing = OutgoingEmail {
             to: email.as_str().to_owned(),
             subject: subject(message.language, tenant.business_name()),

@@ -3,6 +3,9 @@
 use serde::{Deserialize, Serialize};
 use std::fmt;
 
+mod matching;
+pub use matching::{ContactMatch, KnownContact, best_match, contact_match};
+
 /// Why a phone number or an email address was rejected.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum ContactError {

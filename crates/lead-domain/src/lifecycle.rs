@@ -127,7 +127,7 @@ pub struct StateChange {
 ///
 /// This is the only place that decides which transitions exist. DISQUALIFIED is terminal and
 /// HANDED_OFF accepts no further automatic events: once a human owns a lead, the machine does not
-/// move it (see `docs/decisions/0002-lifecycle.md`).
+/// move it (see `docs/decisions/0001-lifecycle.md`).
 pub const fn next_state(from: LeadState, event: LeadEvent) -> Option<LeadState> {
     use LeadEvent as E;
     use LeadState as S;

@@ -877,6 +877,10 @@ pub enum SendError {
 pub trait MessageSender: Send + Sync {
     /// Sends one message with the tenant's credentials.
     ///
+    /// Implementations are the authoritative opt-out check: they refuse an address that opted
+    /// out with [`SendError::OptedOut`], whoever calls them. The deliver use case checks the
+    /// registry first only as a second guard, so a suppressed message never reaches a provider.
+    ///
     /// # Errors
     /// [`SendError`], classified for retry.
     async fn send(

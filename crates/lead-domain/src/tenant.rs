@@ -5,6 +5,7 @@ use crate::escalation::EscalationPolicy;
 use crate::hours::BusinessHours;
 use crate::ids::TenantId;
 use crate::language::Language;
+use crate::lead::Channel;
 use crate::scoring::QualificationRules;
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
@@ -108,6 +109,30 @@ pub enum PhoneReplyChannel {
     Sms,
     /// WhatsApp.
     Whatsapp,
+}
+
+impl PhoneReplyChannel {
+    /// The phone channels in the order replies try them: the preferred one, then the other as a
+    /// fallback when the tenant cannot deliver on it. The single home of that preference.
+    #[must_use]
+    pub fn preference_order(self) -> [Channel; 2] {
+        match self {
+            PhoneReplyChannel::Sms => [Channel::Sms, Channel::Whatsapp],
+            PhoneReplyChannel::Whatsapp => [Channel::Whatsapp, Channel::Sms],
+        }
+    }
+
+    /// The phone channel a message recorded on `channel` goes out on: SMS and WhatsApp stay where
+    /// the lead wrote, web-form and missed-call leads get the preferred phone channel, and live chat
+    /// and email have none.
+    #[must_use]
+    pub fn phone_channel_for(self, channel: Channel) -> Option<Channel> {
+        match channel {
+            Channel::Sms | Channel::Whatsapp => Some(channel),
+            Channel::WebForm | Channel::MissedCall => Some(self.preference_order()[0]),
+            Channel::LiveChat | Channel::Email => None,
+        }
+    }
 }
 
 /// Everything a tenant configures.
@@ -242,4 +267,30 @@ pub enum NumberKind {
     Sms,
     /// WhatsApp.
     Whatsapp,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn web_form_and_missed_call_replies_take_the_preferred_phone_channel() {
+        for (pref, first) in [
+            (PhoneReplyChannel::Sms, Channel::Sms),
+            (PhoneReplyChannel::Whatsapp, Channel::Whatsapp),
+        ] {
+            assert_eq!(pref.preference_order()[0], first);
+            assert_ne!(pref.preference_order()[1], first);
+            assert_eq!(pref.phone_channel_for(Channel::WebForm), Some(first));
+            assert_eq!(pref.phone_channel_for(Channel::MissedCall), Some(first));
+            // A lead who wrote by phone is answered where they wrote, whatever the preference.
+            assert_eq!(pref.phone_channel_for(Channel::Sms), Some(Channel::Sms));
+            assert_eq!(
+                pref.phone_channel_for(Channel::Whatsapp),
+                Some(Channel::Whatsapp)
+            );
+            assert_eq!(pref.phone_channel_for(Channel::LiveChat), None);
+            assert_eq!(pref.phone_channel_for(Channel::Email), None);
+        }
+    }
 }

@@ -1,7 +1,7 @@
 //! A conversation prepared for the field readers: tokens and phrase hits of every turn, and what the
 //! agent asked just before each lead turn.
 
-use crate::lexicon::{C, Hit, Lexicon};
+use crate::lexicon::{Concept, Hit, Lexicon};
 use crate::text::{Token, tokenize};
 
 /// Longest text read per turn, in bytes; longer turns are cut at a character boundary so time stays bounded.
@@ -59,12 +59,12 @@ impl TurnData<'_> {
     }
 
     /// The first hit starting at `i` whose concept satisfies `f`.
-    pub fn at_where(&self, i: usize, f: impl Fn(&C) -> bool) -> Option<Hit> {
+    pub fn at_where(&self, i: usize, f: impl Fn(&Concept) -> bool) -> Option<Hit> {
         self.at(i).find(|h| f(&h.c)).copied()
     }
 
     /// The hit ending exactly at token `end` (exclusive) whose concept satisfies `f`, if any.
-    pub fn ending_at(&self, end: usize, f: impl Fn(&C) -> bool) -> Option<Hit> {
+    pub fn ending_at(&self, end: usize, f: impl Fn(&Concept) -> bool) -> Option<Hit> {
         let upto = self.hits.partition_point(|h| h.start < end);
         self.hits[..upto]
             .iter()
@@ -165,10 +165,10 @@ pub fn analyze<'a>(turns: &[(Role, &'a str)], tenant: &Lexicon) -> Conversation<
                 asked = Asked::default();
                 for h in &hits {
                     match h.c {
-                        C::AskBudget | C::BudgetCue => asked.budget = true,
-                        C::AskTimeline => asked.timeline = true,
-                        C::AskDecision | C::Decide => asked.decision = true,
-                        C::AskLocation => asked.location = true,
+                        Concept::AskBudget | Concept::BudgetCue => asked.budget = true,
+                        Concept::AskTimeline => asked.timeline = true,
+                        Concept::AskDecision | Concept::Decide => asked.decision = true,
+                        Concept::AskLocation => asked.location = true,
                         _ => {}
                     }
                 }

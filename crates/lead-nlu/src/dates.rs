@@ -2,7 +2,7 @@
 //! relative periods ("in 3 weeks", "بعد شهرين"), bucketed against a reference date passed in.
 
 use crate::analyze::{Conversation, TurnData};
-use crate::lexicon::{C, Fixed, Rank, Unit};
+use crate::lexicon::{Concept, Fixed, Rank, Unit};
 use crate::text::Kind;
 use chrono::{Datelike, Days, Months, NaiveDate};
 use lead_domain::qualification::{Timeline, Urgency};
@@ -86,7 +86,8 @@ fn count_before(t: &TurnData<'_>, unit_start: usize) -> Option<(f64, usize)> {
         let mut start = k;
         if k >= 2
             && (t.toks[k - 1].is_punct('-')
-                || t.at_where(k - 1, |c| matches!(c, C::RangeTo)).is_some())
+                || t.at_where(k - 1, |c| matches!(c, Concept::RangeTo))
+                    .is_some())
             && t.toks[k - 2].num().is_some()
         {
             start = k - 2;
@@ -96,12 +97,12 @@ fn count_before(t: &TurnData<'_>, unit_start: usize) -> Option<(f64, usize)> {
     if let Some(h) = t.ending_at(unit_start, |c| {
         matches!(
             c,
-            C::NumWord(_, Rank::Unit | Rank::Teen | Rank::Ten) | C::Few(_)
+            Concept::NumWord(_, Rank::Unit | Rank::Teen | Rank::Ten) | Concept::Few(_)
         )
     }) {
         return match h.c {
-            C::NumWord(v, _) => Some((v, h.start)),
-            C::Few(n) => Some((f64::from(n), h.start)),
+            Concept::NumWord(v, _) => Some((v, h.start)),
+            Concept::Few(n) => Some((f64::from(n), h.start)),
             _ => None,
         };
     }
@@ -112,7 +113,7 @@ fn count_before(t: &TurnData<'_>, unit_start: usize) -> Option<(f64, usize)> {
 fn prep_before(t: &TurnData<'_>, k: usize) -> bool {
     let from = k.saturating_sub(3).max(t.sentence_start(k));
     (from..k).any(|j| {
-        t.at_where(j, |c| matches!(c, C::TimePrep | C::NextAdj))
+        t.at_where(j, |c| matches!(c, Concept::TimePrep | Concept::NextAdj))
             .is_some()
     })
 }
@@ -121,7 +122,7 @@ fn negated_before(t: &TurnData<'_>, k: usize) -> bool {
     let from = k.saturating_sub(2).max(t.sentence_start(k));
     (from..k).any(|j| {
         t.at(j)
-            .any(|h| matches!(h.c, C::Neg | C::Browsing) && h.end <= k)
+            .any(|h| matches!(h.c, Concept::Neg | Concept::Browsing) && h.end <= k)
     }) || t.toks[from..k.min(t.toks.len())]
         .iter()
         .any(|x| crate::signals::is_negation_word(&x.norm))
@@ -130,10 +131,10 @@ fn negated_before(t: &TurnData<'_>, k: usize) -> bool {
 fn past_around(t: &TurnData<'_>, start: usize, end: usize) -> bool {
     let before = start.saturating_sub(2).max(t.sentence_start(start));
     (before..start).any(|j| {
-        t.at_where(j, |c| matches!(c, C::Time(Fixed::Past)))
+        t.at_where(j, |c| matches!(c, Concept::Time(Fixed::Past)))
             .is_some()
     }) || t
-        .at_where(end, |c| matches!(c, C::Time(Fixed::Past)))
+        .at_where(end, |c| matches!(c, Concept::Time(Fixed::Past)))
         .is_some()
 }
 
@@ -180,7 +181,7 @@ fn read_at(
 ) -> Option<(Timeline, usize, usize, f32)> {
     let toks = &t.toks;
     match h.c {
-        C::Time(f) => {
+        Concept::Time(f) => {
             if negated_before(t, h.start) {
                 return None;
             }
@@ -229,7 +230,7 @@ fn read_at(
                     // "early next year in January": a month named right after wins, read at the month.
                     let month_follows = t
                         .within(h.end, (h.end + 3).min(toks.len()))
-                        .any(|x| matches!(x.c, C::Month(..)));
+                        .any(|x| matches!(x.c, Concept::Month(..)));
                     if month_follows {
                         return None;
                     }
@@ -251,10 +252,11 @@ fn read_at(
             };
             Some((tl, h.start, h.end, 0.85))
         }
-        C::Month(m, ambiguous) => {
+        Concept::Month(m, ambiguous) => {
             let capital = toks[h.start].capitalized && !t.is_clause_start(h.start);
             let prep = prep_before(t, h.start)
-                || t.ending_at(h.start, |c| matches!(c, C::EndOf)).is_some();
+                || t.ending_at(h.start, |c| matches!(c, Concept::EndOf))
+                    .is_some();
             let day_next = toks
                 .get(h.end)
                 .and_then(|x| x.num())
@@ -269,8 +271,10 @@ fn read_at(
             // "آب" is also "father": only after "شهر".
             if ambiguous && matches!(toks[h.start].kind, Kind::Word(crate::text::Script::Arabic)) {
                 let after_month_word = h.start > 0
-                    && t.at_where(h.start - 1, |c| matches!(c, C::TimeUnit(Unit::Month, _)))
-                        .is_some();
+                    && t.at_where(h.start - 1, |c| {
+                        matches!(c, Concept::TimeUnit(Unit::Month, _))
+                    })
+                    .is_some();
                 if !after_month_word {
                     return None;
                 }
@@ -284,9 +288,10 @@ fn read_at(
                 Some(y) => NaiveDate::from_ymd_opt(y, m, 1).unwrap_or(today),
                 None => next_month_start(m, today),
             };
-            if t.ending_at(h.start, |c| matches!(c, C::EndOf)).is_some()
+            if t.ending_at(h.start, |c| matches!(c, Concept::EndOf))
+                .is_some()
                 || (h.start >= 2
-                    && t.ending_at(h.start - 1, |c| matches!(c, C::EndOf))
+                    && t.ending_at(h.start - 1, |c| matches!(c, Concept::EndOf))
                         .is_some())
             {
                 date = end_of_month(date);
@@ -309,7 +314,7 @@ fn read_at(
             let start = if day_prev { h.start - 1 } else { h.start };
             Some((bucket(date, today), start, end, 0.85))
         }
-        C::Season(m) => {
+        Concept::Season(m) => {
             // "fall" is also a verb: only "in the fall", "fall 2027", "fall intake".
             let year = toks
                 .get(h.end)
@@ -333,20 +338,24 @@ fn read_at(
             let mut date = next_month_start(m, today);
             if m == 12
                 && date.year() == today.year()
-                && t.ending_at(h.start, |c| matches!(c, C::NextAdj)).is_some()
+                && t.ending_at(h.start, |c| matches!(c, Concept::NextAdj))
+                    .is_some()
             {
                 date = NaiveDate::from_ymd_opt(today.year() + 1, 12, 1).unwrap_or(date);
             }
             Some((bucket(date, today), h.start, h.end, 0.75))
         }
-        C::Weekday(d) => {
+        Concept::Weekday(d) => {
             let wd = today.weekday().num_days_from_monday();
             let mut ahead = (d + 7 - wd) % 7;
             if ahead == 0 {
                 ahead = 7;
             }
-            let next = t.ending_at(h.start, |c| matches!(c, C::NextAdj)).is_some()
-                || t.at_where(h.end, |c| matches!(c, C::NextAdj)).is_some();
+            let next = t
+                .ending_at(h.start, |c| matches!(c, Concept::NextAdj))
+                .is_some()
+                || t.at_where(h.end, |c| matches!(c, Concept::NextAdj))
+                    .is_some();
             // Up to the coming Saturday is "this week"; later, or "next Monday", is within the month.
             let days_to_saturday = (5 + 7 - wd) % 7;
             let tl = if !next && ahead <= days_to_saturday {
@@ -356,7 +365,7 @@ fn read_at(
             };
             Some((tl, h.start, h.end, 0.7))
         }
-        C::TimeUnit(unit, dual) => {
+        Concept::TimeUnit(unit, dual) => {
             // Gulf "شهر ٤" is April.
             if unit == Unit::Month
                 && dual == 1
@@ -392,7 +401,9 @@ fn read_at(
                     // The preposition must stand right before the unit ("بعد شهر"), so "في الدوحة كل أسبوع"
                     // is not a date.
                     let prep_right_before = t
-                        .ending_at(h.start, |c| matches!(c, C::TimePrep | C::NextAdj))
+                        .ending_at(h.start, |c| {
+                            matches!(c, Concept::TimePrep | Concept::NextAdj)
+                        })
                         .is_some();
                     if plural
                         || !(prep_right_before || t.asked.timeline && t.is_clause_start(h.start))
@@ -406,7 +417,7 @@ fn read_at(
             // The count must be governed by a time preposition ("in 3 weeks", "بعد ٤ أشهر"), follow
             // "next" ("next 2 weeks"), be followed by "from now", or answer the agent's "when?".
             let from_now = t
-                .at_where(h.end, |c| matches!(c, C::TimePrep))
+                .at_where(h.end, |c| matches!(c, Concept::TimePrep))
                 .is_some_and(|x| toks[x.start].norm == "from");
             let answer = t.asked.timeline && t.is_clause_start(start);
             if !(prep_before(t, start) || from_now || answer) {
@@ -443,7 +454,7 @@ fn year_at(
     h: &crate::lexicon::Hit,
     today: NaiveDate,
 ) -> Option<(Timeline, usize, usize, f32)> {
-    if !matches!(h.c, C::TimePrep) {
+    if !matches!(h.c, Concept::TimePrep) {
         return None;
     }
     let mut k = h.end;
@@ -452,8 +463,10 @@ fn year_at(
         if t.toks.get(k).is_some_and(|x| x.num().is_some()) {
             break;
         }
-        if t.at_where(k, |c| matches!(c, C::Month(..) | C::TimeUnit(..)))
-            .is_some()
+        if t.at_where(k, |c| {
+            matches!(c, Concept::Month(..) | Concept::TimeUnit(..))
+        })
+        .is_some()
         {
             return None;
         }
@@ -464,8 +477,10 @@ fn year_at(
         return None;
     }
     let y = n.value as i32;
-    if t.ending_at(k, |c| matches!(c, C::NotMoneyBefore)).is_some()
-        || t.at_where(k + 1, |c| matches!(c, C::Month(..))).is_some()
+    if t.ending_at(k, |c| matches!(c, Concept::NotMoneyBefore))
+        .is_some()
+        || t.at_where(k + 1, |c| matches!(c, Concept::Month(..)))
+            .is_some()
     {
         return None;
     }

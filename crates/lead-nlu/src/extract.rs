@@ -3,7 +3,7 @@
 
 use crate::analyze::{Role, analyze};
 use crate::intent::{self, LatestTurnFacts};
-use crate::lexicon::{C, Lexicon};
+use crate::lexicon::{Concept, Lexicon};
 use crate::service::Rule;
 use crate::signals::Read;
 use crate::{dates, money, place, service, signals};
@@ -94,12 +94,12 @@ impl RuleExtractor {
     pub fn new(profile: TenantProfile) -> Self {
         let rules = service::rules_for(&profile.industry);
         let catalogue: Vec<String> = profile.services.iter().map(|(k, _)| k.clone()).collect();
-        let mut phrases: Vec<(String, C)> = Vec::new();
+        let mut phrases: Vec<(String, Concept)> = Vec::new();
         for (key, phrase) in &profile.service_synonyms {
             if let Some(idx) = catalogue.iter().position(|k| k == key) {
                 phrases.push((
                     phrase.clone(),
-                    C::TenantService(u16::try_from(idx).unwrap_or(u16::MAX)),
+                    Concept::TenantService(u16::try_from(idx).unwrap_or(u16::MAX)),
                 ));
             }
         }
@@ -113,7 +113,7 @@ impl RuleExtractor {
                 for w in words {
                     let w = w.trim().to_lowercase();
                     if w.chars().count() >= 4 && !STOPWORDS.contains(&w.as_str()) {
-                        phrases.push((w, C::TenantService(idx)));
+                        phrases.push((w, Concept::TenantService(idx)));
                     }
                 }
             }
@@ -122,7 +122,7 @@ impl RuleExtractor {
         for (phrase, city) in &profile.places {
             let idx = u16::try_from(tenant_places.len()).unwrap_or(u16::MAX);
             tenant_places.push(city.clone());
-            phrases.push((phrase.clone(), C::TenantCity(idx)));
+            phrases.push((phrase.clone(), Concept::TenantCity(idx)));
         }
         let tenant_lexicon = Lexicon::build(phrases.iter().map(|(p, c)| (p.as_str(), *c)));
         Self {
@@ -253,7 +253,7 @@ impl RuleExtractor {
                         t.hits.iter().any(|h| {
                             matches!(
                                 h.c,
-                                C::City(
+                                Concept::City(
                                     "Cairo"
                                         | "Alexandria"
                                         | "Giza"

@@ -11,7 +11,7 @@ mod readable;
 pub use cues::Cue;
 
 use crate::analyze::{Conversation, TurnData};
-use crate::lexicon::{C, Hit};
+use crate::lexicon::{Concept, Hit};
 use crate::text::Kind;
 use lead_domain::qualification::MessageIntent;
 use readable::Readability;
@@ -79,7 +79,7 @@ pub fn read_latest(conv: &Conversation<'_>, facts: &LatestTurnFacts) -> Option<I
     if asks_question(turn, &cue_hits) {
         return understood(MessageIntent::Question, 0.9);
     }
-    let has = |cue: Cue| cue_hits.iter().any(|h| h.c == C::Intent(cue));
+    let has = |cue: Cue| cue_hits.iter().any(|h| h.c == Concept::Intent(cue));
     if has(Cue::Greeting) {
         return understood(MessageIntent::Greeting, 0.95);
     }
@@ -119,13 +119,13 @@ fn uncovered_words<'t>(
 /// "unsubscribe", "stop texting me", "لا ترسل", or a stop word standing alone ("STOP", "الغاء لو سمحت").
 fn opts_out(turn: &TurnData<'_>, cue_hits: &[Hit]) -> bool {
     cue_hits.iter().any(|h| match h.c {
-        C::Intent(Cue::OptOut) => true,
-        C::Intent(Cue::OptOutWord) => {
+        Concept::Intent(Cue::OptOut) => true,
+        Concept::Intent(Cue::OptOutWord) => {
             let (from, to) = (turn.sentence_start(h.start), turn.sentence_end(h.start));
             let alone = uncovered_words(turn, from, to, cue_hits, |x| {
                 matches!(
                     x.c,
-                    C::Intent(Cue::OptOutWord | Cue::Polite | Cue::Thanks | Cue::Greeting)
+                    Concept::Intent(Cue::OptOutWord | Cue::Polite | Cue::Thanks | Cue::Greeting)
                 )
             })
             .next()
@@ -155,7 +155,12 @@ fn opens_question(norm: &str) -> bool {
 /// thanks ("how are you?" is a greeting), a question word or phrase, or a clause-opening
 /// question word ("what time", "is there", "shu", "wain").
 fn asks_question(turn: &TurnData<'_>, cue_hits: &[Hit]) -> bool {
-    let courtesy = |h: &Hit| matches!(h.c, C::Intent(Cue::Greeting | Cue::Thanks | Cue::Polite));
+    let courtesy = |h: &Hit| {
+        matches!(
+            h.c,
+            Concept::Intent(Cue::Greeting | Cue::Thanks | Cue::Polite)
+        )
+    };
     let marked = turn.toks.iter().enumerate().any(|(k, tok)| {
         (tok.is_punct('?') || tok.is_punct('؟'))
             && uncovered_words(turn, turn.sentence_start(k), k, cue_hits, courtesy)
@@ -166,8 +171,8 @@ fn asks_question(turn: &TurnData<'_>, cue_hits: &[Hit]) -> bool {
         return true;
     }
     cue_hits.iter().any(|h| match h.c {
-        C::Intent(Cue::Question) => true,
-        C::Intent(Cue::QuestionLead) => {
+        Concept::Intent(Cue::Question) => true,
+        Concept::Intent(Cue::QuestionLead) => {
             turn.is_clause_start(h.start)
                 || h.start.checked_sub(1).is_some_and(|p| {
                     turn.toks.get(p).is_some_and(|t| opens_question(&t.norm))
@@ -187,7 +192,10 @@ fn short_answer(turn: &TurnData<'_>) -> bool {
     let Some(&first) = words.first() else {
         return false;
     };
-    words.len() <= 3 && turn.at(first).any(|h| matches!(h.c, C::Affirm | C::Deny))
+    words.len() <= 3
+        && turn
+            .at(first)
+            .any(|h| matches!(h.c, Concept::Affirm | Concept::Deny))
 }
 
 /// A turn that is a number and nothing else (a count, an amount, a phone number).

@@ -66,7 +66,7 @@ pub enum Fixed {
 
 /// What a matched phrase means. A phrase may carry several concepts.
 #[derive(Debug, Clone, Copy, PartialEq)]
-pub enum C {
+pub enum Concept {
     /// A currency by ISO code; `"POUND"` is the ambiguous "pound" resolved by context.
     Currency(&'static str),
     /// A multiplier word after a number: thousand, million, ألف, مليون.
@@ -242,7 +242,7 @@ type FnvMap<K, V> = HashMap<K, V, BuildHasherDefault<Fnv>>;
 #[derive(Debug, Clone)]
 struct Entry {
     words: Vec<String>,
-    concepts: Vec<C>,
+    concepts: Vec<Concept>,
     /// Whether any concept takes pronoun suffixes (see `suffix_ok`).
     allow_suffix: bool,
     /// 1 for service features, 0 for everything else.
@@ -264,7 +264,7 @@ pub struct Hit {
     /// One past the last token.
     pub end: usize,
     /// The meaning.
-    pub c: C,
+    pub c: Concept,
     /// Whether a pronoun suffix had to be stripped from a word to match (cities reject these).
     pub suffixed: bool,
     /// Whether a proclitic (و ف ب ل ك ال) had to be stripped from the first word to match.
@@ -360,27 +360,27 @@ type Best = (usize, u8, bool, bool, u32);
 
 /// Concepts whose words take pronoun suffixes ("ميزانيتي", "شقتي", "لموظفي"); others must match a
 /// listed form, so "بطاريه" never reads as "طارئ" + suffix.
-fn suffix_ok(c: &C) -> bool {
+fn suffix_ok(c: &Concept) -> bool {
     matches!(
         c,
-        C::Feature(_)
-            | C::TenantService(_)
-            | C::Person
-            | C::BudgetCue
-            | C::NonBudgetCue
-            | C::SellCue
-            | C::CountUnit
-            | C::Decide
-            | C::Consult
-            | C::Staff
-            | C::City(_)
-            | C::TenantCity(_)
+        Concept::Feature(_)
+            | Concept::TenantService(_)
+            | Concept::Person
+            | Concept::BudgetCue
+            | Concept::NonBudgetCue
+            | Concept::SellCue
+            | Concept::CountUnit
+            | Concept::Decide
+            | Concept::Consult
+            | Concept::Staff
+            | Concept::City(_)
+            | Concept::TenantCity(_)
     )
 }
 
 impl Lexicon {
     /// Builds a lexicon from phrases written in natural text; each is normalised like lead text.
-    pub fn build<'a>(phrases: impl IntoIterator<Item = (&'a str, C)>) -> Self {
+    pub fn build<'a>(phrases: impl IntoIterator<Item = (&'a str, Concept)>) -> Self {
         let mut lex = Lexicon::default();
         let mut by_words: FnvMap<Vec<String>, usize> = FnvMap::default();
         for (phrase, c) in phrases {
@@ -427,7 +427,7 @@ impl Lexicon {
             e.layer = usize::from(
                 e.concepts
                     .iter()
-                    .all(|c| matches!(c, C::Feature(_) | C::TenantService(_))),
+                    .all(|c| matches!(c, Concept::Feature(_) | Concept::TenantService(_))),
             );
         }
         lex

@@ -2,7 +2,7 @@
 //! many numbers that are not budgets (phones, counts, sizes, years, ages, times, salaries, bills).
 
 use crate::analyze::{Conversation, TurnData};
-use crate::lexicon::{C, Hit, Rank};
+use crate::lexicon::{Concept, Hit, Rank};
 use crate::text::{Kind, Script};
 
 /// A budget read from the lead's words.
@@ -43,14 +43,19 @@ fn num_hit(t: &TurnData<'_>, i: usize) -> Option<Hit> {
     t.at_where(i, |c| {
         matches!(
             c,
-            C::NumWord(..) | C::Mult(_) | C::Dual(_) | C::Half | C::Quarter | C::Article
+            Concept::NumWord(..)
+                | Concept::Mult(_)
+                | Concept::Dual(_)
+                | Concept::Half
+                | Concept::Quarter
+                | Concept::Article
         )
     })
 }
 
 /// Whether token `i` is "and" / "و" on its own, or a word carrying the و proclitic before a number word.
 fn joins(t: &TurnData<'_>, i: usize) -> bool {
-    t.at_where(i, |c| matches!(c, C::And)).is_some()
+    t.at_where(i, |c| matches!(c, Concept::And)).is_some()
 }
 
 /// Parses the number expression that starts at token `i`, if any.
@@ -109,13 +114,13 @@ pub fn parse_qty(t: &TurnData<'_>, i: usize) -> Option<Qty> {
             && tok.norm.starts_with('و');
         let and_here = pending_and || glued_and;
         match h.c {
-            C::Quarter if after_mult && and_here => {
+            Concept::Quarter if after_mult && and_here => {
                 digits_only = false;
                 total += last_mult / 4.0;
                 after_mult = false;
                 last_mult /= 4.0;
             }
-            C::NumWord(v, rank) => {
+            Concept::NumWord(v, rank) => {
                 digits_only = false;
                 if any {
                     let ok = match (last_rank, rank) {
@@ -141,7 +146,7 @@ pub fn parse_qty(t: &TurnData<'_>, i: usize) -> Option<Qty> {
                 last_rank = Some(rank);
                 after_mult = false;
             }
-            C::Mult(m) => {
+            Concept::Mult(m) => {
                 // "m" standing apart from the number is meters; glued ("1.2m") it is million.
                 if tok.norm == "m" && tok.space_before {
                     break;
@@ -158,8 +163,9 @@ pub fn parse_qty(t: &TurnData<'_>, i: usize) -> Option<Qty> {
                 if !any && !half_pending {
                     // A bare Arabic "ألف" / "مليون" is one of it; a bare "k" or "million" needs "a" before it.
                     let arabic_word = matches!(tok.kind, Kind::Word(Script::Arabic));
-                    let after_article =
-                        k > i && t.at_where(k - 1, |c| matches!(c, C::Article)).is_some();
+                    let after_article = k > i
+                        && t.at_where(k - 1, |c| matches!(c, Concept::Article))
+                            .is_some();
                     if !arabic_word && !after_article {
                         break;
                     }
@@ -183,7 +189,7 @@ pub fn parse_qty(t: &TurnData<'_>, i: usize) -> Option<Qty> {
                 half_pending = false;
                 last_rank = None;
             }
-            C::Dual(m) => {
+            Concept::Dual(m) => {
                 if any && !after_mult {
                     break;
                 }
@@ -194,7 +200,7 @@ pub fn parse_qty(t: &TurnData<'_>, i: usize) -> Option<Qty> {
                 after_mult = true;
                 last_rank = None;
             }
-            C::Half => {
+            Concept::Half => {
                 digits_only = false;
                 if after_mult && and_here {
                     total += last_mult / 2.0;
@@ -208,12 +214,14 @@ pub fn parse_qty(t: &TurnData<'_>, i: usize) -> Option<Qty> {
                     break;
                 }
             }
-            C::Article => {
+            Concept::Article => {
                 // "a million", "half a million": only before a multiplier or hundred.
                 let next = num_hit(t, k + 1).map(|n| n.c);
-                let next_is_mult =
-                    matches!(next, Some(C::Mult(_) | C::NumWord(_, Rank::HundredMul)));
-                let and_a_half = any && pending_and && matches!(next, Some(C::Half));
+                let next_is_mult = matches!(
+                    next,
+                    Some(Concept::Mult(_) | Concept::NumWord(_, Rank::HundredMul))
+                );
+                let and_a_half = any && pending_and && matches!(next, Some(Concept::Half));
                 if !(next_is_mult && (!any || half_pending) || and_a_half) {
                     break;
                 }
@@ -272,25 +280,31 @@ fn currency_near(
 ) -> Option<(&'static str, usize, usize)> {
     let code_of = |h: Hit| match h.c {
         // "3 bd" is three bedrooms; "250 BD" is Bahraini dinars.
-        C::Currency(_) if t.toks[h.start].norm == "bd" && qty_value_before(t, h.start) < 20.0 => {
+        Concept::Currency(_)
+            if t.toks[h.start].norm == "bd" && qty_value_before(t, h.start) < 20.0 =>
+        {
             None
         }
-        C::Currency(code) => Some((code, h.start, h.end)),
+        Concept::Currency(code) => Some((code, h.start, h.end)),
         _ => None,
     };
-    t.at_where(end, |c| matches!(c, C::Currency(_)))
+    t.at_where(end, |c| matches!(c, Concept::Currency(_)))
         .and_then(code_of)
         .or_else(|| {
-            t.ending_at(start, |c| matches!(c, C::Currency(_)))
+            t.ending_at(start, |c| matches!(c, Concept::Currency(_)))
                 .and_then(code_of)
         })
 }
 
 fn is_count_unit(t: &TurnData<'_>, i: usize) -> bool {
-    t.at_where(i, |c| matches!(c, C::CountUnit | C::TimeUnit(..)))
-        .is_some()
-        && t.at_where(i, |c| matches!(c, C::PerPeriod | C::Currency(_)))
-            .is_none()
+    t.at_where(i, |c| {
+        matches!(c, Concept::CountUnit | Concept::TimeUnit(..))
+    })
+    .is_some()
+        && t.at_where(i, |c| {
+            matches!(c, Concept::PerPeriod | Concept::Currency(_))
+        })
+        .is_none()
 }
 
 /// Function words that may follow an amount without making it a count ("750k for a flat").
@@ -400,22 +414,22 @@ fn next_word_is_noun(t: &TurnData<'_>, i: usize) -> bool {
     let neutral = t.at(i).any(|h| {
         matches!(
             h.c,
-            C::Currency(_)
-                | C::PostMax
-                | C::PostMin
-                | C::PerPeriod
-                | C::BudgetCue
-                | C::And
-                | C::RangeTo
-                | C::Neg
-                | C::Approx
-                | C::Time(_)
-                | C::Urgency(_)
-                | C::BoundMax
-                | C::TimePrep
-                | C::SelfRef
-                | C::Affirm
-                | C::Article
+            Concept::Currency(_)
+                | Concept::PostMax
+                | Concept::PostMin
+                | Concept::PerPeriod
+                | Concept::BudgetCue
+                | Concept::And
+                | Concept::RangeTo
+                | Concept::Neg
+                | Concept::Approx
+                | Concept::Time(_)
+                | Concept::Urgency(_)
+                | Concept::BoundMax
+                | Concept::TimePrep
+                | Concept::SelfRef
+                | Concept::Affirm
+                | Concept::Article
         )
     });
     !neutral
@@ -508,23 +522,28 @@ fn read_amount(t: &TurnData<'_>, q1: Qty, budget_stated: bool) -> (Option<Amount
     }
     // Range: "X - Y", "X to Y", "between X and Y", "من X إلى Y", "٦ و ٧ ملايين".
     let between_before = (q1.start.saturating_sub(3)..q1.start)
-        .any(|k| t.at_where(k, |c| matches!(c, C::Between)).is_some())
-        || t.ending_at(q1.start, |c| matches!(c, C::Between)).is_some();
+        .any(|k| t.at_where(k, |c| matches!(c, Concept::Between)).is_some())
+        || t.ending_at(q1.start, |c| matches!(c, Concept::Between))
+            .is_some();
     let mut q2: Option<Qty> = None;
     if after1 < toks.len() {
         let joiner = t
             .at(after1)
-            .find(|h| matches!(h.c, C::RangeTo | C::And))
+            .find(|h| matches!(h.c, Concept::RangeTo | Concept::And))
             .copied();
         if let Some(j) = joiner {
-            let is_and = matches!(j.c, C::And) && !t.at(after1).any(|h| matches!(h.c, C::RangeTo));
+            let is_and = matches!(j.c, Concept::And)
+                && !t.at(after1).any(|h| matches!(h.c, Concept::RangeTo));
             let ok = !is_and || between_before;
             let mut k = j.end;
             if ok {
                 // Skip a currency symbol before the second figure ("$250,000 and $300,000").
-                if t.at_where(k, |c| matches!(c, C::Currency(_))).is_some() && k + 1 < toks.len() {
+                if t.at_where(k, |c| matches!(c, Concept::Currency(_)))
+                    .is_some()
+                    && k + 1 < toks.len()
+                {
                     k = t
-                        .at_where(k, |c| matches!(c, C::Currency(_)))
+                        .at_where(k, |c| matches!(c, Concept::Currency(_)))
                         .map_or(k, |h| h.end);
                 }
                 q2 = parse_qty(t, k);
@@ -572,24 +591,24 @@ fn read_amount(t: &TurnData<'_>, q1: Qty, budget_stated: bool) -> (Option<Amount
             continue;
         }
         match h.c {
-            C::BoundMin => min_only = true,
-            C::MoreThan => {
+            Concept::BoundMin => min_only = true,
+            Concept::MoreThan => {
                 let negated = (h.start.saturating_sub(4).max(sent_start)..h.start)
-                    .any(|k| t.at_where(k, |c| matches!(c, C::Neg)).is_some());
+                    .any(|k| t.at_where(k, |c| matches!(c, Concept::Neg)).is_some());
                 min_only = !negated;
             }
-            C::BoundMax | C::LessThan | C::Approx => min_only = false,
+            Concept::BoundMax | Concept::LessThan | Concept::Approx => min_only = false,
             _ => {}
         }
     }
     for (k, tok) in toks.iter().enumerate().skip(end_tok).take(2) {
         let plus = tok.is_punct('+');
         if plus && !tok.space_before
-            || !plus && t.at_where(k, |c| matches!(c, C::PostMin)).is_some()
+            || !plus && t.at_where(k, |c| matches!(c, Concept::PostMin)).is_some()
         {
             min_only = true;
         }
-        if t.at_where(k, |c| matches!(c, C::PostMax)).is_some() {
+        if t.at_where(k, |c| matches!(c, Concept::PostMax)).is_some() {
             min_only = false;
         }
     }
@@ -604,7 +623,12 @@ fn read_amount(t: &TurnData<'_>, q1: Qty, budget_stated: bool) -> (Option<Amount
             t.at(k).any(|h| {
                 matches!(
                     h.c,
-                    C::BoundMin | C::BoundMax | C::MoreThan | C::LessThan | C::Approx | C::Between
+                    Concept::BoundMin
+                        | Concept::BoundMax
+                        | Concept::MoreThan
+                        | Concept::LessThan
+                        | Concept::Approx
+                        | Concept::Between
                 )
             })
         })
@@ -626,7 +650,7 @@ fn read_amount(t: &TurnData<'_>, q1: Qty, budget_stated: bool) -> (Option<Amount
 fn parse_qty_unglued(t: &TurnData<'_>, i: usize) -> Option<Qty> {
     let h = num_hit(t, i)?;
     let mut q = parse_qty(t, i)?;
-    if let C::NumWord(v, _) = h.c
+    if let Concept::NumWord(v, _) = h.c
         && q.end == h.end
     {
         q.value = v;
@@ -682,7 +706,7 @@ fn is_budget(
                     && (1900.0..=2100.0).contains(&n.value)
                 {
                     let cue_close = (q.start.saturating_sub(2)..q.start)
-                        .any(|k| t.at_where(k, |c| matches!(c, C::BudgetCue)).is_some());
+                        .any(|k| t.at_where(k, |c| matches!(c, Concept::BudgetCue)).is_some());
                     if !cue_close {
                         return false;
                     }
@@ -691,27 +715,32 @@ fn is_budget(
         }
     }
     // The word right before: model, grade, class of, رقم, an age marker.
-    let before = |k: usize| t.ending_at(k, |c| matches!(c, C::NotMoneyBefore)).is_some();
+    let before = |k: usize| {
+        t.ending_at(k, |c| matches!(c, Concept::NotMoneyBefore))
+            .is_some()
+    };
     if before(lo.start) {
         return false;
     }
     if lo.bare
         && !has_currency
-        && t.ending_at(lo.start, |c| matches!(c, C::AgeBefore))
+        && t.ending_at(lo.start, |c| matches!(c, Concept::AgeBefore))
             .is_some()
     {
         return false;
     }
     // Negated figure: "مش 80", "not 80k".
-    if t.ending_at(lo.start, |c| matches!(c, C::Neg)).is_some() {
+    if t.ending_at(lo.start, |c| matches!(c, Concept::Neg))
+        .is_some()
+    {
         return false;
     }
     // A day of the month ("January 15", "15 December").
-    let month_next_to = |k: usize| t.at_where(k, |c| matches!(c, C::Month(..))).is_some();
+    let month_next_to = |k: usize| t.at_where(k, |c| matches!(c, Concept::Month(..))).is_some();
     if lo.bare
         && lo.value <= 31.0
         && (month_next_to(lo.end)
-            || t.ending_at(lo.start, |c| matches!(c, C::Month(..)))
+            || t.ending_at(lo.start, |c| matches!(c, Concept::Month(..)))
                 .is_some())
     {
         return false;
@@ -734,7 +763,7 @@ fn is_budget(
     let mut budget_cue_in_sentence = false;
     for h in t.within(sent_start, sent_end) {
         match h.c {
-            C::BudgetCue => {
+            Concept::BudgetCue => {
                 budget_cue_in_sentence = true;
                 if h.start < lo.start {
                     nearest = Some((h.start, true));
@@ -742,12 +771,12 @@ fn is_budget(
             }
             // A salary or bill in an earlier clause ("I earn 9000 a month, want around 70k") does not
             // reach past the comma.
-            C::NonBudgetCue if h.start < lo.start && h.start >= clause_start(t, lo.start) => {
+            Concept::NonBudgetCue if h.start < lo.start && h.start >= clause_start(t, lo.start) => {
                 nearest = Some((h.start, false));
             }
             // "I have 50k", "we have around $18,000": at most two words between.
-            C::WeakBudgetCue if h.end <= lo.start && lo.start - h.end <= 2 => weak_cue = true,
-            C::SellCue => sell = true,
+            Concept::WeakBudgetCue if h.end <= lo.start && lo.start - h.end <= 2 => weak_cue = true,
+            Concept::SellCue => sell = true,
             _ => {}
         }
     }
@@ -756,7 +785,9 @@ fn is_budget(
     }
     // "800 is too much", "٨٠٠ كثير علي": a figure the lead turns down is not their budget.
     let turned_down = t.within(end_tok, (end_tok + 3).min(sent_end)).any(|h| {
-        matches!(h.c, C::TooMuch) && t.at_where(h.start, |c| matches!(c, C::PostMax)).is_none()
+        matches!(h.c, Concept::TooMuch)
+            && t.at_where(h.start, |c| matches!(c, Concept::PostMax))
+                .is_none()
     });
     if turned_down {
         return false;
@@ -768,25 +799,30 @@ fn is_budget(
     let cue_before = nearest.is_some_and(|(pos, is_budget)| is_budget && lo.start - pos <= 10);
     let cue_after = t
         .within(end_tok, (end_tok + 3).min(sent_end))
-        .any(|h| matches!(h.c, C::BudgetCue));
+        .any(|h| matches!(h.c, Concept::BudgetCue));
     let marker = (lo.start.saturating_sub(4).max(sent_start)..lo.start).any(|k| {
         t.at_where(k, |c| {
             matches!(
                 c,
-                C::BoundMin | C::BoundMax | C::MoreThan | C::LessThan | C::Approx | C::Between
+                Concept::BoundMin
+                    | Concept::BoundMax
+                    | Concept::MoreThan
+                    | Concept::LessThan
+                    | Concept::Approx
+                    | Concept::Between
             )
         })
         .is_some()
     }) || t
         .within(end_tok, (end_tok + 2).min(toks.len()))
-        .any(|h| matches!(h.c, C::PostMax | C::PostMin));
+        .any(|h| matches!(h.c, Concept::PostMax | Concept::PostMin));
     // "sorry, 400 max": once a budget is stated, a figure with an upper bound corrects it.
     let upper_bound = (lo.start.saturating_sub(4).max(sent_start)..lo.start).any(|k| {
-        t.at_where(k, |c| matches!(c, C::BoundMax | C::LessThan))
+        t.at_where(k, |c| matches!(c, Concept::BoundMax | Concept::LessThan))
             .is_some()
     }) || t
         .within(end_tok, (end_tok + 2).min(toks.len()))
-        .any(|h| matches!(h.c, C::PostMax));
+        .any(|h| matches!(h.c, Concept::PostMax));
     let big = last.mult > 1.0;
     // A figure followed by a noun is a count ("3 units", "5 new split AC units", "10k followers").
     if !has_currency && (!cue_before || !lo.bare) && next_word_is_noun(t, end_tok) {

@@ -2,21 +2,22 @@
 //! beats the lead's home, which beats where they come from.
 
 use crate::analyze::Conversation;
-use crate::lexicon::C;
+use crate::lexicon::Concept;
 use crate::signals::Read;
 
 /// Where a mention stands: origin ("from Jeddah") < home ("I live in") < place of service or destination.
 fn role_rank(t: &crate::analyze::TurnData<'_>, start: usize) -> u8 {
-    let before = |f: fn(&C) -> bool| {
+    let before = |f: fn(&Concept) -> bool| {
         t.ending_at(start, f).is_some()
             || (start >= 2 && t.ending_at(start - 1, f).is_some() && t.toks[start - 1].norm == "in")
     };
-    if before(|c| matches!(c, C::ToPlace)) {
+    if before(|c| matches!(c, Concept::ToPlace)) {
         3
-    } else if before(|c| matches!(c, C::FromPlace)) {
+    } else if before(|c| matches!(c, Concept::FromPlace)) {
         1
-    } else if before(|c| matches!(c, C::LivePlace))
-        || t.ending_at(start, |c| matches!(c, C::LivePlace)).is_some()
+    } else if before(|c| matches!(c, Concept::LivePlace))
+        || t.ending_at(start, |c| matches!(c, Concept::LivePlace))
+            .is_some()
     {
         2
     } else {
@@ -30,8 +31,8 @@ pub fn extract(conv: &Conversation<'_>, tenant_places: &[String]) -> Option<Read
     for t in &conv.lead {
         for h in &t.hits {
             let name = match h.c {
-                C::City(name) if !h.suffixed => name.to_owned(),
-                C::TenantCity(idx) => match tenant_places.get(usize::from(idx)) {
+                Concept::City(name) if !h.suffixed => name.to_owned(),
+                Concept::TenantCity(idx) => match tenant_places.get(usize::from(idx)) {
                     Some(n) => n.clone(),
                     None => continue,
                 },
@@ -62,8 +63,8 @@ fn unknown_city(conv: &Conversation<'_>) -> Option<Read<String>> {
     let mut found = None;
     for t in &conv.lead {
         for h in &t.hits {
-            let live = matches!(h.c, C::LivePlace);
-            let from_me = matches!(h.c, C::FromPlace)
+            let live = matches!(h.c, Concept::LivePlace);
+            let from_me = matches!(h.c, Concept::FromPlace)
                 && h.start > 0
                 && matches!(
                     t.toks[h.start - 1].norm.as_str(),

@@ -2,7 +2,7 @@
 //! tenant's catalogue, plus tenant synonyms and catalogue descriptions for any other industry.
 
 use crate::analyze::Conversation;
-use crate::lexicon::C;
+use crate::lexicon::Concept;
 use crate::signals::Read;
 
 /// One rule: the service `key` scores the weights of the features present, when any of `need`
@@ -208,7 +208,7 @@ pub fn extract(
                 k += 1;
                 match h.c {
                     // "your office", "فرعكم": where the business is, not what the lead wants.
-                    C::Feature(_)
+                    Concept::Feature(_)
                         if crate::business::names_business_premises(
                             t,
                             h.start,
@@ -217,12 +217,12 @@ pub fn extract(
                     {
                         continue;
                     }
-                    C::Feature(f) => {
+                    Concept::Feature(f) => {
                         if !feats.contains(&f) {
                             feats.push(f);
                         }
                     }
-                    C::TenantService(idx) => {
+                    Concept::TenantService(idx) => {
                         if let Some(s) = tenant_scores.get_mut(usize::from(idx)) {
                             *s += 3;
                         }

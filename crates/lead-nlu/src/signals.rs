@@ -2,7 +2,7 @@
 //! phrases, negation and the agent's previous question.
 
 use crate::analyze::{Conversation, TurnData};
-use crate::lexicon::{C, Hit};
+use crate::lexicon::{Concept, Hit};
 use crate::text::{Kind, Script};
 use lead_domain::language::Language;
 use lead_domain::qualification::Urgency;
@@ -33,7 +33,7 @@ fn read<T>(value: T, t: &TurnData<'_>, from: usize, to: usize, confidence: f32) 
 fn negated(t: &TurnData<'_>, k: usize, window: usize) -> bool {
     let from = k.saturating_sub(window).max(t.sentence_start(k));
     t.within(from, k)
-        .any(|h| matches!(h.c, C::Neg) && h.end <= k)
+        .any(|h| matches!(h.c, Concept::Neg) && h.end <= k)
         || t.toks[from..k.min(t.toks.len())]
             .iter()
             .any(|x| is_negation_word(&x.norm))
@@ -90,7 +90,7 @@ pub fn urgency(
     for t in &conv.lead {
         for h in &t.hits {
             match h.c {
-                C::Urgency(level) => {
+                Concept::Urgency(level) => {
                     if level == Urgency::High && negated(t, h.start, 2) {
                         if is_hurry_word(&t.toks[h.start].norm) {
                             found.push(read(
@@ -105,11 +105,11 @@ pub fn urgency(
                     }
                     found.push(read(level, t, h.start, h.end, 0.85));
                 }
-                C::Soon => {
+                Concept::Soon => {
                     // "قريبة من شغلي" is near, not soon.
                     let near = t
                         .at(h.end)
-                        .any(|x| matches!(x.c, C::FromPlace | C::Between))
+                        .any(|x| matches!(x.c, Concept::FromPlace | Concept::Between))
                         || t.toks.get(h.end).is_some_and(|x| x.norm == "to");
                     if near || negated(t, h.start, 2) {
                         continue;
@@ -146,7 +146,7 @@ pub fn decision_maker(conv: &Conversation<'_>) -> Option<Read<bool>> {
 fn person_near(t: &TurnData<'_>, from: usize, to: usize) -> bool {
     let end = to.min(t.sentence_end(from.min(t.toks.len().saturating_sub(1))));
     t.within(from, end)
-        .any(|h| matches!(h.c, C::Person | C::OtherRef))
+        .any(|h| matches!(h.c, Concept::Person | Concept::OtherRef))
 }
 
 /// The nearest subject before token `k` in its sentence: `Some(true)` for the lead, `Some(false)` for someone else.
@@ -158,8 +158,8 @@ fn subject_before(t: &TurnData<'_>, k: usize) -> Option<bool> {
             continue;
         }
         match h.c {
-            C::SelfRef => subject = Some(true),
-            C::Person | C::OtherRef => subject = Some(false),
+            Concept::SelfRef => subject = Some(true),
+            Concept::Person | Concept::OtherRef => subject = Some(false),
             _ => {}
         }
     }
@@ -182,7 +182,7 @@ fn shared_with_someone(t: &TurnData<'_>, h: &Hit) -> bool {
     let to = (h.end + 4).min(t.sentence_end(h.start));
     let after = t
         .within(h.end, to)
-        .any(|x| matches!(x.c, C::Person) && (glued_and(x) || (h.end..x.start).any(joins)));
+        .any(|x| matches!(x.c, Concept::Person) && (glued_and(x) || (h.end..x.start).any(joins)));
     // "my wife and I decide", "أنا وزوجي نقرر"; the person must be someone else's, not the lead's own
     // title ("I'm the HR director and I sign off").
     let possessed = |x: &Hit| {
@@ -194,7 +194,7 @@ fn shared_with_someone(t: &TurnData<'_>, h: &Hit) -> bool {
     };
     let from = h.start.saturating_sub(5).max(t.sentence_start(h.start));
     let before = t.within(from, h.start).any(|x| {
-        matches!(x.c, C::Person)
+        matches!(x.c, Concept::Person)
             && x.end <= h.start
             && possessed(x)
             && (glued_and(x) || (x.end..h.start).any(joins))
@@ -210,24 +210,24 @@ fn decision_at(t: &TurnData<'_>, idx: usize, h: &Hit) -> Option<bool> {
 fn decision_core(t: &TurnData<'_>, _idx: usize, h: &Hit) -> Option<bool> {
     let sent_end = t.sentence_end(h.start);
     match h.c {
-        C::DecisionTrue => Some(!negated(t, h.start, 2)),
-        C::DecisionFalse => Some(false),
-        C::Consult => {
+        Concept::DecisionTrue => Some(!negated(t, h.start, 2)),
+        Concept::DecisionFalse => Some(false),
+        Concept::Consult => {
             // "ask my husband", "discuss it with my wife", "لازم أسأل جوزي".
             person_near(t, h.end, h.end + 4).then_some(false)
         }
-        C::DecideSelf => {
+        Concept::DecideSelf => {
             let denied = negated(t, h.start, 3)
                 || t.within(t.sentence_start(h.start), sent_end)
-                    .any(|x| matches!(x.c, C::DecisionFalse));
+                    .any(|x| matches!(x.c, Concept::DecisionFalse));
             Some(!denied)
         }
-        C::DecideOther => match subject_before(t, h.start) {
+        Concept::DecideOther => match subject_before(t, h.start) {
             Some(true) => Some(true),
             Some(false) => Some(false),
             None => person_near(t, h.end, h.end + 4).then_some(false),
         },
-        C::Decide => {
+        Concept::Decide => {
             // "the decision is mine", "القرار عند المدير", "I will be making the final decision myself".
             let after = t.within(h.end, (h.end + 4).min(sent_end));
             let mut self_after = false;
@@ -235,10 +235,10 @@ fn decision_core(t: &TurnData<'_>, _idx: usize, h: &Hit) -> Option<bool> {
             for x in after {
                 match x.c {
                     // "our CFO", "my wife": a possessive before a person names that person.
-                    C::SelfRef if t.at(x.end).any(|y| matches!(y.c, C::Person)) => {}
-                    C::SelfRef => self_after = true,
-                    C::Person | C::OtherRef => other_after = true,
-                    C::DecideOther => other_after = true,
+                    Concept::SelfRef if t.at(x.end).any(|y| matches!(y.c, Concept::Person)) => {}
+                    Concept::SelfRef => self_after = true,
+                    Concept::Person | Concept::OtherRef => other_after = true,
+                    Concept::DecideOther => other_after = true,
                     _ => {}
                 }
             }
@@ -266,9 +266,9 @@ fn answer_to_decision_question(t: &TurnData<'_>) -> Option<Read<bool>> {
         }
         for h in t.at(i) {
             match h.c {
-                C::Affirm => return Some(read(true, t, h.start, h.end, 0.7)),
-                C::Deny => return Some(read(false, t, h.start, h.end, 0.6)),
-                C::SelfRef => {
+                Concept::Affirm => return Some(read(true, t, h.start, h.end, 0.7)),
+                Concept::Deny => return Some(read(false, t, h.start, h.end, 0.6)),
+                Concept::SelfRef => {
                     // "أنا", "me", "I do": a short clause naming the lead.
                     let clause_len = (i..t.toks.len())
                         .take_while(|&k| t.toks[k].is_word())
@@ -277,7 +277,7 @@ fn answer_to_decision_question(t: &TurnData<'_>) -> Option<Read<bool>> {
                         return Some(read(true, t, h.start, h.end, 0.65));
                     }
                 }
-                C::Person => return Some(read(false, t, h.start, h.end, 0.6)),
+                Concept::Person => return Some(read(false, t, h.start, h.end, 0.6)),
                 _ => {}
             }
         }
@@ -291,15 +291,15 @@ pub fn wants_human(conv: &Conversation<'_>) -> Option<Read<bool>> {
     for t in &conv.lead {
         for h in &t.hits {
             let v = match h.c {
-                C::CallMe => Some(!negated(t, h.start, 3)),
-                C::RealPerson => Some(true),
-                C::TalkTo => {
+                Concept::CallMe => Some(!negated(t, h.start, 3)),
+                Concept::RealPerson => Some(true),
+                Concept::TalkTo => {
                     let to = (h.end + 3).min(t.sentence_end(h.start));
                     let staff = t
                         .within(h.end, to)
-                        .any(|x| matches!(x.c, C::Staff | C::RealPerson));
+                        .any(|x| matches!(x.c, Concept::Staff | Concept::RealPerson));
                     let family = t.within(h.end, to).any(|x| {
-                        matches!(x.c, C::Person)
+                        matches!(x.c, Concept::Person)
                             && !matches!(t.toks[x.start].norm.as_str(), "manager" | "المدير")
                     }) || t
                         .toks
@@ -339,9 +339,9 @@ pub fn not_interested(conv: &Conversation<'_>) -> Option<(Read<bool>, bool)> {
     for t in &conv.lead {
         for h in &t.hits {
             let found = match h.c {
-                C::NotInterested => Some(true),
-                C::Browsing => Some(false),
-                C::Stop => {
+                Concept::NotInterested => Some(true),
+                Concept::Browsing => Some(false),
+                Concept::Stop => {
                     let tok = &t.toks[h.start];
                     let alone = t.is_clause_start(h.start)
                         && (h.end >= t.toks.len()
@@ -353,24 +353,26 @@ pub fn not_interested(conv: &Conversation<'_>) -> Option<(Read<bool>, bool)> {
                         .is_some_and(|s| s.chars().all(|c| !c.is_lowercase()) && s.len() > 2);
                     (alone || shouted).then_some(true)
                 }
-                C::Elsewhere => {
+                Concept::Elsewhere => {
                     let (s, e) = (t.sentence_start(h.start), t.sentence_end(h.start));
                     t.within(s, e)
-                        .any(|x| matches!(x.c, C::Done) && !finds_the_business(t, x))
+                        .any(|x| matches!(x.c, Concept::Done) && !finds_the_business(t, x))
                         .then_some(true)
                 }
-                C::Done => {
+                Concept::Done => {
                     // "already bought", "خلاص اشتريت": "already" with a finished act.
                     let norm = t.toks[h.start].norm.as_str();
                     let is_already = matches!(norm, "already" | "خلاص" | "khalas" | "5alas");
                     let (s, e) = (t.sentence_start(h.start), t.sentence_end(h.start));
                     let acts = t
                         .within(s, e)
-                        .filter(|x| matches!(x.c, C::Done) && x.start != h.start)
+                        .filter(|x| matches!(x.c, Concept::Done) && x.start != h.start)
                         .count();
                     (is_already
                         && acts > 0
-                        && !t.within(s, e).any(|x| matches!(x.c, C::Feature("have"))))
+                        && !t
+                            .within(s, e)
+                            .any(|x| matches!(x.c, Concept::Feature("have"))))
                     .then_some(true)
                 }
                 _ => None,
@@ -378,7 +380,7 @@ pub fn not_interested(conv: &Conversation<'_>) -> Option<(Read<bool>, bool)> {
             if let Some(clears) = found {
                 // "not interested in new cars, ...", "changed my mind, ...": a refusal of one thing that
                 // may be followed by what the lead wants instead; confidence marks it as soft.
-                let soft = matches!(h.c, C::NotInterested)
+                let soft = matches!(h.c, Concept::NotInterested)
                     && (t
                         .toks
                         .get(h.end)
@@ -401,7 +403,7 @@ pub fn not_interested(conv: &Conversation<'_>) -> Option<(Read<bool>, bool)> {
         // A whole turn of "no thanks" / "لا شكراً" turns the offer down.
         let words: Vec<usize> = (0..t.toks.len()).filter(|&k| t.toks[k].is_word()).collect();
         if (2..=4).contains(&words.len())
-            && t.at(words[0]).any(|h| matches!(h.c, C::Deny))
+            && t.at(words[0]).any(|h| matches!(h.c, Concept::Deny))
             && words.iter().any(|&k| {
                 matches!(
                     t.toks[k].norm.as_str(),

@@ -12,6 +12,7 @@
 
 use std::time::Duration;
 
+use lead_domain::contact::{KnownContact, best_match};
 use lead_domain::ids::{ConversationId, LeadId, MessageId, TenantId};
 use lead_domain::jobs::{JobPayload, NewJob};
 use lead_domain::lead::{ConversationStatus, DeliveryStatus, Direction, Sender};
@@ -228,8 +229,8 @@ pub(crate) async fn intake_in(
     Ok(receipt)
 }
 
-/// The lead with this contact's phone, email or chat session, in that order,
-/// looked up in one query.
+/// The lead with this contact's phone, email or chat session, looked up in one
+/// query and ranked by the domain's [`best_match`].
 async fn find_lead(
     txn: &WriteTxn,
     tenant: TenantId,
@@ -256,16 +257,11 @@ async fn find_lead(
         .filter(any)
         .all(txn)
         .await?;
-    let matches = |row: &leads::Model| {
-        if phone.is_some() && row.phone == phone {
-            0
-        } else if email.is_some() && row.email == email {
-            1
-        } else {
-            2
-        }
-    };
-    Ok(found.into_iter().min_by_key(matches))
+    Ok(best_match(contact, found, |row| KnownContact {
+        phone: row.phone.as_deref(),
+        email: row.email.as_deref(),
+        chat_session: row.chat_session.as_deref(),
+    }))
 }
 
 async fn find_or_create_lead(

@@ -4,7 +4,7 @@ mod pipeline;
 
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
-use lead_domain::contact::{Address, Email, PhoneNumber};
+use lead_domain::contact::{Address, Email, KnownContact, PhoneNumber, best_match};
 use lead_domain::ids::{ConversationId, JobId, LeadId, MessageId, TenantId};
 use lead_domain::jobs::{Job, JobLease, JobStatus, NewJob, RetryDecision};
 use lead_domain::lead::{
@@ -231,22 +231,18 @@ impl LeadRepository for InMemoryStore {
             });
         }
         let c = &intake.contact;
-        // Phone first, then email, then the chat session: the same order the database adapter uses.
-        let by_phone = c.phone.as_ref().and_then(|p| {
-            s.leads
-                .values()
-                .find(|l| l.tenant_id == t && l.phone.as_ref() == Some(p))
-        });
-        let by_email = c.email.as_ref().and_then(|e| {
-            s.leads
-                .values()
-                .find(|l| l.tenant_id == t && l.email.as_ref() == Some(e))
-        });
-        let existing = by_phone.or(by_email).map(|l| l.id).or_else(|| {
-            c.chat_session
-                .as_ref()
-                .and_then(|cs| s.chat_sessions.get(&(t, cs.clone())).copied())
-        });
+        // The domain ranks the candidates, as the database adapter does.
+        let existing = best_match(c, s.leads.values().filter(|l| l.tenant_id == t), |l| {
+            KnownContact {
+                phone: l.phone.as_ref().map(PhoneNumber::as_str),
+                email: l.email.as_ref().map(Email::as_str),
+                chat_session: c
+                    .chat_session
+                    .as_deref()
+                    .filter(|cs| s.chat_sessions.get(&(t, (*cs).to_owned())) == Some(&l.id)),
+            }
+        })
+        .map(|l| l.id);
         let now = intake.received_at;
         let (lead_id, lead_created) = match existing {
             Some(id) => {

@@ -3,7 +3,7 @@
 //! Levantine, MSA) and Arabizi. Kept apart from the field lexicon so none of these phrases can hide a
 //! field word from the field readers.
 
-use crate::lexicon::{C, Lexicon};
+use crate::lexicon::{Concept, Lexicon};
 use std::sync::LazyLock;
 
 /// What an intent phrase says about the message it is in.
@@ -27,9 +27,9 @@ pub enum Cue {
 
 /// The intent phrase table, compiled once.
 pub static CUES: LazyLock<Lexicon> = LazyLock::new(|| {
-    let mut phrases: Vec<(&'static str, C)> = Vec::with_capacity(600);
+    let mut phrases: Vec<(&'static str, Concept)> = Vec::with_capacity(600);
     let mut add = |cue: Cue, words: &[&'static str]| {
-        phrases.extend(words.iter().map(|w| (*w, C::Intent(cue))));
+        phrases.extend(words.iter().map(|w| (*w, Concept::Intent(cue))));
     };
     add(Cue::Greeting, GREETINGS);
     add(Cue::Thanks, THANKS);

@@ -757,3 +757,21 @@ async fn missed_call_gets_the_follow_up_in_the_tenant_language() {
     );
     assert_eq!(w.fakes.sender.sent()[0].channel, Channel::Sms);
 }
+
+/// The sender is the authoritative opt-out check: a STOP recorded after the use case's own check
+/// (its second guard) still stops the send, and the message is suppressed, not failed or retried.
+#[tokio::test]
+async fn a_sender_refusing_an_opted_out_address_suppresses_the_message() {
+    let w = world(
+        None,
+        warm_reading(),
+        OPEN,
+        TenantBuilder::real_estate().build(),
+    )
+    .await;
+    w.fakes.sender.fail_next([SendError::OptedOut]);
+    let r = w.inbound("I want an apartment").await;
+    w.drain().await;
+    assert!(w.fakes.sender.sent().is_empty());
+    assert_eq!(w.outbound(&r).await[0].delivery, DeliveryStatus::Suppressed);
+}
