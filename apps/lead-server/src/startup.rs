@@ -40,8 +40,12 @@ pub struct AppState {
     pub admin: AdminAuthority,
     /// Recently resolved API keys.
     pub keys: KeyCache,
-    /// Per-tenant rate limit.
+    /// Per-tenant rate limit; kept for the Redis readiness probe, the request budgets are in `limits`.
     pub limiter: RateLimiter,
+    /// The rate budgets by kind of caller.
+    pub limits: crate::limits::Limits,
+    /// The reverse proxies whose forwarded headers are believed.
+    pub proxies: crate::proxies::TrustedProxies,
     /// Wakes idle queue workers when an intake queued work.
     pub wake: Arc<Notify>,
     /// Notified by the in-process workers after each batch of jobs, so live-chat requests and
@@ -240,22 +244,29 @@ impl Application {
         if let Some(token) = &admin.generated_token {
             // Printed once, on stdout rather than the log, so log shipping does not capture it.
             println!(
-                "generated platform admin token (shown once, only its argon2 hash is kept in {}): {token}",
+                "generated platform admin token (shown once, only its SHA-256 digest is kept in {}): {token}",
                 settings
                     .data_dir
-                    .join(crate::auth::ADMIN_HASH_FILE)
+                    .join(crate::auth::ADMIN_DIGEST_FILE)
                     .display()
             );
         }
-        let limiter = match &settings.redis_url {
+        let (limiter, limits) = match &settings.redis_url {
             Some(url) => {
                 let pool = deadpool_redis::Config::from_url(url)
                     .create_pool(Some(deadpool_redis::Runtime::Tokio1))
                     .map_err(|e| anyhow::anyhow!("invalid configuration REDIS_URL: {e}"))?;
-                RateLimiter::redis(settings.rate_limit_per_minute, pool)
+                (
+                    RateLimiter::redis(settings.rate_limit_per_minute, pool.clone()),
+                    crate::limits::Limits::with_redis(settings.limit_settings(), pool),
+                )
             }
-            None => RateLimiter::memory(settings.rate_limit_per_minute),
+            None => (
+                RateLimiter::memory(settings.rate_limit_per_minute),
+                crate::limits::Limits::memory(settings.limit_settings()),
+            ),
         };
+        let proxies = settings.proxies()?;
         let http_workers = http_workers(settings.http_workers);
         let listener = TcpListener::bind((settings.host.as_str(), settings.port))
             .map_err(|e| anyhow::anyhow!("binding {}:{}: {e}", settings.host, settings.port))?;
@@ -277,6 +288,8 @@ impl Application {
             admin: admin.authority,
             keys: KeyCache::new(Duration::from_secs(settings.api_key_cache_seconds)),
             limiter,
+            limits,
+            proxies,
             wake,
             jobs_done,
             settings: Arc::new(settings),

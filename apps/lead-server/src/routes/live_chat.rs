@@ -301,7 +301,8 @@ pub async fn post_message(
     if origin == OriginCheck::Refused {
         return Err(ApiError::OriginNotAllowed);
     }
-    match accept(&state, &tenant, chat, &key).await {
+    let address = crate::proxies::client_ip(&req, &state.proxies);
+    match accept(&state, &tenant, chat, &key, address).await {
         Ok(res) => Ok(with_cors(res, &origin)),
         // Errors carry the CORS header too, so the widget can read why it was refused.
         Err(err) => Ok(with_cors(
@@ -316,6 +317,7 @@ async fn accept(
     tenant: &Tenant,
     chat: LiveChatRequest,
     key: &str,
+    address: std::net::IpAddr,
 ) -> Result<HttpResponse, ApiError> {
     if !valid_session(&chat.session_id) {
         return Err(ApiError::field(
@@ -324,7 +326,10 @@ async fn accept(
             "must be 1 to 128 letters, digits, '-' or '_'",
         ));
     }
-    state.limiter.check(&tenant.id).await?;
+    state
+        .limits
+        .widget_post(&tenant.widget_key, &chat.session_id, address)
+        .await?;
     let mut errors = Vec::new();
     let mut contact = parse_contact(
         tenant,

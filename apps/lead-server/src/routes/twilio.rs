@@ -86,7 +86,8 @@ async fn tenant_for(
             "the request comes from another twilio account".to_owned(),
         ));
     }
-    state.limiter.check(&tenant.id).await?;
+    // Signed webhooks draw on their own budget: no widget, API or form traffic can spend it.
+    state.limits.webhook(tenant.id).await?;
     Ok(tenant)
 }
 
