@@ -1,5 +1,6 @@
 //! End-to-end tests of the lead server over real HTTP: one binary, one module per area.
 
+mod abuse;
 mod admin_auth;
 mod anthropic;
 mod cli;
