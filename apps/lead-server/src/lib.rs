@@ -9,6 +9,7 @@ pub mod error;
 pub mod eval;
 pub mod eval_conversations;
 pub mod extract;
+pub mod guards;
 pub mod limits;
 pub mod phone;
 pub mod presets;

@@ -218,11 +218,8 @@ impl Limits {
     pub async fn sign_in(&self, account: &str, address: IpAddr) -> Result<(), ApiError> {
         self.take(&self.sign_in_address, &address.to_string())
             .await?;
-        self.take(
-            &self.sign_in_account,
-            &account.trim().to_lowercase(),
-        )
-        .await
+        self.take(&self.sign_in_account, &account.trim().to_lowercase())
+            .await
     }
 
     /// Refuses an address that recently presented too many wrong credentials, before any
@@ -247,7 +244,10 @@ impl Limits {
     /// budget the address is refused for the time the budget needs to refill one attempt.
     pub fn credential_failed(&self, address: IpAddr, what: &'static str) {
         tracing::warn!(%address, credential = what, "credential rejected");
-        if let Err(wait) = self.auth_failures.check_local(&self.clock, &address.to_string()) {
+        if let Err(wait) = self
+            .auth_failures
+            .check_local(&self.clock, &address.to_string())
+        {
             let mut blocked = self.blocked.lock().unwrap_or_else(PoisonError::into_inner);
             let now = Instant::now();
             if blocked.len() > PRUNE_ABOVE {
@@ -334,7 +334,10 @@ mod tests {
         let tenant = TenantId::from_uuid(uuid::Uuid::from_u128(7));
         let mut refused = 0;
         for n in 0..50u8 {
-            if l.widget_post("wk_1", &format!("s{n}"), ip(n)).await.is_err() {
+            if l.widget_post("wk_1", &format!("s{n}"), ip(n))
+                .await
+                .is_err()
+            {
                 refused += 1;
             }
         }
@@ -351,11 +354,20 @@ mod tests {
         });
         assert!(l.widget_post("wk", "s1", ip(1)).await.is_ok());
         assert!(l.widget_post("wk", "s1", ip(1)).await.is_ok());
-        assert!(l.widget_post("wk", "s1", ip(1)).await.is_err(), "session spent");
+        assert!(
+            l.widget_post("wk", "s1", ip(1)).await.is_err(),
+            "session spent"
+        );
         assert!(l.widget_post("wk", "s2", ip(1)).await.is_ok());
         assert!(l.widget_post("wk", "s3", ip(1)).await.is_ok());
-        assert!(l.widget_post("wk", "s4", ip(1)).await.is_err(), "address spent");
-        assert!(l.widget_post("wk", "s5", ip(2)).await.is_ok(), "others still chat");
+        assert!(
+            l.widget_post("wk", "s4", ip(1)).await.is_err(),
+            "address spent"
+        );
+        assert!(
+            l.widget_post("wk", "s5", ip(2)).await.is_ok(),
+            "others still chat"
+        );
     }
 
     #[tokio::test]
@@ -371,7 +383,10 @@ mod tests {
             "the account is spent whatever the address or case"
         );
         assert!(l.sign_in("omar@example.com", ip(1)).await.is_ok());
-        assert!(l.sign_in("lina@example.com", ip(1)).await.is_err(), "address spent");
+        assert!(
+            l.sign_in("lina@example.com", ip(1)).await.is_err(),
+            "address spent"
+        );
     }
 
     #[test]
@@ -381,7 +396,10 @@ mod tests {
             assert!(l.credentials_allowed(ip(9)).is_ok());
             l.credential_failed(ip(9), "admin token");
         }
-        assert!(l.credentials_allowed(ip(9)).is_ok(), "three failures are allowed");
+        assert!(
+            l.credentials_allowed(ip(9)).is_ok(),
+            "three failures are allowed"
+        );
         l.credential_failed(ip(9), "admin token");
         assert!(matches!(
             l.credentials_allowed(ip(9)),

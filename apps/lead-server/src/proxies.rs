@@ -47,7 +47,9 @@ impl Network {
         let ip = canonical(ip);
         match (self.address, ip) {
             (IpAddr::V4(net), IpAddr::V4(ip)) => {
-                let mask = u32::MAX.checked_shl(32 - u32::from(self.prefix)).unwrap_or(0);
+                let mask = u32::MAX
+                    .checked_shl(32 - u32::from(self.prefix))
+                    .unwrap_or(0);
                 u32::from(net) & mask == u32::from(ip) & mask
             }
             (IpAddr::V6(net), IpAddr::V6(ip)) => {
@@ -175,7 +177,11 @@ mod tests {
         let v6 = Network::parse("fd00::/8").expect("v6");
         assert!(v6.contains(ip("fd12::1")));
         assert!(!v6.contains(ip("fe80::1")));
-        assert!(Network::parse("0.0.0.0/0").expect("all").contains(ip("8.8.8.8")));
+        assert!(
+            Network::parse("0.0.0.0/0")
+                .expect("all")
+                .contains(ip("8.8.8.8"))
+        );
         assert!(Network::parse("10.0.0.0/33").is_err());
         assert!(Network::parse("proxy.local").is_err());
     }

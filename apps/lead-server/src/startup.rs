@@ -307,6 +307,8 @@ impl Application {
                 .configure(routes::configure)
                 .default_service(web::to(route_not_found))
                 .wrap(ErrorHandlers::new().default_handler(problem_fallback))
+                .wrap(from_fn(crate::guards::reject_nul_query))
+                .wrap(from_fn(crate::guards::security_headers))
                 .wrap(from_fn(request_context))
         })
         .workers(http_workers)

@@ -84,7 +84,8 @@ pub async fn docs_page() -> HttpResponse {
         .body(DOCS_HTML)
 }
 
-const DOCS_HTML: &str = r#"<!doctype html>
+/// The readable API page, also hashed into the HTML content security policy.
+pub(crate) const DOCS_HTML: &str = r#"<!doctype html>
 <html lang="en">
 <head>
 <meta charset="utf-8">

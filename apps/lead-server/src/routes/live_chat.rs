@@ -45,7 +45,7 @@ const PAGE: u32 = 200;
 const WIDGET_JS: &str = include_str!("../widget/widget.js");
 
 /// The demo page, served at `/widget/demo.html`.
-const DEMO_HTML: &str = include_str!("../widget/demo.html");
+pub(crate) const DEMO_HTML: &str = include_str!("../widget/demo.html");
 
 /// A visitor's chat message, as the widget posts it.
 #[derive(Debug, Clone, Deserialize, Validate, ToSchema)]

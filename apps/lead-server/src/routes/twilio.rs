@@ -125,18 +125,30 @@ async fn inbound(
         .from
         .phone_number()
         .map_err(|e| ApiError::field("From", "invalid", e.to_string()))?;
-    let now = state.deps.clock.now();
     let address = Address::Phone(from.clone());
-    match optout::classify(&message.body) {
-        Some(KeywordIntent::OptOut) => {
-            state
-                .deps
-                .opt_outs
-                .opt_out(tenant.id, &address, now)
-                .await?
+    // STOP and START act only on a MessageSid seen for the first time, and before the message is
+    // queued (so no reply races the opt-out): a replayed START must not re-subscribe someone who
+    // has since sent STOP.
+    if let Some(intent) = optout::classify(&message.body) {
+        let now = state.deps.clock.now();
+        let first = state
+            .storage
+            .webhooks
+            .first_time(tenant.id, "twilio-opt", &message.message_sid, now)
+            .await?;
+        match intent {
+            KeywordIntent::OptOut if first => {
+                state
+                    .deps
+                    .opt_outs
+                    .opt_out(tenant.id, &address, now)
+                    .await?
+            }
+            KeywordIntent::OptIn if first => {
+                state.deps.opt_outs.opt_in(tenant.id, &address).await?
+            }
+            _ => {}
         }
-        Some(KeywordIntent::OptIn) => state.deps.opt_outs.opt_in(tenant.id, &address).await?,
-        None => {}
     }
     let text = if message.body.trim().is_empty() && message.num_media > 0 {
         format!("[{} media attachment(s)]", message.num_media)
