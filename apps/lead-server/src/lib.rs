@@ -19,6 +19,7 @@ pub mod ratelimit;
 pub mod routes;
 pub mod startup;
 pub mod storage;
+pub mod streams;
 pub mod telemetry;
 pub mod views;
 pub mod worker;

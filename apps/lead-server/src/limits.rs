@@ -383,6 +383,7 @@ mod tests {
             "the account is spent whatever the address or case"
         );
         assert!(l.sign_in("omar@example.com", ip(1)).await.is_ok());
+        assert!(l.sign_in("nour@example.com", ip(1)).await.is_ok());
         assert!(
             l.sign_in("lina@example.com", ip(1)).await.is_err(),
             "address spent"

@@ -46,6 +46,8 @@ pub struct AppState {
     pub limits: crate::limits::Limits,
     /// The reverse proxies whose forwarded headers are believed.
     pub proxies: crate::proxies::TrustedProxies,
+    /// Caps on open live-chat streams, and their shutdown signal.
+    pub streams: Arc<crate::streams::StreamSlots>,
     /// Wakes idle queue workers when an intake queued work.
     pub wake: Arc<Notify>,
     /// Notified by the in-process workers after each batch of jobs, so live-chat requests and
@@ -290,6 +292,11 @@ impl Application {
             limiter,
             limits,
             proxies,
+            streams: crate::streams::StreamSlots::new(
+                settings.live_chat_streams_per_session,
+                settings.live_chat_streams_per_address,
+                settings.live_chat_streams_per_widget_key,
+            ),
             wake,
             jobs_done,
             settings: Arc::new(settings),
@@ -345,10 +352,42 @@ impl Application {
     /// # Errors
     /// When the server fails.
     pub async fn run_until_stopped(self) -> anyhow::Result<()> {
+        // The server drains requests on SIGINT/SIGTERM; open event streams would hold it for the
+        // whole timeout, so they are told to end as soon as the signal arrives.
+        let streams = self.state.streams.clone();
+        let watcher = tokio::spawn(async move {
+            stop_signal().await;
+            streams.close_all();
+        });
         let result = self.server.await;
+        watcher.abort();
+        self.state.streams.close_all();
         self.workers.stop().await;
         tracing::info!("stopped");
         result.map_err(Into::into)
+    }
+}
+
+/// Resolves at the first SIGINT or SIGTERM.
+async fn stop_signal() {
+    #[cfg(unix)]
+    {
+        use tokio::signal::unix::{SignalKind, signal};
+        match signal(SignalKind::terminate()) {
+            Ok(mut term) => {
+                tokio::select! {
+                    _ = tokio::signal::ctrl_c() => {}
+                    _ = term.recv() => {}
+                }
+            }
+            Err(_) => {
+                let _ = tokio::signal::ctrl_c().await;
+            }
+        }
+    }
+    #[cfg(not(unix))]
+    {
+        let _ = tokio::signal::ctrl_c().await;
     }
 }
 

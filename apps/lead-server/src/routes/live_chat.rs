@@ -506,6 +506,7 @@ pub async fn preflight(
         (status = 401, description = "Unknown widget key", body = crate::error::Problem, content_type = "application/problem+json"),
         (status = 403, description = "The page's origin is not allowed for this client", body = crate::error::Problem, content_type = "application/problem+json"),
         (status = 404, description = "No such conversation for this client and session", body = crate::error::Problem, content_type = "application/problem+json"),
+        (status = 429, description = "Too many open streams for this session, address or widget key", body = crate::error::Problem, content_type = "application/problem+json"),
     )
 )]
 pub async fn stream(
@@ -536,8 +537,15 @@ pub async fn stream(
         .and_then(|v| v.to_str().ok())
         .and_then(|v| Uuid::parse_str(v.trim()).ok());
     let after = last_event.or(query.after).map(MessageId::from_uuid);
+    let address = crate::proxies::client_ip(&req, &state.proxies);
+    state.limits.widget_address(address).await?;
+    let slot = state
+        .streams
+        .acquire(&tenant.widget_key, &query.session_id, address)?;
     let offset = offset_after(&state, tenant.id, conversation.id, after).await?;
     let feed = Feed {
+        _slot: slot,
+        closing: state.streams.closing(),
         state: state.clone(),
         tenant: tenant.id,
         conversation: conversation.id,
@@ -562,6 +570,10 @@ pub async fn stream(
 
 /// The state of one event stream between chunks.
 struct Feed {
+    /// Its place under the stream caps, freed when the stream is dropped.
+    _slot: crate::streams::StreamSlot,
+    /// Turns `true` when the service stops: the stream ends at once.
+    closing: tokio::sync::watch::Receiver<bool>,
     state: web::Data<AppState>,
     tenant: TenantId,
     conversation: ConversationId,
@@ -585,7 +597,7 @@ impl Feed {
                 self.last_sent = Instant::now();
                 return Some(event_of(&message));
             }
-            if self.started.elapsed() >= STREAM_LIFETIME {
+            if self.started.elapsed() >= STREAM_LIFETIME || *self.closing.borrow() {
                 return None;
             }
             if self.last_sent.elapsed() >= KEEP_ALIVE {
@@ -618,6 +630,7 @@ impl Feed {
             tokio::select! {
                 () = notified => {}
                 () = tokio::time::sleep_until(until) => {}
+                _ = self.closing.changed() => return None,
             }
         }
     }

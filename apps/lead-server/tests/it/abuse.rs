@@ -372,3 +372,71 @@ async fn html_pages_and_the_widget_carry_security_headers() {
     );
     assert!(js.headers().get("x-frame-options").is_none());
 }
+
+/// Finding: live-chat streams had no cap; one client held 1,500 of them. Now 1,000 stream
+/// requests from one address get at most the per-address cap, and the places come back when
+/// streams close.
+#[tokio::test]
+async fn a_thousand_streams_from_one_address_are_refused_past_the_cap() {
+    let app = spawn_app_with(|s| {
+        s.live_chat_wait_ms = 0;
+        s.rate_limit_widget_address_per_minute = 0;
+        s.live_chat_streams_per_session = 1000;
+        s.live_chat_streams_per_address = 20;
+    })
+    .await;
+    let (_, _, widget) = app
+        .create_chat_client(
+            &format!("streams-{}", uuid::Uuid::new_v4().simple()),
+            &["*"],
+        )
+        .await;
+    let posted = Reply::read(
+        app.http
+            .post(app.url("/webhooks/live-chat"))
+            .json(&json!({"widget_key": widget, "session_id": "visitor-1", "message": "hello"}))
+            .send()
+            .await
+            .expect("request"),
+    )
+    .await;
+    assert_eq!(posted.status, 200, "{}", posted.body);
+    let stream_url = posted.body["stream_url"]
+        .as_str()
+        .expect("stream url")
+        .to_owned();
+    let mut open = Vec::new();
+    let mut refused = 0;
+    for _ in 0..1000 {
+        let res = app
+            .http
+            .get(app.url(&stream_url))
+            .send()
+            .await
+            .expect("request");
+        match res.status().as_u16() {
+            200 => open.push(res),
+            429 => refused += 1,
+            other => panic!("unexpected status {other}"),
+        }
+    }
+    assert_eq!(open.len(), 20, "the per-address cap");
+    assert_eq!(refused, 980);
+    drop(open);
+    // Closed streams give their places back (the server notices the client left on its next write
+    // or wake-up; a new stream is accepted within a few seconds).
+    let deadline = Instant::now() + Duration::from_secs(20);
+    loop {
+        let res = app
+            .http
+            .get(app.url(&stream_url))
+            .send()
+            .await
+            .expect("request");
+        if res.status().as_u16() == 200 {
+            break;
+        }
+        assert!(Instant::now() < deadline, "no place came back");
+        tokio::time::sleep(Duration::from_millis(250)).await;
+    }
+}
