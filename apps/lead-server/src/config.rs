@@ -361,8 +361,8 @@ impl Default for Settings {
             rate_limit_sign_in_account_per_minute: 5,
             rate_limit_sign_in_address_per_minute: 20,
             rate_limit_auth_failures_per_minute: 10,
-            live_chat_streams_per_session: 3,
-            live_chat_streams_per_address: 20,
+            live_chat_streams_per_session: 5,
+            live_chat_streams_per_address: 50,
             live_chat_streams_per_widget_key: 500,
         }
     }

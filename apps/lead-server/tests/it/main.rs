@@ -6,6 +6,7 @@ mod anthropic;
 mod cli;
 mod clients;
 mod eval_conversations;
+mod fuzz;
 mod helpers;
 mod leads;
 mod live_chat;
