@@ -54,7 +54,7 @@ fn inline_script_hashes() -> &'static str {
                 let Some(end) = body.find("</script>") else {
                     break;
                 };
-                let digest = Sha256::digest(body[..end].as_bytes());
+                let digest = Sha256::digest(&body.as_bytes()[..end]);
                 out.push_str(&format!(" 'sha256-{}'", STANDARD.encode(digest)));
                 rest = &body[end..];
             }

@@ -425,3 +425,52 @@ async fn a_thousand_streams_from_one_address_are_refused_past_the_cap() {
     // client that left at its next keep-alive write.
     drop(open);
 }
+
+/// Finding: the widget key could not be rotated. Now the admin rotates it; the old key is
+/// refused at once and the new one chats.
+#[tokio::test]
+async fn a_rotated_widget_key_replaces_the_old_one_at_once() {
+    let app = spawn_app_with(|s| s.live_chat_wait_ms = 0).await;
+    let (id, _, old) = app
+        .create_chat_client(&format!("rotate-{}", uuid::Uuid::new_v4().simple()), &["*"])
+        .await;
+    let rotated = app
+        .admin(
+            Method::POST,
+            &format!("/api/v1/clients/{id}/rotate-widget-key"),
+            None,
+        )
+        .await;
+    assert_eq!(rotated.status, 200, "{}", rotated.body);
+    let new = rotated.body["widget_key"]
+        .as_str()
+        .expect("widget key")
+        .to_owned();
+    assert!(new.starts_with("wk_") && new != old);
+    let chat = |key: String| {
+        let app = &app;
+        async move {
+            Reply::read(
+                app.http
+                    .post(app.url("/webhooks/live-chat"))
+                    .json(&json!({"widget_key": key, "session_id": "s1", "message": "hello"}))
+                    .send()
+                    .await
+                    .expect("request"),
+            )
+            .await
+            .status
+        }
+    };
+    assert_eq!(chat(old).await, 401);
+    assert_eq!(chat(new).await, 200);
+    let unauthorised = Reply::read(
+        app.http
+            .post(app.url(&format!("/api/v1/clients/{id}/rotate-widget-key")))
+            .send()
+            .await
+            .expect("request"),
+    )
+    .await;
+    assert_eq!(unauthorised.status, 401);
+}
