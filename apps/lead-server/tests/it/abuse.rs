@@ -474,3 +474,25 @@ async fn a_rotated_widget_key_replaces_the_old_one_at_once() {
     .await;
     assert_eq!(unauthorised.status, 401);
 }
+
+/// Finding: the SQLite file was created world-readable (0644). It is created 0600 now, and an
+/// existing readable file is tightened at start.
+#[cfg(unix)]
+#[tokio::test]
+async fn the_sqlite_database_file_is_private() {
+    use std::os::unix::fs::PermissionsExt;
+    let app = spawn_app().await;
+    let mode = std::fs::metadata(app.dir.path().join("test.db"))
+        .expect("database file")
+        .permissions()
+        .mode();
+    assert_eq!(mode & 0o777, 0o600, "mode {mode:o}");
+    let dir = tempfile::tempdir().expect("dir");
+    let file = dir.path().join("old.db");
+    std::fs::write(&file, b"").expect("file");
+    std::fs::set_permissions(&file, std::fs::Permissions::from_mode(0o644)).expect("chmod");
+    let url = format!("sqlite://{}?mode=rwc", file.display());
+    let _old = spawn_app_with(move |s| s.database_url = url).await;
+    let mode = std::fs::metadata(&file).expect("file").permissions().mode();
+    assert_eq!(mode & 0o777, 0o600, "mode {mode:o}");
+}
