@@ -135,8 +135,8 @@ async fn admin_brute_force_stays_under_a_memory_bound() {
         "memory grew by {} MiB",
         grown / 1024 / 1024
     );
-    // The throttle refuses the address, not the credential: another address (here none, so the
-    // same loopback) waits it out; the right token still works after the block.
+    // The throttle refuses the address before any verification, whatever it presents, until
+    // the block ends; other addresses are not affected (unit-tested in `limits`).
     let ok = Reply::read(
         app.http
             .get(app.url("/api/v1/clients/00000000-0000-0000-0000-000000000000"))
