@@ -809,6 +809,7 @@ async fn fresh_deps(clock: Arc<StepClock>) -> anyhow::Result<Deps> {
         ids: Arc::new(UuidV7Ids),
         retry: RetryPolicy::default(),
         max_attempts: 1,
+        booking: None,
     })
 }
 

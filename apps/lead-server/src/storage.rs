@@ -26,6 +26,8 @@ pub struct Storage {
     pub jobs: Arc<dyn JobQueue>,
     /// Processed provider webhooks.
     pub webhooks: Arc<dyn WebhookLog>,
+    /// Each lead's booking in the tenant's calendar.
+    pub bookings: Arc<dyn lead_domain::booking::BookingRepository>,
 }
 
 impl Storage {
@@ -39,6 +41,7 @@ impl Storage {
             + OptOutRegistry
             + JobQueue
             + WebhookLog
+            + lead_domain::booking::BookingRepository
             + 'static,
     {
         Self {
@@ -48,7 +51,8 @@ impl Storage {
             usage: store.clone(),
             opt_outs: store.clone(),
             jobs: store.clone(),
-            webhooks: store,
+            webhooks: store.clone(),
+            bookings: store,
         }
     }
 }

@@ -83,6 +83,7 @@ impl TenantBuilder {
                     allowed_origins: vec![],
                     default_region: "SA".into(),
                     llm: None,
+                    booking: None,
                 },
                 widget_key: format!("wk_{}", id.simple()),
                 created_at: now,
@@ -162,6 +163,7 @@ pub fn deps_with(
         ids: Arc::new(SequentialIds::default()),
         retry: RetryPolicy::default(),
         max_attempts: 5,
+        booking: None,
     };
     (
         deps,

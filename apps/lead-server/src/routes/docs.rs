@@ -3,7 +3,7 @@
 
 use crate::error::{FieldError, Problem};
 use crate::routes::{
-    clients, conversations, health, leads, live_chat, twilio, webhooks, widget_keys,
+    booking, clients, conversations, health, leads, live_chat, twilio, webhooks, widget_keys,
 };
 use crate::views;
 use actix_web::HttpResponse;
@@ -24,6 +24,7 @@ use utoipa::{Modify, OpenApi};
         webhooks::web_form, twilio::sms_inbound, twilio::whatsapp_inbound, twilio::missed_call,
         twilio::twilio_status, live_chat::post_message, live_chat::stream, live_chat::config,
         live_chat::history,
+        booking::calcom_webhook,
     ),
     components(schemas(
         Problem, FieldError, health::HealthStatus,
@@ -37,6 +38,7 @@ use utoipa::{Modify, OpenApi};
         views::ClientView, views::ClientCreated, views::TwilioView, views::LeadView, views::LeadDetail,
         views::StateChangeView, views::ConversationView, views::ConversationDetail, views::MessageView,
         views::EscalationView, views::LeadPage, views::ConversationPage, views::MessagePage,
+        booking::BookingPatch, booking::BookingView, booking::LeadBookingView, booking::CalcomWebhookReceipt,
     )),
     modifiers(&SecuritySchemes),
     tags(

@@ -3,6 +3,7 @@
 mod abuse;
 mod admin_auth;
 mod anthropic;
+mod booking;
 mod cli;
 mod clients;
 mod eval_conversations;
