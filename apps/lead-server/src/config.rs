@@ -56,6 +56,17 @@ pub const ENV_KEYS: &[&str] = &[
     "RETRY_SENDING_SECONDS",
     "SHUTDOWN_TIMEOUT_SECONDS",
     "LIVE_CHAT_WAIT_MS",
+    "TRUSTED_PROXIES",
+    "RATE_LIMIT_WEBHOOK_PER_MINUTE",
+    "RATE_LIMIT_WIDGET_SESSION_PER_MINUTE",
+    "RATE_LIMIT_WIDGET_ADDRESS_PER_MINUTE",
+    "RATE_LIMIT_WIDGET_KEY_PER_MINUTE",
+    "RATE_LIMIT_SIGN_IN_ACCOUNT_PER_MINUTE",
+    "RATE_LIMIT_SIGN_IN_ADDRESS_PER_MINUTE",
+    "RATE_LIMIT_AUTH_FAILURES_PER_MINUTE",
+    "LIVE_CHAT_STREAMS_PER_SESSION",
+    "LIVE_CHAT_STREAMS_PER_ADDRESS",
+    "LIVE_CHAT_STREAMS_PER_WIDGET_KEY",
 ];
 
 /// A configuration value that cannot be used; names the key so the operator can fix it.
@@ -269,7 +280,7 @@ pub struct Settings {
     pub smtp_from: Option<String>,
     /// SMTP transport security.
     pub smtp_security: SmtpSecurity,
-    /// Requests per minute per tenant on the API and webhooks; 0 disables the limit.
+    /// Requests per minute per tenant API key (the API and the web form); 0 disables the limit.
     pub rate_limit_per_minute: u32,
     /// Largest request body accepted, in bytes.
     pub max_body_bytes: usize,
@@ -293,6 +304,30 @@ pub struct Settings {
     pub shutdown_timeout_seconds: u64,
     /// How long a live-chat post waits for the reply before answering without it, in milliseconds.
     pub live_chat_wait_ms: u64,
+    /// Reverse proxies (addresses or CIDR networks, comma-separated) whose `X-Forwarded-*`
+    /// headers are believed; empty believes nobody.
+    pub trusted_proxies: Option<String>,
+    /// Signed provider webhooks per minute per tenant, a budget of their own; 0 = no limit.
+    pub rate_limit_webhook_per_minute: u32,
+    /// Live-chat posts per minute per visitor session; 0 = no limit.
+    pub rate_limit_widget_session_per_minute: u32,
+    /// Live-chat requests per minute per client address; 0 = no limit.
+    pub rate_limit_widget_address_per_minute: u32,
+    /// Live-chat posts per minute per widget key (all visitors of one tenant); 0 = no limit.
+    pub rate_limit_widget_key_per_minute: u32,
+    /// Sign-in attempts per minute per account; 0 = no limit.
+    pub rate_limit_sign_in_account_per_minute: u32,
+    /// Sign-in attempts per minute per client address; 0 = no limit.
+    pub rate_limit_sign_in_address_per_minute: u32,
+    /// Wrong admin tokens and unknown API keys per minute per client address before the address
+    /// is refused for a while; 0 = no limit.
+    pub rate_limit_auth_failures_per_minute: u32,
+    /// Open live-chat event streams per visitor session.
+    pub live_chat_streams_per_session: u32,
+    /// Open live-chat event streams per client address.
+    pub live_chat_streams_per_address: u32,
+    /// Open live-chat event streams per widget key.
+    pub live_chat_streams_per_widget_key: u32,
 }
 
 impl Default for Settings {
@@ -339,6 +374,17 @@ impl Default for Settings {
             retry_sending_seconds: 86_400,
             shutdown_timeout_seconds: 30,
             live_chat_wait_ms: 8000,
+            trusted_proxies: None,
+            rate_limit_webhook_per_minute: 0,
+            rate_limit_widget_session_per_minute: 20,
+            rate_limit_widget_address_per_minute: 120,
+            rate_limit_widget_key_per_minute: 600,
+            rate_limit_sign_in_account_per_minute: 5,
+            rate_limit_sign_in_address_per_minute: 20,
+            rate_limit_auth_failures_per_minute: 10,
+            live_chat_streams_per_session: 5,
+            live_chat_streams_per_address: 50,
+            live_chat_streams_per_widget_key: 500,
         }
     }
 }
@@ -402,6 +448,7 @@ impl Settings {
         clear(&mut self.smtp_from);
         clear(&mut self.otel_service_name);
         clear(&mut self.otel_exporter_otlp_endpoint);
+        clear(&mut self.trusted_proxies);
         clear_secret(&mut self.admin_token);
         clear_secret(&mut self.anthropic_api_key);
         clear_secret(&mut self.openai_api_key);
@@ -520,6 +567,25 @@ impl Settings {
                 "must be at least 1",
             ));
         }
+        self.proxies()?;
+        for (key, value) in [
+            (
+                "LIVE_CHAT_STREAMS_PER_SESSION",
+                self.live_chat_streams_per_session,
+            ),
+            (
+                "LIVE_CHAT_STREAMS_PER_ADDRESS",
+                self.live_chat_streams_per_address,
+            ),
+            (
+                "LIVE_CHAT_STREAMS_PER_WIDGET_KEY",
+                self.live_chat_streams_per_widget_key,
+            ),
+        ] {
+            if value == 0 {
+                return Err(ConfigError::new(key, "must be at least 1"));
+            }
+        }
         if self.worker_lease_seconds == 0 {
             return Err(ConfigError::new(
                 "WORKER_LEASE_SECONDS",
@@ -566,6 +632,29 @@ impl Settings {
                 )
             })
             .transpose()
+    }
+
+    /// The reverse proxies whose forwarded headers are believed.
+    ///
+    /// # Errors
+    /// [`ConfigError`] naming `TRUSTED_PROXIES` when an entry is not an address or network.
+    pub fn proxies(&self) -> Result<crate::proxies::TrustedProxies, ConfigError> {
+        crate::proxies::TrustedProxies::parse(self.trusted_proxies.as_deref().unwrap_or(""))
+            .map_err(|e| ConfigError::new("TRUSTED_PROXIES", e))
+    }
+
+    /// The rate budgets by kind of caller.
+    pub fn limit_settings(&self) -> crate::limits::LimitSettings {
+        crate::limits::LimitSettings {
+            webhook_per_minute: self.rate_limit_webhook_per_minute,
+            api_key_per_minute: self.rate_limit_per_minute,
+            widget_session_per_minute: self.rate_limit_widget_session_per_minute,
+            widget_address_per_minute: self.rate_limit_widget_address_per_minute,
+            widget_key_per_minute: self.rate_limit_widget_key_per_minute,
+            sign_in_account_per_minute: self.rate_limit_sign_in_account_per_minute,
+            sign_in_address_per_minute: self.rate_limit_sign_in_address_per_minute,
+            auth_failures_per_minute: self.rate_limit_auth_failures_per_minute,
+        }
     }
 
     /// Whether the database is an embedded SQLite file.

@@ -219,14 +219,45 @@ impl ApiError {
 impl From<StoreError> for ApiError {
     fn from(err: StoreError) -> Self {
         match err {
-            StoreError::Conflict(msg) => ApiError::Conflict(msg),
+            // The database's own text (constraint names, values) is logged, never returned: the
+            // answer names the field only.
+            StoreError::Conflict(msg) => {
+                tracing::info!(cause = %msg, "conflict");
+                ApiError::Conflict(format!(
+                    "another record already has this {}",
+                    conflicting_field(&msg)
+                ))
+            }
             StoreError::Stale(_) => ApiError::ConcurrentUpdate,
-            StoreError::Unavailable(msg) => ApiError::Unavailable(msg),
+            StoreError::Unavailable(msg) => {
+                tracing::warn!(cause = %msg, "storage unavailable");
+                ApiError::Unavailable("the database is not reachable right now".to_owned())
+            }
             StoreError::Unexpected(msg) => {
                 ApiError::Internal(anyhow::anyhow!("storage failure: {msg}"))
             }
         }
     }
+}
+
+/// The public field a unique-constraint failure is about, read from the constraint or column name
+/// in the database's message; `value` when none is recognised.
+fn conflicting_field(message: &str) -> &'static str {
+    let message = message.to_ascii_lowercase();
+    [
+        ("slug", "slug"),
+        ("widget_key", "widget_key"),
+        ("key_hash", "api_key"),
+        ("api_keys", "api_key"),
+        ("phone_numbers", "phone_number"),
+        ("number", "phone_number"),
+        ("email", "email"),
+        ("phone", "phone"),
+        ("idempotency", "Idempotency-Key"),
+    ]
+    .into_iter()
+    .find(|(needle, _)| message.contains(needle))
+    .map_or("value", |(_, field)| field)
 }
 
 impl From<IllegalTransition> for ApiError {
@@ -336,6 +367,23 @@ mod tests {
             ApiError::from(StoreError::Unexpected("boom".into())).status(),
             StatusCode::INTERNAL_SERVER_ERROR
         );
+    }
+
+    #[test]
+    fn conflicts_name_the_field_never_the_database_text() {
+        let err = ApiError::from(StoreError::Conflict(
+            "creating client: Execution Error: error returned from database: duplicate key value violates unique constraint \"clients_slug_key\" DETAIL: Key (slug)=(acme) already exists".into(),
+        ));
+        let detail = err.problem().detail;
+        assert!(detail.contains("slug"), "{detail}");
+        assert!(
+            !detail.contains("acme") && !detail.contains("constraint"),
+            "{detail}"
+        );
+        let down = ApiError::from(StoreError::Unavailable(
+            "pool timed out: 10.0.0.5:5432".into(),
+        ));
+        assert!(!down.problem().detail.contains("10.0.0.5"));
     }
 
     #[test]

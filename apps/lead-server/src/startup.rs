@@ -41,8 +41,14 @@ pub struct AppState {
     pub admin: AdminAuthority,
     /// Recently resolved API keys.
     pub keys: KeyCache,
-    /// Per-tenant rate limit.
+    /// Per-tenant rate limit; kept for the Redis readiness probe, the request budgets are in `limits`.
     pub limiter: RateLimiter,
+    /// The rate budgets by kind of caller.
+    pub limits: crate::limits::Limits,
+    /// The reverse proxies whose forwarded headers are believed.
+    pub proxies: crate::proxies::TrustedProxies,
+    /// Caps on open live-chat streams, and their shutdown signal.
+    pub streams: Arc<crate::streams::StreamSlots>,
     /// Wakes idle queue workers when an intake queued work.
     pub wake: Arc<Notify>,
     /// Notified by the in-process workers after each batch of jobs, so live-chat requests and
@@ -268,22 +274,29 @@ impl Application {
         if let Some(token) = &admin.generated_token {
             // Printed once, on stdout rather than the log, so log shipping does not capture it.
             println!(
-                "generated platform admin token (shown once, only its argon2 hash is kept in {}): {token}",
+                "generated platform admin token (shown once, only its SHA-256 digest is kept in {}): {token}",
                 settings
                     .data_dir
-                    .join(crate::auth::ADMIN_HASH_FILE)
+                    .join(crate::auth::ADMIN_DIGEST_FILE)
                     .display()
             );
         }
-        let limiter = match &settings.redis_url {
+        let (limiter, limits) = match &settings.redis_url {
             Some(url) => {
                 let pool = deadpool_redis::Config::from_url(url)
                     .create_pool(Some(deadpool_redis::Runtime::Tokio1))
                     .map_err(|e| anyhow::anyhow!("invalid configuration REDIS_URL: {e}"))?;
-                RateLimiter::redis(settings.rate_limit_per_minute, pool)
+                (
+                    RateLimiter::redis(settings.rate_limit_per_minute, pool.clone()),
+                    crate::limits::Limits::with_redis(settings.limit_settings(), pool),
+                )
             }
-            None => RateLimiter::memory(settings.rate_limit_per_minute),
+            None => (
+                RateLimiter::memory(settings.rate_limit_per_minute),
+                crate::limits::Limits::memory(settings.limit_settings()),
+            ),
         };
+        let proxies = settings.proxies()?;
         let http_workers = http_workers(settings.http_workers);
         let listener = TcpListener::bind((settings.host.as_str(), settings.port))
             .map_err(|e| anyhow::anyhow!("binding {}:{}: {e}", settings.host, settings.port))?;
@@ -305,6 +318,13 @@ impl Application {
             admin: admin.authority,
             keys: KeyCache::new(Duration::from_secs(settings.api_key_cache_seconds)),
             limiter,
+            limits,
+            proxies,
+            streams: crate::streams::StreamSlots::new(
+                settings.live_chat_streams_per_session,
+                settings.live_chat_streams_per_address,
+                settings.live_chat_streams_per_widget_key,
+            ),
             wake,
             jobs_done,
             settings: Arc::new(settings),
@@ -332,6 +352,8 @@ impl Application {
                 .wrap(Compress::default())
                 .wrap(from_fn(crate::conventions::drop_identity_marker))
                 .wrap(from_fn(crate::metrics::http_metrics))
+                .wrap(from_fn(crate::guards::reject_nul_query))
+                .wrap(from_fn(crate::guards::security_headers))
                 .wrap(from_fn(request_context))
         })
         .workers(http_workers)
@@ -378,6 +400,13 @@ impl Application {
     /// # Errors
     /// When the server fails.
     pub async fn run_until_stopped(self) -> anyhow::Result<()> {
+        // The server drains requests on SIGINT/SIGTERM; open event streams would hold it for the
+        // whole timeout, so they are told to end as soon as the signal arrives.
+        let streams = self.state.streams.clone();
+        let watcher = tokio::spawn(async move {
+            stop_signal().await;
+            streams.close_all();
+        });
         let result = match self.metrics {
             Some((_, metrics)) => {
                 let handle = metrics.handle();
@@ -389,6 +418,8 @@ impl Application {
             }
             None => self.server.await,
         };
+        watcher.abort();
+        self.state.streams.close_all();
         self.workers.stop().await;
         tracing::info!("stopped");
         result.map_err(Into::into)
@@ -411,6 +442,29 @@ pub fn serve_metrics(host: &str, port: u16) -> anyhow::Result<(u16, Server)> {
         .run();
     tracing::info!(port = bound, "metrics listening");
     Ok((bound, server))
+}
+
+/// Resolves at the first SIGINT or SIGTERM.
+async fn stop_signal() {
+    #[cfg(unix)]
+    {
+        use tokio::signal::unix::{SignalKind, signal};
+        match signal(SignalKind::terminate()) {
+            Ok(mut term) => {
+                tokio::select! {
+                    _ = tokio::signal::ctrl_c() => {}
+                    _ = term.recv() => {}
+                }
+            }
+            Err(_) => {
+                let _ = tokio::signal::ctrl_c().await;
+            }
+        }
+    }
+    #[cfg(not(unix))]
+    {
+        let _ = tokio::signal::ctrl_c().await;
+    }
 }
 
 /// Turns the framework's own error responses (405, 413, ...) into problem documents, so every

@@ -62,7 +62,52 @@ impl Storage {
     }
 }
 
+/// The file of a `sqlite:` URL, when it names one (not `:memory:` or `mode=memory`).
+fn sqlite_file(url: &str) -> Option<std::path::PathBuf> {
+    let rest = url
+        .strip_prefix("sqlite://")
+        .or_else(|| url.strip_prefix("sqlite:"))?;
+    let (path, query) = rest.split_once('?').unwrap_or((rest, ""));
+    if path.is_empty() || path == ":memory:" || query.contains("mode=memory") {
+        return None;
+    }
+    Some(std::path::PathBuf::from(path))
+}
+
+/// Creates the SQLite file readable by the service user only (0600) before SQLite opens it, and
+/// tightens an existing file that others can read; SQLite gives its `-wal` and `-shm` files the
+/// same mode. Lead data and tenant settings are in that file.
+fn private_sqlite_file(url: &str) -> anyhow::Result<()> {
+    let Some(path) = sqlite_file(url) else {
+        return Ok(());
+    };
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::{OpenOptionsExt, PermissionsExt};
+        match std::fs::metadata(&path) {
+            Ok(meta) => {
+                if meta.permissions().mode() & 0o077 != 0 {
+                    std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o600))
+                        .map_err(|e| anyhow::anyhow!("restricting {}: {e}", path.display()))?;
+                    tracing::warn!(path = %path.display(), "the database file was readable by others; it is now 0600");
+                }
+            }
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
+                std::fs::OpenOptions::new()
+                    .write(true)
+                    .create_new(true)
+                    .mode(0o600)
+                    .open(&path)
+                    .map_err(|e| anyhow::anyhow!("creating {}: {e}", path.display()))?;
+            }
+            Err(e) => return Err(anyhow::anyhow!("reading {}: {e}", path.display())),
+        }
+    }
+    Ok(())
+}
+
 async fn connect(settings: &Settings) -> anyhow::Result<SeaOrmStore> {
+    private_sqlite_file(&settings.database_url)?;
     let options = StoreOptions {
         max_connections: settings.db_max_connections,
         intake_lanes: settings.db_intake_lanes,

@@ -21,23 +21,38 @@ use uuid::Uuid;
 pub struct PageQuery {
     /// Rows to return, 1 to 200 (default 50).
     pub limit: Option<u32>,
-    /// Rows to skip (default 0).
+    /// Rows to skip, 0 to 1,000,000 (default 0).
     pub offset: Option<u64>,
 }
 
+/// The deepest `offset` a list accepts: far beyond any page a person reads, well inside the
+/// signed 64-bit range the database drivers take, and a bound on the rows a query may skip.
+pub const MAX_OFFSET: u64 = 1_000_000;
+
 impl PageQuery {
-    /// The page to ask the store for.
+    /// The page to ask the store for, checked before any query runs.
     ///
     /// # Errors
-    /// A 422 naming `limit` when it is outside 1 to 200.
+    /// A 422 naming `limit` when it is outside 1 to 200, or `offset` above [`MAX_OFFSET`].
     pub fn page(&self) -> Result<Page, ApiError> {
         let limit = self.limit.unwrap_or(50);
+        let mut errors = Vec::new();
         if !(1..=200).contains(&limit) {
-            return Err(ApiError::Validation(vec![FieldError::new(
+            errors.push(FieldError::new(
                 "limit",
                 "out_of_range",
                 "must be between 1 and 200",
-            )]));
+            ));
+        }
+        if self.offset.is_some_and(|o| o > MAX_OFFSET) {
+            errors.push(FieldError::new(
+                "offset",
+                "out_of_range",
+                format!("must be between 0 and {MAX_OFFSET}"),
+            ));
+        }
+        if !errors.is_empty() {
+            return Err(ApiError::Validation(errors));
         }
         Ok(Page {
             limit,

@@ -155,6 +155,10 @@ impl TenantRepository for SeaOrmStore {
             )
             .col_expr(clients::Column::Timezone, Expr::value(timezone))
             .col_expr(
+                clients::Column::WidgetKey,
+                Expr::value(tenant.widget_key.clone()),
+            )
+            .col_expr(
                 clients::Column::UpdatedAt,
                 Expr::value(ts(tenant.updated_at)),
             )

@@ -447,7 +447,8 @@ pub async fn rotate_key(
     ))
 }
 
-async fn load(state: &AppState, id: Uuid) -> Result<Tenant, ApiError> {
+/// The client `id`, or 404.
+pub(crate) async fn load(state: &AppState, id: Uuid) -> Result<Tenant, ApiError> {
     state
         .deps
         .tenants
@@ -456,7 +457,8 @@ async fn load(state: &AppState, id: Uuid) -> Result<Tenant, ApiError> {
         .ok_or(ApiError::NotFound("client"))
 }
 
-async fn save(state: &AppState, tenant: &Tenant) -> Result<(), ApiError> {
+/// Stores a changed client and forgets its cached keys.
+pub(crate) async fn save(state: &AppState, tenant: &Tenant) -> Result<(), ApiError> {
     state
         .deps
         .tenants

@@ -2,7 +2,9 @@
 //! no asset from the internet.
 
 use crate::error::{FieldError, Problem};
-use crate::routes::{booking, clients, conversations, health, leads, live_chat, twilio, webhooks};
+use crate::routes::{
+    booking, clients, conversations, health, leads, live_chat, twilio, webhooks, widget_keys,
+};
 use crate::views;
 use actix_web::http::header::ContentType;
 use actix_web::{HttpRequest, HttpResponse};
@@ -16,7 +18,7 @@ use utoipa::{Modify, OpenApi};
     info(title = "lead-server", description = "AI lead response and qualification service"),
     paths(
         health::health, health::live, health::ready,
-        clients::create, clients::get, clients::update, clients::activate, clients::pause, clients::rotate, clients::usage,
+        clients::create, clients::get, clients::update, clients::activate, clients::pause, clients::rotate, clients::usage, widget_keys::rotate_widget_key,
         leads::create, leads::list, leads::get, leads::update, leads::score, leads::handoff, leads::merge, leads::hot,
         conversations::get, conversations::messages, conversations::add_message, conversations::escalate,
         conversations::release, conversations::active,
@@ -105,7 +107,8 @@ pub async fn docs_page() -> HttpResponse {
         .body(DOCS_HTML)
 }
 
-const DOCS_HTML: &str = r#"<!doctype html>
+/// The readable API page, also hashed into the HTML content security policy.
+pub(crate) const DOCS_HTML: &str = r#"<!doctype html>
 <html lang="en">
 <head>
 <meta charset="utf-8">

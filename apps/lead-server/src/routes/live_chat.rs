@@ -45,7 +45,7 @@ const PAGE: u32 = 200;
 const WIDGET_JS: &str = include_str!("../widget/widget.js");
 
 /// The demo page, served at `/widget/demo.html`.
-const DEMO_HTML: &str = include_str!("../widget/demo.html");
+pub(crate) const DEMO_HTML: &str = include_str!("../widget/demo.html");
 
 /// A visitor's chat message, as the widget posts it.
 #[derive(Debug, Clone, Deserialize, Validate, ToSchema)]
@@ -304,7 +304,8 @@ pub async fn post_message(
     if origin == OriginCheck::Refused {
         return Err(ApiError::OriginNotAllowed);
     }
-    match accept(&state, &tenant, chat, &key).await {
+    let address = crate::proxies::client_ip(&req, &state.proxies);
+    match accept(&state, &tenant, chat, &key, address).await {
         Ok(res) => Ok(with_cors(res, &origin)),
         // Errors carry the CORS header too, so the widget can read why it was refused.
         Err(err) => Ok(with_cors(
@@ -319,6 +320,7 @@ async fn accept(
     tenant: &Tenant,
     chat: LiveChatRequest,
     key: &str,
+    address: std::net::IpAddr,
 ) -> Result<HttpResponse, ApiError> {
     if !valid_session(&chat.session_id) {
         return Err(ApiError::field(
@@ -327,7 +329,10 @@ async fn accept(
             "must be 1 to 128 letters, digits, '-' or '_'",
         ));
     }
-    state.limiter.check(&tenant.id).await?;
+    state
+        .limits
+        .widget_post(&tenant.widget_key, &chat.session_id, address)
+        .await?;
     let mut errors = Vec::new();
     let mut contact = parse_contact(
         tenant,
@@ -504,6 +509,7 @@ pub async fn preflight(
         (status = 401, description = "Unknown widget key", body = crate::error::Problem, content_type = "application/problem+json"),
         (status = 403, description = "The page's origin is not allowed for this client", body = crate::error::Problem, content_type = "application/problem+json"),
         (status = 404, description = "No such conversation for this client and session", body = crate::error::Problem, content_type = "application/problem+json"),
+        (status = 429, description = "Too many open streams for this session, address or widget key", body = crate::error::Problem, content_type = "application/problem+json"),
     )
 )]
 pub async fn stream(
@@ -534,8 +540,15 @@ pub async fn stream(
         .and_then(|v| v.to_str().ok())
         .and_then(|v| Uuid::parse_str(v.trim()).ok());
     let after = last_event.or(query.after).map(MessageId::from_uuid);
+    let address = crate::proxies::client_ip(&req, &state.proxies);
+    state.limits.widget_address(address).await?;
+    let slot = state
+        .streams
+        .acquire(&tenant.widget_key, &query.session_id, address)?;
     let offset = offset_after(&state, tenant.id, conversation.id, after).await?;
     let feed = Feed {
+        _slot: slot,
+        closing: state.streams.closing(),
         state: state.clone(),
         tenant: tenant.id,
         conversation: conversation.id,
@@ -560,6 +573,10 @@ pub async fn stream(
 
 /// The state of one event stream between chunks.
 struct Feed {
+    /// Its place under the stream caps, freed when the stream is dropped.
+    _slot: crate::streams::StreamSlot,
+    /// Turns `true` when the service stops: the stream ends at once.
+    closing: tokio::sync::watch::Receiver<bool>,
     state: web::Data<AppState>,
     tenant: TenantId,
     conversation: ConversationId,
@@ -583,7 +600,7 @@ impl Feed {
                 self.last_sent = Instant::now();
                 return Some(event_of(&message));
             }
-            if self.started.elapsed() >= STREAM_LIFETIME {
+            if self.started.elapsed() >= STREAM_LIFETIME || *self.closing.borrow() {
                 return None;
             }
             if self.last_sent.elapsed() >= KEEP_ALIVE {
@@ -616,6 +633,7 @@ impl Feed {
             tokio::select! {
                 () = notified => {}
                 () = tokio::time::sleep_until(until) => {}
+                _ = self.closing.changed() => return None,
             }
         }
     }

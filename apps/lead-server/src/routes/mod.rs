@@ -9,6 +9,7 @@ pub mod leads;
 pub mod live_chat;
 pub mod twilio;
 pub mod webhooks;
+pub mod widget_keys;
 
 use actix_web::http::Method;
 use actix_web::web;
@@ -67,6 +68,10 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
                     web::post().to(clients::rotate),
                 )
                 .route("/clients/{id}/usage", web::get().to(clients::usage))
+                .route(
+                    "/clients/{id}/rotate-widget-key",
+                    web::post().to(widget_keys::rotate_widget_key),
+                )
                 .route("/leads", web::post().to(leads::create))
                 .route("/leads", web::get().to(leads::list))
                 .route("/leads/client/{id}/hot", web::get().to(leads::hot))

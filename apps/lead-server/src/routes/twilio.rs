@@ -34,6 +34,14 @@ fn twiml() -> HttpResponse {
         .body(EMPTY_TWIML)
 }
 
+/// The one refusal of a Twilio request: an unknown number, a wrong signature and another
+/// account's request all answer exactly this, so the answer does not reveal which numbers belong
+/// to a client.
+fn refused(reason: &str) -> ApiError {
+    tracing::info!(reason, "twilio request refused");
+    ApiError::InvalidSignature("the signature does not match".to_owned())
+}
+
 /// Finds the client that registered `to` and checks the request's signature with its auth token
 /// and that the request came from its account.
 async fn tenant_for(
@@ -46,47 +54,53 @@ async fn tenant_for(
     let number = to
         .phone_number()
         .map_err(|e| ApiError::field("To", "invalid", e.to_string()))?;
-    let tenant = state
-        .deps
-        .tenants
-        .find_tenant_by_number(&number, to.number_kind())
-        .await?
-        .ok_or_else(|| ApiError::UnknownNumber(number.masked()))?;
-    let twilio = tenant
-        .settings
-        .twilio
-        .as_ref()
-        .ok_or_else(|| ApiError::UnknownNumber(number.masked()))?;
     let header = |name: &str| req.headers().get(name).and_then(|v| v.to_str().ok());
     let path_and_query = req
         .uri()
         .path_and_query()
         .map_or(req.path(), |p| p.as_str());
+    // Forwarded headers are written by whoever sends the request: without PUBLIC_BASE_URL they
+    // are believed only from a trusted proxy, else a request signed for another deployment's
+    // URL would validate here.
+    let proxied = crate::proxies::via_trusted_proxy(req, &state.proxies);
     let url = RequestUrlParts {
         public_base_url: state.settings.public_base_url.as_deref(),
-        forwarded_proto: header("x-forwarded-proto"),
-        forwarded_host: header("x-forwarded-host"),
+        forwarded_proto: header("x-forwarded-proto").filter(|_| proxied),
+        forwarded_host: header("x-forwarded-host").filter(|_| proxied),
         host: header("host"),
         scheme: "http",
         path_and_query,
     }
     .twilio_url()
-    .map_err(|e| ApiError::InvalidSignature(e.to_string()))?;
+    .map_err(|e| refused(&e.to_string()))?;
+    let signature = header(SIGNATURE_HEADER).unwrap_or("");
+    let found = state
+        .deps
+        .tenants
+        .find_tenant_by_number(&number, to.number_kind())
+        .await?;
+    let Some((tenant, twilio)) = found.and_then(|t| {
+        let twilio = t.settings.twilio.clone()?;
+        Some((t, twilio))
+    }) else {
+        // The same work as a known number, so timing does not tell them apart either.
+        let _ = RequestValidator::new(secrecy::SecretString::from("unknown".to_owned()))
+            .validate_form(&url, pairs, signature);
+        return Err(refused("no client registered the number"));
+    };
     let validator = RequestValidator::new(secrecy::SecretString::from(
         twilio.auth_token.expose().to_owned(),
     ));
-    let signature = header(SIGNATURE_HEADER).unwrap_or("");
     validator
         .validate_form(&url, pairs, signature)
-        .map_err(|e| ApiError::InvalidSignature(e.to_string()))?;
+        .map_err(|e| refused(&e.to_string()))?;
     if let Some(sid) = account_sid
         && sid != twilio.account_sid
     {
-        return Err(ApiError::InvalidSignature(
-            "the request comes from another twilio account".to_owned(),
-        ));
+        return Err(refused("the request comes from another twilio account"));
     }
-    state.limiter.check(&tenant.id).await?;
+    // Signed webhooks draw on their own budget: no widget, API or form traffic can spend it.
+    state.limits.webhook(tenant.id).await?;
     Ok(tenant)
 }
 
@@ -124,18 +138,30 @@ async fn inbound(
         .from
         .phone_number()
         .map_err(|e| ApiError::field("From", "invalid", e.to_string()))?;
-    let now = state.deps.clock.now();
     let address = Address::Phone(from.clone());
-    match optout::classify(&message.body) {
-        Some(KeywordIntent::OptOut) => {
-            state
-                .deps
-                .opt_outs
-                .opt_out(tenant.id, &address, now)
-                .await?
+    // STOP and START act only on a MessageSid seen for the first time, and before the message is
+    // queued (so no reply races the opt-out): a replayed START must not re-subscribe someone who
+    // has since sent STOP.
+    if let Some(intent) = optout::classify(&message.body) {
+        let now = state.deps.clock.now();
+        let first = state
+            .storage
+            .webhooks
+            .first_time(tenant.id, "twilio-opt", &message.message_sid, now)
+            .await?;
+        match intent {
+            KeywordIntent::OptOut if first => {
+                state
+                    .deps
+                    .opt_outs
+                    .opt_out(tenant.id, &address, now)
+                    .await?
+            }
+            KeywordIntent::OptIn if first => {
+                state.deps.opt_outs.opt_in(tenant.id, &address).await?
+            }
+            _ => {}
         }
-        Some(KeywordIntent::OptIn) => state.deps.opt_outs.opt_in(tenant.id, &address).await?,
-        None => {}
     }
     let text = if message.body.trim().is_empty() && message.num_media > 0 {
         format!("[{} media attachment(s)]", message.num_media)
@@ -182,8 +208,7 @@ async fn inbound(
     params(("X-Twilio-Signature" = String, Header, description = "Twilio's signature over the URL and parameters")),
     responses(
         (status = 200, description = "Stored and queued; empty TwiML", content_type = "text/xml"),
-        (status = 403, description = "Bad signature", body = crate::error::Problem, content_type = "application/problem+json"),
-        (status = 404, description = "No client registered the To number", body = crate::error::Problem, content_type = "application/problem+json"),
+        (status = 403, description = "Bad signature, or no client registered the To number (the same answer)", body = crate::error::Problem, content_type = "application/problem+json"),
         (status = 415, description = "Not a form body", body = crate::error::Problem, content_type = "application/problem+json"),
         (status = 422, description = "Missing or invalid Twilio fields", body = crate::error::Problem, content_type = "application/problem+json"),
     )
@@ -203,8 +228,7 @@ pub async fn sms_inbound(
     params(("X-Twilio-Signature" = String, Header, description = "Twilio's signature over the URL and parameters")),
     responses(
         (status = 200, description = "Stored and queued; empty TwiML", content_type = "text/xml"),
-        (status = 403, description = "The Twilio signature does not match", body = crate::error::Problem, content_type = "application/problem+json"),
-        (status = 404, description = "No client registered the To number", body = crate::error::Problem, content_type = "application/problem+json"),
+        (status = 403, description = "Bad signature, or no client registered the number (the same answer)", body = crate::error::Problem, content_type = "application/problem+json"),
         (status = 422, description = "Invalid fields", body = crate::error::Problem, content_type = "application/problem+json"),
     )
 )]
@@ -224,8 +248,7 @@ pub async fn whatsapp_inbound(
     params(("X-Twilio-Signature" = String, Header, description = "Twilio's signature")),
     responses(
         (status = 200, description = "Handled; empty TwiML", content_type = "text/xml"),
-        (status = 403, description = "The Twilio signature does not match", body = crate::error::Problem, content_type = "application/problem+json"),
-        (status = 404, description = "No client registered the To number", body = crate::error::Problem, content_type = "application/problem+json"),
+        (status = 403, description = "Bad signature, or no client registered the number (the same answer)", body = crate::error::Problem, content_type = "application/problem+json"),
         (status = 422, description = "Invalid fields", body = crate::error::Problem, content_type = "application/problem+json"),
     )
 )]
@@ -279,8 +302,7 @@ pub async fn missed_call(
     params(("X-Twilio-Signature" = String, Header, description = "Twilio's signature")),
     responses(
         (status = 200, description = "Recorded; empty TwiML", content_type = "text/xml"),
-        (status = 403, description = "The Twilio signature does not match", body = crate::error::Problem, content_type = "application/problem+json"),
-        (status = 404, description = "No client registered the To number", body = crate::error::Problem, content_type = "application/problem+json"),
+        (status = 403, description = "Bad signature, or no client registered the number (the same answer)", body = crate::error::Problem, content_type = "application/problem+json"),
         (status = 422, description = "Invalid fields", body = crate::error::Problem, content_type = "application/problem+json"),
     )
 )]

@@ -1,5 +1,6 @@
 //! End-to-end tests of the lead server over real HTTP: one binary, one module per area.
 
+mod abuse;
 mod admin_auth;
 mod anthropic;
 mod booking;
@@ -7,6 +8,7 @@ mod cli;
 mod clients;
 mod deploy;
 mod eval_conversations;
+mod fuzz;
 mod helpers;
 mod http_conventions;
 mod jobs_admin;
