@@ -4,6 +4,7 @@
 //! This crate does no I/O and knows no framework, so any Rust service can embed it.
 
 pub mod contact;
+pub mod corrections;
 pub mod escalation;
 pub mod hours;
 pub mod ids;
@@ -17,3 +18,4 @@ pub mod scoring;
 pub mod templates;
 pub mod tenant;
 pub mod usecases;
+pub mod users;

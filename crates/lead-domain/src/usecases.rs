@@ -24,6 +24,9 @@ use crate::templates::{TemplateContext, TemplateKind, offline_reply, render};
 use crate::tenant::{PhoneReplyChannel, Tenant};
 use std::sync::Arc;
 
+pub mod leads;
+pub mod users;
+
 /// The adapters a use case runs on, chosen by the app at start.
 #[derive(Clone)]
 pub struct Deps {
@@ -610,7 +613,8 @@ pub async fn process_inbound(
     }
 
     let previous = lead.qualification.clone();
-    lead.qualification.merge(reading.clone());
+    lead.qualification
+        .merge_keeping_corrections(reading.clone(), message_id);
     if lead.score_override.is_none() {
         lead.score = score(&lead.qualification, &tenant.settings.rules);
     }
