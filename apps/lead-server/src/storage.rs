@@ -2,10 +2,12 @@
 //! schema migrations applied.
 
 use crate::config::Settings;
+use lead_domain::inbox::InboxReader;
 use lead_domain::ports::{
     EscalationRepository, JobQueue, LeadRepository, OptOutRegistry, TenantRepository, UsageLedger,
     WebhookLog,
 };
+use lead_domain::users::UserRepository;
 use lead_store::{SeaOrmStore, StoreOptions};
 use std::sync::Arc;
 
@@ -26,6 +28,10 @@ pub struct Storage {
     pub jobs: Arc<dyn JobQueue>,
     /// Processed provider webhooks.
     pub webhooks: Arc<dyn WebhookLog>,
+    /// Users and sessions of the sales inbox.
+    pub users: Arc<dyn UserRepository>,
+    /// The sales inbox's read models.
+    pub inbox: Arc<dyn InboxReader>,
 }
 
 impl Storage {
@@ -39,6 +45,8 @@ impl Storage {
             + OptOutRegistry
             + JobQueue
             + WebhookLog
+            + UserRepository
+            + InboxReader
             + 'static,
     {
         Self {
@@ -48,7 +56,9 @@ impl Storage {
             usage: store.clone(),
             opt_outs: store.clone(),
             jobs: store.clone(),
-            webhooks: store,
+            webhooks: store.clone(),
+            users: store.clone(),
+            inbox: store,
         }
     }
 }

@@ -8,6 +8,7 @@ pub mod corrections;
 pub mod escalation;
 pub mod hours;
 pub mod ids;
+pub mod inbox;
 pub mod jobs;
 pub mod language;
 pub mod lead;

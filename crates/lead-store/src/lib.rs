@@ -13,12 +13,14 @@ mod codec;
 mod entity;
 mod error;
 mod escalations;
+mod inbox;
 mod intake;
 mod jobs;
 mod leads;
 mod opt_outs;
 mod tenants;
 mod usage;
+mod users;
 mod webhooks;
 
 use std::sync::Arc;

@@ -2,7 +2,7 @@
 //! no asset from the internet.
 
 use crate::error::{FieldError, Problem};
-use crate::routes::{clients, conversations, health, leads, live_chat, twilio, webhooks};
+use crate::routes::{clients, conversations, health, leads, live_chat, twilio, users, webhooks};
 use crate::views;
 use actix_web::HttpResponse;
 use actix_web::http::header::ContentType;
@@ -16,6 +16,7 @@ use utoipa::{Modify, OpenApi};
     paths(
         health::health, health::live, health::ready,
         clients::create, clients::get, clients::update, clients::activate, clients::pause, clients::rotate, clients::usage,
+        users::create, users::list, users::delete,
         leads::create, leads::list, leads::get, leads::update, leads::score, leads::handoff, leads::merge, leads::hot,
         conversations::get, conversations::messages, conversations::add_message, conversations::escalate,
         conversations::release, conversations::active,
@@ -27,6 +28,7 @@ use utoipa::{Modify, OpenApi};
         Problem, FieldError, health::HealthStatus,
         clients::CreateClientRequest, clients::UpdateClientRequest, clients::RotateKeyRequest, clients::RotatedKey,
         clients::UsageView, clients::ModelUsageView,
+        users::CreateUserRequest, users::UserView,
         leads::CreateLeadRequest, leads::UpdateLeadRequest, leads::ScoreRequest, leads::HandoffRequest, leads::MergeRequest,
         conversations::AddMessageRequest, conversations::EscalateRequest,
         webhooks::WebFormRequest, webhooks::IntakeAccepted,

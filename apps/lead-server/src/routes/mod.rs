@@ -7,6 +7,7 @@ pub mod health;
 pub mod leads;
 pub mod live_chat;
 pub mod twilio;
+pub mod users;
 pub mod webhooks;
 
 use actix_web::http::Method;
@@ -57,6 +58,12 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
                     web::post().to(clients::rotate),
                 )
                 .route("/clients/{id}/usage", web::get().to(clients::usage))
+                .route("/clients/{id}/users", web::post().to(users::create))
+                .route("/clients/{id}/users", web::get().to(users::list))
+                .route(
+                    "/clients/{id}/users/{user_id}",
+                    web::delete().to(users::delete),
+                )
                 .route("/leads", web::post().to(leads::create))
                 .route("/leads", web::get().to(leads::list))
                 .route("/leads/client/{id}/hot", web::get().to(leads::hot))
@@ -118,6 +125,7 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
                     web::method(Method::OPTIONS).to(live_chat::preflight),
                 ),
         )
+        .configure(crate::app::configure)
         .route("/widget.js", web::get().to(live_chat::widget_js))
         .route("/widget/demo.html", web::get().to(live_chat::demo_html));
 }
