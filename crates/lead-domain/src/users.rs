@@ -360,6 +360,12 @@ pub trait UserRepository: Send + Sync {
         since: DateTime<Utc>,
     ) -> Result<FailureCount, StoreError>;
 
+    /// The client with a slug, so an operator can name it rather than copy its id.
+    ///
+    /// # Errors
+    /// On database failure.
+    async fn tenant_by_slug(&self, slug: &str) -> Result<Option<TenantId>, StoreError>;
+
     /// Forgets a key's failures (after a successful sign-in of the account).
     ///
     /// # Errors

@@ -292,6 +292,15 @@ impl UserRepository for SeaOrmStore {
         })
     }
 
+    async fn tenant_by_slug(&self, slug: &str) -> Result<Option<TenantId>, StoreError> {
+        Ok(crate::entity::clients::Entity::find()
+            .filter(crate::entity::clients::Column::Slug.eq(slug))
+            .one(self.db())
+            .await
+            .context("finding a client by slug")?
+            .map(|c| TenantId::from_uuid(c.id)))
+    }
+
     async fn clear_sign_in_failures(&self, key: &ThrottleKey) -> Result<(), StoreError> {
         sign_in_failures::Entity::delete_many()
             .filter(sign_in_failures::Column::ThrottleKey.eq(key.key()))
