@@ -6,6 +6,8 @@ mod cli;
 mod clients;
 mod eval_conversations;
 mod helpers;
+mod inbox;
+mod inbox_browser;
 mod leads;
 mod live_chat;
 mod live_chat_browser;
