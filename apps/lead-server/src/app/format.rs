@@ -18,12 +18,17 @@ pub fn digits(language: Language, text: &str) -> String {
     }
 }
 
-/// A time in the tenant's time zone, in the user's digits: `2026-12-05 14:03`.
+/// A time in the tenant's time zone, in the user's digits: `2026-12-05 14:03`. In Arabic it is
+/// isolated left to right, so the bidirectional algorithm does not reorder its parts.
 pub fn time(language: Language, tz: Tz, at: DateTime<Utc>) -> String {
-    digits(
+    let text = digits(
         language,
         &at.with_timezone(&tz).format("%Y-%m-%d %H:%M").to_string(),
-    )
+    );
+    match language {
+        Language::En => text,
+        Language::Ar => format!("\u{2066}{text}\u{2069}"),
+    }
 }
 
 /// A number with thousands separators in the user's locale (`1,250,000` or `١٬٢٥٠٬٠٠٠`).

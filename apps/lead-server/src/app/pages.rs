@@ -112,10 +112,12 @@ pub struct LeadRow {
 }
 
 fn score_label(t: Tr, score: Score) -> String {
-    match score {
-        Score::Hot => t.get("hot").to_owned(),
-        other => other.as_str().to_owned(),
-    }
+    t.get(&format!("score_{}", score.as_str())).to_owned()
+}
+
+/// A lifecycle state in the viewer's language.
+pub fn state_label(t: Tr, state: LeadState) -> String {
+    t.get(&format!("state_{}", state.as_str())).to_owned()
 }
 
 fn lead_row(viewer: &Viewer, lead: &Lead) -> LeadRow {
@@ -134,7 +136,7 @@ fn lead_row(viewer: &Viewer, lead: &Lead) -> LeadRow {
             .map(ToString::to_string)
             .or_else(|| lead.email.as_ref().map(ToString::to_string))
             .unwrap_or_default(),
-        state: lead.state.as_str().to_owned(),
+        state: state_label(t, lead.state),
         score: lead.score.score.as_str(),
         score_label: score_label(t, lead.score.score),
         source: lead.source.as_str().to_owned(),
@@ -631,7 +633,7 @@ pub struct LeadPage {
     /// Lifecycle history, oldest first.
     pub history: Vec<HistoryRow>,
     /// States the lead may move to.
-    pub targets: Vec<&'static str>,
+    pub targets: Vec<(&'static str, String)>,
     /// Score choices.
     pub scores: Vec<Choice>,
 }
@@ -851,7 +853,7 @@ pub async fn lead(
             .collect(),
         targets: legal_targets(lead.state)
             .iter()
-            .map(|s| s.as_str())
+            .map(|s| (s.as_str(), state_label(t, *s)))
             .collect(),
         scores: choices(
             [Score::Hot, Score::Warm, Score::Cold, Score::Unscored]

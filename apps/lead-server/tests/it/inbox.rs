@@ -102,7 +102,14 @@ pub async fn post_page(app: &TestApp, cookie: &str, path: &str, form: &[(&str, &
 
 /// Tries to sign in; the page answered.
 pub async fn try_sign_in(app: &TestApp, email: &str, password: &str) -> Page {
-    let form = read(client().get(app.url("/app/login")).send().await.expect("request")).await;
+    let form = read(
+        client()
+            .get(app.url("/app/login"))
+            .send()
+            .await
+            .expect("request"),
+    )
+    .await;
     assert_eq!(form.status, 200);
     let login_csrf = cookie_value(&form.cookies, "lead_login_csrf").expect("login csrf cookie");
     post_page(
@@ -121,7 +128,12 @@ pub async fn try_sign_in(app: &TestApp, email: &str, password: &str) -> Page {
 /// Signs in and returns the session.
 pub async fn sign_in(app: &TestApp, email: &str) -> Signed {
     let page = try_sign_in(app, email, PASSWORD).await;
-    assert_eq!((page.status, page.location.as_str()), (303, "/app"), "{}", page.body);
+    assert_eq!(
+        (page.status, page.location.as_str()),
+        (303, "/app"),
+        "{}",
+        page.body
+    );
     let token = cookie_value(&page.cookies, "lead_session").expect("session cookie");
     let cookie = format!("lead_session={token}");
     let inbox = get_page(app, &cookie, "/app").await;
@@ -151,7 +163,10 @@ pub async fn client_with_lead(app: &TestApp, slug: &str, owner: &str) -> (String
     add_user(app, &client_id, owner, "owner").await;
     let accepted = app.web_form(&key, ahmed_body(), None).await;
     assert_eq!(accepted.status, 202, "{}", accepted.body);
-    let lead_id = accepted.body["lead_id"].as_str().expect("lead id").to_owned();
+    let lead_id = accepted.body["lead_id"]
+        .as_str()
+        .expect("lead id")
+        .to_owned();
     let done = app
         .wait_for_lead(&key, &lead_id, |l| {
             l["state"].as_str().is_some_and(|s| s != "NEW")
@@ -182,7 +197,12 @@ async fn users_api_creates_lists_and_removes_users_without_showing_passwords() {
         .await;
     assert_eq!(by_key.status, 201, "{}", by_key.body);
     let foreign = app
-        .send_as(&other_key, Method::GET, &format!("/api/v1/clients/{client_id}/users"), None)
+        .send_as(
+            &other_key,
+            Method::GET,
+            &format!("/api/v1/clients/{client_id}/users"),
+            None,
+        )
         .await;
     assert_eq!(foreign.status, 404);
 
@@ -193,7 +213,10 @@ async fn users_api_creates_lists_and_removes_users_without_showing_passwords() {
             Some(json!({"email": "x@example.com", "name": "X", "role": "agent", "password": "short"})),
         )
         .await;
-    assert_eq!((short.status, short.fields()), (422, vec!["password".to_owned()]));
+    assert_eq!(
+        (short.status, short.fields()),
+        (422, vec!["password".to_owned()])
+    );
     let taken = app
         .admin(
             Method::POST,
@@ -211,7 +234,9 @@ async fn users_api_creates_lists_and_removes_users_without_showing_passwords() {
         .await;
     assert_eq!(bad_role.status, 422);
 
-    let listed = app.get_as(&key, &format!("/api/v1/clients/{client_id}/users")).await;
+    let listed = app
+        .get_as(&key, &format!("/api/v1/clients/{client_id}/users"))
+        .await;
     assert_eq!(listed.status, 200);
     assert_eq!(listed.body.as_array().map(Vec::len), Some(2));
     assert!(!listed.body.to_string().contains("argon2"));
@@ -219,20 +244,29 @@ async fn users_api_creates_lists_and_removes_users_without_showing_passwords() {
     let agent_id = by_key.body["id"].as_str().expect("id");
     let agent = sign_in(&app, "agent@example.com").await;
     let removed = app
-        .admin(Method::DELETE, &format!("/api/v1/clients/{client_id}/users/{agent_id}"), None)
+        .admin(
+            Method::DELETE,
+            &format!("/api/v1/clients/{client_id}/users/{agent_id}"),
+            None,
+        )
         .await;
     assert_eq!(removed.status, 204);
     // Removing a user ends their sessions.
     assert_eq!(get_page(&app, &agent.cookie, "/app").await.status, 303);
     let again = app
-        .admin(Method::DELETE, &format!("/api/v1/clients/{client_id}/users/{agent_id}"), None)
+        .admin(
+            Method::DELETE,
+            &format!("/api/v1/clients/{client_id}/users/{agent_id}"),
+            None,
+        )
         .await;
     assert_eq!(again.status, 404);
 }
 
 #[tokio::test]
 async fn sign_in_sets_a_protected_cookie_and_wrong_or_unknown_credentials_fail_alike() {
-    let app = spawn_app_with(|s| s.public_base_url = Some("https://leads.example.com".to_owned())).await;
+    let app =
+        spawn_app_with(|s| s.public_base_url = Some("https://leads.example.com".to_owned())).await;
     let (client_id, _) = app.create_realty("cookie-flags").await;
     add_user(&app, &client_id, "ana@example.com", "agent").await;
 
@@ -261,7 +295,11 @@ async fn cookies_are_not_marked_secure_on_plain_http() {
     let (client_id, _) = app.create_realty("cookie-http").await;
     add_user(&app, &client_id, "plain@example.com", "agent").await;
     let ok = try_sign_in(&app, "plain@example.com", PASSWORD).await;
-    let cookie = ok.cookies.iter().find(|c| c.starts_with("lead_session=")).expect("cookie");
+    let cookie = ok
+        .cookies
+        .iter()
+        .find(|c| c.starts_with("lead_session="))
+        .expect("cookie");
     assert!(!cookie.contains("Secure"), "{cookie}");
 }
 
@@ -271,7 +309,10 @@ async fn state_changing_forms_without_the_csrf_token_are_refused_and_change_noth
     let (_, key, lead_id) = client_with_lead(&app, "csrf", "csrf@example.com").await;
     let me = sign_in(&app, "csrf@example.com").await;
     let detail = app.get_as(&key, &format!("/api/v1/leads/{lead_id}")).await;
-    let conversation = detail.body["conversations"][0]["id"].as_str().expect("conversation").to_owned();
+    let conversation = detail.body["conversations"][0]["id"]
+        .as_str()
+        .expect("conversation")
+        .to_owned();
 
     let forged = post_page(
         &app,
@@ -289,7 +330,9 @@ async fn state_changing_forms_without_the_csrf_token_are_refused_and_change_noth
     )
     .await;
     assert_eq!(missing.status, 403);
-    let after = app.get_as(&key, &format!("/api/v1/conversations/{conversation}")).await;
+    let after = app
+        .get_as(&key, &format!("/api/v1/conversations/{conversation}"))
+        .await;
     assert_eq!(after.body["escalated"], false);
     let lead = app.get_as(&key, &format!("/api/v1/leads/{lead_id}")).await;
     assert_ne!(lead.body["state"], "DISQUALIFIED");
@@ -299,7 +342,11 @@ async fn state_changing_forms_without_the_csrf_token_are_refused_and_change_noth
         &app,
         "",
         "/app/login",
-        &[("email", "csrf@example.com"), ("password", PASSWORD), ("csrf", "x")],
+        &[
+            ("email", "csrf@example.com"),
+            ("password", PASSWORD),
+            ("csrf", "x"),
+        ],
     )
     .await;
     assert_eq!(no_token.status, 403);
@@ -353,7 +400,12 @@ async fn another_tenants_lead_is_not_found_and_agents_cannot_open_settings() {
     let owner = sign_in(&app, "a@example.com").await;
     let agent = sign_in(&app, "b@example.com").await;
 
-    assert_eq!(get_page(&app, &owner.cookie, &format!("/app/leads/{lead_id}")).await.status, 200);
+    assert_eq!(
+        get_page(&app, &owner.cookie, &format!("/app/leads/{lead_id}"))
+            .await
+            .status,
+        200
+    );
     let foreign = get_page(&app, &agent.cookie, &format!("/app/leads/{lead_id}")).await;
     assert_eq!(foreign.status, 404);
     assert!(!foreign.body.contains("Ahmed"));
@@ -368,19 +420,31 @@ async fn another_tenants_lead_is_not_found_and_agents_cannot_open_settings() {
     .await;
     assert_eq!(act.status, 404);
 
-    assert_eq!(get_page(&app, &agent.cookie, "/app/settings").await.status, 403);
+    assert_eq!(
+        get_page(&app, &agent.cookie, "/app/settings").await.status,
+        403
+    );
     let add = post_page(
         &app,
         &agent.cookie,
         "/app/settings/users",
-        &[("csrf", &agent.csrf), ("email", "c@example.com"), ("name", "C"), ("role", "owner"), ("password", PASSWORD)],
+        &[
+            ("csrf", &agent.csrf),
+            ("email", "c@example.com"),
+            ("name", "C"),
+            ("role", "owner"),
+            ("password", PASSWORD),
+        ],
     )
     .await;
     assert_eq!(add.status, 403);
     let settings = get_page(&app, &owner.cookie, "/app/settings").await;
     assert_eq!(settings.status, 200);
     assert!(settings.body.contains("widget.js"));
-    assert_eq!(get_page(&app, &agent.cookie, "/app/usage").await.status, 200);
+    assert_eq!(
+        get_page(&app, &agent.cookie, "/app/usage").await.status,
+        200
+    );
 }
 
 #[tokio::test]
@@ -389,7 +453,12 @@ async fn repeated_failed_sign_ins_are_throttled_per_account() {
     let (client_id, _) = app.create_realty("throttle").await;
     add_user(&app, &client_id, "t@example.com", "agent").await;
     for _ in 0..5 {
-        assert_eq!(try_sign_in(&app, "t@example.com", "wrong password here").await.status, 401);
+        assert_eq!(
+            try_sign_in(&app, "t@example.com", "wrong password here")
+                .await
+                .status,
+            401
+        );
     }
     // Now even the right password waits.
     let blocked = try_sign_in(&app, "t@example.com", PASSWORD).await;
@@ -405,8 +474,15 @@ async fn logout_ends_the_session() {
     let me = sign_in(&app, "out@example.com").await;
     let out = post_page(&app, &me.cookie, "/app/logout", &[("csrf", &me.csrf)]).await;
     assert_eq!((out.status, out.location.as_str()), (303, "/app/login"));
-    assert!(out.cookies.iter().any(|c| c.starts_with("lead_session=;") && c.contains("Max-Age=0")));
-    assert_eq!(get_page(&app, &me.cookie, "/app").await.location, "/app/login");
+    assert!(
+        out.cookies
+            .iter()
+            .any(|c| c.starts_with("lead_session=;") && c.contains("Max-Age=0"))
+    );
+    assert_eq!(
+        get_page(&app, &me.cookie, "/app").await.location,
+        "/app/login"
+    );
 }
 
 #[tokio::test]
@@ -416,48 +492,133 @@ async fn the_lead_page_shows_evidence_and_its_actions_go_through_the_use_cases()
     let me = sign_in(&app, "act@example.com").await;
     let page = get_page(&app, &me.cookie, &format!("/app/leads/{lead_id}")).await;
     assert_eq!(page.status, 200);
-    assert!(page.body.contains("<mark class=\"evidence\""), "no evidence quote in {}", page.body);
+    assert!(
+        page.body.contains("<mark class=\"evidence\""),
+        "no evidence quote in {}",
+        page.body
+    );
     assert!(page.body.contains("Dammam"));
     let detail = app.get_as(&key, &format!("/api/v1/leads/{lead_id}")).await;
-    let conversation = detail.body["conversations"][0]["id"].as_str().expect("id").to_owned();
+    let conversation = detail.body["conversations"][0]["id"]
+        .as_str()
+        .expect("id")
+        .to_owned();
     let path = |action: &str| format!("/app/leads/{lead_id}/{action}");
 
-    let took = post_page(&app, &me.cookie, &path("take-over"), &[("csrf", &me.csrf), ("conversation_id", &conversation)]).await;
-    assert_eq!((took.status, took.location.clone()), (303, format!("/app/leads/{lead_id}")));
-    let conv = app.get_as(&key, &format!("/api/v1/conversations/{conversation}")).await;
+    let took = post_page(
+        &app,
+        &me.cookie,
+        &path("take-over"),
+        &[("csrf", &me.csrf), ("conversation_id", &conversation)],
+    )
+    .await;
+    assert_eq!(
+        (took.status, took.location.clone()),
+        (303, format!("/app/leads/{lead_id}"))
+    );
+    let conv = app
+        .get_as(&key, &format!("/api/v1/conversations/{conversation}"))
+        .await;
     assert_eq!(conv.body["escalated"], true);
-    assert_eq!(conv.body["escalations"][0]["raised_by"], "user:act@example.com");
+    assert_eq!(
+        conv.body["escalations"][0]["raised_by"],
+        "user:act@example.com"
+    );
 
-    let replied = post_page(&app, &me.cookie, &path("reply"), &[("csrf", &me.csrf), ("conversation_id", &conversation), ("text", "Hello Ahmed, this is Sara")]).await;
+    let replied = post_page(
+        &app,
+        &me.cookie,
+        &path("reply"),
+        &[
+            ("csrf", &me.csrf),
+            ("conversation_id", &conversation),
+            ("text", "Hello Ahmed, this is Sara"),
+        ],
+    )
+    .await;
     assert_eq!(replied.status, 303);
-    let messages = app.get_as(&key, &format!("/api/v1/conversations/{conversation}/messages")).await;
-    assert!(messages.body.to_string().contains("Hello Ahmed, this is Sara"));
+    let messages = app
+        .get_as(
+            &key,
+            &format!("/api/v1/conversations/{conversation}/messages"),
+        )
+        .await;
+    assert!(
+        messages
+            .body
+            .to_string()
+            .contains("Hello Ahmed, this is Sara")
+    );
 
-    let released = post_page(&app, &me.cookie, &path("release"), &[("csrf", &me.csrf), ("conversation_id", &conversation)]).await;
+    let released = post_page(
+        &app,
+        &me.cookie,
+        &path("release"),
+        &[("csrf", &me.csrf), ("conversation_id", &conversation)],
+    )
+    .await;
     assert_eq!(released.status, 303);
-    let conv = app.get_as(&key, &format!("/api/v1/conversations/{conversation}")).await;
+    let conv = app
+        .get_as(&key, &format!("/api/v1/conversations/{conversation}"))
+        .await;
     assert_eq!(conv.body["escalated"], false);
 
-    let scored = post_page(&app, &me.cookie, &path("score"), &[("csrf", &me.csrf), ("value", "HOT"), ("reason", "cash buyer")]).await;
+    let scored = post_page(
+        &app,
+        &me.cookie,
+        &path("score"),
+        &[
+            ("csrf", &me.csrf),
+            ("value", "HOT"),
+            ("reason", "cash buyer"),
+        ],
+    )
+    .await;
     assert_eq!(scored.status, 303);
     let lead = app.get_as(&key, &format!("/api/v1/leads/{lead_id}")).await;
     assert_eq!(lead.body["score"], "HOT");
 
-    let fixed = post_page(&app, &me.cookie, &path("field"), &[("csrf", &me.csrf), ("field", "location"), ("value", "Riyadh")]).await;
+    let fixed = post_page(
+        &app,
+        &me.cookie,
+        &path("field"),
+        &[
+            ("csrf", &me.csrf),
+            ("field", "location"),
+            ("value", "Riyadh"),
+        ],
+    )
+    .await;
     assert_eq!(fixed.status, 303);
     let page = get_page(&app, &me.cookie, &format!("/app/leads/{lead_id}")).await;
     assert!(page.body.contains("Riyadh") && page.body.contains("set by a person"));
 
     // The lead was handed off by the take-over; only legal transitions are offered and accepted.
-    let illegal = post_page(&app, &me.cookie, &path("state"), &[("csrf", &me.csrf), ("value", "NEW"), ("reason", "x")]).await;
+    let illegal = post_page(
+        &app,
+        &me.cookie,
+        &path("state"),
+        &[("csrf", &me.csrf), ("value", "NEW"), ("reason", "x")],
+    )
+    .await;
     assert_eq!(illegal.status, 409);
-    let bad_field = post_page(&app, &me.cookie, &path("field"), &[("csrf", &me.csrf), ("field", "budget"), ("value", "lots")]).await;
+    let bad_field = post_page(
+        &app,
+        &me.cookie,
+        &path("field"),
+        &[("csrf", &me.csrf), ("field", "budget"), ("value", "lots")],
+    )
+    .await;
     assert_eq!(bad_field.status, 422);
 
     // The hot lead is in the inbox's waiting list.
     let inbox = get_page(&app, &me.cookie, "/app").await;
     let waiting = inbox.body.split("id=\"waiting\"").nth(1).unwrap_or("");
-    assert!(waiting.contains(&lead_id), "hot lead not waiting: {}", inbox.body);
+    assert!(
+        waiting.contains(&lead_id),
+        "hot lead not waiting: {}",
+        inbox.body
+    );
     let _ = client_id;
 }
 
@@ -488,7 +649,11 @@ async fn the_lead_list_filters_searches_and_exports_csv() {
     let lines: Vec<&str> = csv.body.lines().collect();
     assert_eq!(lines.len(), 2, "{}", csv.body);
     assert!(lines[0].starts_with("id,created_at,name"));
-    assert!(lines[1].contains(",'=Mona,"), "formula not neutralised: {}", lines[1]);
+    assert!(
+        lines[1].contains(",'=Mona,"),
+        "formula not neutralised: {}",
+        lines[1]
+    );
 }
 
 #[tokio::test]
@@ -497,12 +662,35 @@ async fn arabic_users_get_a_right_to_left_interface() {
     let (client_id, _) = app.create_realty("arabic").await;
     add_user(&app, &client_id, "ar@example.com", "agent").await;
     let me = sign_in(&app, "ar@example.com").await;
-    let switched = post_page(&app, &me.cookie, "/app/language", &[("csrf", &me.csrf), ("language", "ar"), ("back", "/app/leads")]).await;
-    assert_eq!((switched.status, switched.location.as_str()), (303, "/app/leads"));
+    let switched = post_page(
+        &app,
+        &me.cookie,
+        "/app/language",
+        &[
+            ("csrf", &me.csrf),
+            ("language", "ar"),
+            ("back", "/app/leads"),
+        ],
+    )
+    .await;
+    assert_eq!(
+        (switched.status, switched.location.as_str()),
+        (303, "/app/leads")
+    );
     let page = get_page(&app, &me.cookie, "/app/leads").await;
     assert!(page.body.contains("<html lang=\"ar\" dir=\"rtl\">"));
     assert!(page.body.contains("العملاء المحتملون"));
-    let evil = post_page(&app, &me.cookie, "/app/language", &[("csrf", &me.csrf), ("language", "en"), ("back", "https://evil.example/")]).await;
+    let evil = post_page(
+        &app,
+        &me.cookie,
+        "/app/language",
+        &[
+            ("csrf", &me.csrf),
+            ("language", "en"),
+            ("back", "https://evil.example/"),
+        ],
+    )
+    .await;
     assert_eq!(evil.location, "/app");
 }
 
@@ -514,7 +702,18 @@ async fn admin_create_user_reads_the_password_from_standard_input() {
     let (client_id, _) = app.create_realty("cli-user").await;
     let db = format!("sqlite://{}/test.db?mode=rwc", app.dir.path().display());
     let mut child = Command::new(env!("CARGO_BIN_EXE_lead-server"))
-        .args(["admin", "create-user", "--client", "cli-user", "--email", "first@example.com", "--name", "First", "--role", "owner"])
+        .args([
+            "admin",
+            "create-user",
+            "--client",
+            "cli-user",
+            "--email",
+            "first@example.com",
+            "--name",
+            "First",
+            "--role",
+            "owner",
+        ])
         .env("DATABASE_URL", &db)
         .env("DATA_DIR", app.dir.path())
         .stdin(Stdio::piped())
@@ -530,9 +729,19 @@ async fn admin_create_user_reads_the_password_from_standard_input() {
         .expect("password written");
     let out = child.wait_with_output().expect("exits");
     let stdout = String::from_utf8_lossy(&out.stdout);
-    assert!(out.status.success(), "{stdout} {}", String::from_utf8_lossy(&out.stderr));
-    assert!(stdout.contains(&format!("client_id={client_id}")), "{stdout}");
+    assert!(
+        out.status.success(),
+        "{stdout} {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(
+        stdout.contains(&format!("client_id={client_id}")),
+        "{stdout}"
+    );
     assert!(!stdout.contains(PASSWORD));
     let me = sign_in(&app, "first@example.com").await;
-    assert_eq!(get_page(&app, &me.cookie, "/app/settings").await.status, 200);
+    assert_eq!(
+        get_page(&app, &me.cookie, "/app/settings").await.status,
+        200
+    );
 }

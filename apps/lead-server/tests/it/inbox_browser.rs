@@ -49,8 +49,14 @@ impl Driver {
             url: format!("http://127.0.0.1:{port}"),
         };
         let started = Instant::now();
-        while reqwest::get(format!("{}/status", driver.url)).await.is_err() {
-            assert!(started.elapsed() < Duration::from_secs(20), "chromedriver did not start");
+        while reqwest::get(format!("{}/status", driver.url))
+            .await
+            .is_err()
+        {
+            assert!(
+                started.elapsed() < Duration::from_secs(20),
+                "chromedriver did not start"
+            );
             tokio::time::sleep(Duration::from_millis(100)).await;
         }
         driver
@@ -90,7 +96,9 @@ async fn screenshot(browser: &Client, name: &str) {
 
 async fn text_of(browser: &Client, css: &str) -> String {
     browser
-        .wait_for_find(Locator::Css(css))
+        .wait()
+        .at_most(Duration::from_secs(15))
+        .for_element(Locator::Css(css))
         .await
         .unwrap_or_else(|e| panic!("{css}: {e}"))
         .text()
@@ -115,8 +123,10 @@ async fn scene(app: &TestApp) -> (String, String) {
         .admin(
             Method::PATCH,
             &format!("/api/v1/clients/{client_id}"),
-            Some(json!({"twilio": {"account_sid": ACCOUNT, "auth_token": "tenant-auth-token",
-                "phone_numbers": [SMS_NUMBER]}})),
+            Some(
+                json!({"twilio": {"account_sid": ACCOUNT, "auth_token": "tenant-auth-token",
+                "phone_numbers": [SMS_NUMBER]}}),
+            ),
         )
         .await;
     assert_eq!(patched.status, 200, "{}", patched.body);
@@ -125,10 +135,15 @@ async fn scene(app: &TestApp) -> (String, String) {
     assert_eq!(app.web_form(&key, cold, None).await.status, 202);
     let hot = app.web_form(&key, ahmed_body(), None).await;
     let lead_id = hot.body["lead_id"].as_str().expect("lead").to_owned();
-    app.wait_for_lead(&key, &lead_id, |l| l["state"] != "NEW").await;
+    app.wait_for_lead(&key, &lead_id, |l| l["state"] != "NEW")
+        .await;
     let scored = app
-        .send_as(&key, Method::PATCH, &format!("/api/v1/leads/{lead_id}/score"),
-            Some(json!({"score": "HOT", "reason": "ready to buy this month"})))
+        .send_as(
+            &key,
+            Method::PATCH,
+            &format!("/api/v1/leads/{lead_id}/score"),
+            Some(json!({"score": "HOT", "reason": "ready to buy this month"})),
+        )
         .await;
     assert_eq!(scored.status, 200, "{}", scored.body);
     (key, lead_id)
@@ -154,10 +169,29 @@ async fn a_salesperson_works_a_hot_lead_in_the_browser_in_english_and_arabic() {
     let browser = driver.browser(profile.path(), 1280, 900).await;
 
     browser.goto(&app.url("/app")).await.expect("open");
-    assert!(browser.current_url().await.expect("url").path().ends_with("/app/login"));
+    assert!(
+        browser
+            .current_url()
+            .await
+            .expect("url")
+            .path()
+            .ends_with("/app/login")
+    );
     screenshot(&browser, "01-login").await;
-    browser.find(Locator::Id("email")).await.expect("email").send_keys("sara@example.com").await.expect("type");
-    browser.find(Locator::Id("password")).await.expect("password").send_keys(PASSWORD).await.expect("type");
+    browser
+        .find(Locator::Id("email"))
+        .await
+        .expect("email")
+        .send_keys("sara@example.com")
+        .await
+        .expect("type");
+    browser
+        .find(Locator::Id("password"))
+        .await
+        .expect("password")
+        .send_keys(PASSWORD)
+        .await
+        .expect("type");
     click(&browser, "#sign-in").await;
 
     let first = text_of(&browser, "#waiting li:first-child .name").await;
@@ -165,12 +199,24 @@ async fn a_salesperson_works_a_hot_lead_in_the_browser_in_english_and_arabic() {
     screenshot(&browser, "02-inbox").await;
 
     click(&browser, "#waiting li:first-child a").await;
-    browser.wait_for_find(Locator::Css("mark.evidence")).await.expect("evidence");
+    browser
+        .wait()
+        .at_most(Duration::from_secs(15))
+        .for_element(Locator::Css("mark.evidence"))
+        .await
+        .expect("evidence");
     let mut quotes = Vec::new();
-    for mark in browser.find_all(Locator::Css("mark.evidence")).await.expect("marks") {
+    for mark in browser
+        .find_all(Locator::Css("mark.evidence"))
+        .await
+        .expect("marks")
+    {
         quotes.push(mark.text().await.expect("text"));
     }
-    assert!(quotes.iter().any(|q| q.contains("Dammam")), "evidence: {quotes:?}");
+    assert!(
+        quotes.iter().any(|q| q.contains("Dammam")),
+        "evidence: {quotes:?}"
+    );
     screenshot(&browser, "03-lead").await;
 
     click(&browser, "button.take-over").await;
@@ -178,33 +224,54 @@ async fn a_salesperson_works_a_hot_lead_in_the_browser_in_english_and_arabic() {
     assert!(paused.contains("AI replies paused"));
     screenshot(&browser, "04-taken-over").await;
 
-    let reply = browser.find(Locator::Css("form.reply textarea")).await.expect("reply box");
-    reply.send_keys("Hello Ahmed, Sara here. When can we call you?").await.expect("type");
+    let reply = browser
+        .find(Locator::Css("form.reply textarea"))
+        .await
+        .expect("reply box");
+    reply
+        .send_keys("Hello Ahmed, Sara here. When can we call you?")
+        .await
+        .expect("type");
     click(&browser, "form.reply button.send").await;
     let started = Instant::now();
     loop {
         let received = twilio.received_requests().await.unwrap_or_default();
         let sent = received.iter().any(|r| {
-            r.url.path() == MESSAGES_PATH
-                && String::from_utf8_lossy(&r.body).contains("Sara+here")
+            r.url.path() == MESSAGES_PATH && String::from_utf8_lossy(&r.body).contains("Sara+here")
         });
         if sent {
             break;
         }
-        assert!(started.elapsed() < Duration::from_secs(15), "the Twilio stand-in got no reply");
+        assert!(
+            started.elapsed() < Duration::from_secs(15),
+            "the Twilio stand-in got no reply"
+        );
         tokio::time::sleep(Duration::from_millis(100)).await;
     }
-    browser.goto(&app.url(&format!("/app/leads/{lead_id}"))).await.expect("reload");
+    browser
+        .goto(&app.url(&format!("/app/leads/{lead_id}")))
+        .await
+        .expect("reload");
     let page = browser.source().await.expect("source");
     assert!(page.contains("Sara here"));
     screenshot(&browser, "05-replied").await;
 
     click(&browser, "button.release").await;
-    browser.wait_for_find(Locator::Css("button.take-over")).await.expect("taken back by the AI");
+    browser
+        .wait()
+        .at_most(Duration::from_secs(15))
+        .for_element(Locator::Css("button.take-over"))
+        .await
+        .expect("taken back by the AI");
     screenshot(&browser, "06-released").await;
 
     click(&browser, "#switch-language").await;
-    browser.wait_for_find(Locator::Css("html[dir=rtl]")).await.expect("right to left");
+    browser
+        .wait()
+        .at_most(Duration::from_secs(15))
+        .for_element(Locator::Css("html[dir=rtl]"))
+        .await
+        .expect("right to left");
     let heading = text_of(&browser, "#conv-h").await;
     assert_eq!(heading, "المحادثة");
     let direction = browser
@@ -214,7 +281,12 @@ async fn a_salesperson_works_a_hot_lead_in_the_browser_in_english_and_arabic() {
     assert_eq!(direction, "rtl");
     screenshot(&browser, "07-lead-ar").await;
     browser.goto(&app.url("/app")).await.expect("inbox");
-    browser.wait_for_find(Locator::Css("#waiting")).await.expect("inbox in Arabic");
+    browser
+        .wait()
+        .at_most(Duration::from_secs(15))
+        .for_element(Locator::Css("#waiting"))
+        .await
+        .expect("inbox in Arabic");
     screenshot(&browser, "08-inbox-ar").await;
     browser.goto(&app.url("/app/leads")).await.expect("list");
     screenshot(&browser, "09-leads-ar").await;
@@ -223,14 +295,37 @@ async fn a_salesperson_works_a_hot_lead_in_the_browser_in_english_and_arabic() {
     // A phone-sized window in Arabic.
     let profile = tempfile::tempdir().expect("profile");
     let phone = driver.browser(profile.path(), 390, 844).await;
-    phone.goto(&app.url("/app/login?lang=ar")).await.expect("open");
-    phone.find(Locator::Id("email")).await.expect("email").send_keys("sara@example.com").await.expect("type");
-    phone.find(Locator::Id("password")).await.expect("password").send_keys(PASSWORD).await.expect("type");
+    phone
+        .goto(&app.url("/app/login?lang=ar"))
+        .await
+        .expect("open");
+    phone
+        .find(Locator::Id("email"))
+        .await
+        .expect("email")
+        .send_keys("sara@example.com")
+        .await
+        .expect("type");
+    phone
+        .find(Locator::Id("password"))
+        .await
+        .expect("password")
+        .send_keys(PASSWORD)
+        .await
+        .expect("type");
     screenshot(&phone, "10-login-ar-phone").await;
     click(&phone, "#sign-in").await;
-    phone.wait_for_find(Locator::Css("#waiting")).await.expect("inbox");
+    phone
+        .wait()
+        .at_most(Duration::from_secs(15))
+        .for_element(Locator::Css("#waiting"))
+        .await
+        .expect("inbox");
     screenshot(&phone, "11-inbox-ar-phone").await;
-    phone.goto(&app.url(&format!("/app/leads/{lead_id}"))).await.expect("lead");
+    phone
+        .goto(&app.url(&format!("/app/leads/{lead_id}")))
+        .await
+        .expect("lead");
     screenshot(&phone, "12-lead-ar-phone").await;
     phone.close().await.expect("close");
 }
