@@ -18,13 +18,11 @@ pub fn digits(language: Language, text: &str) -> String {
     }
 }
 
-/// A time in the tenant's time zone, in the user's digits: `2026-12-05 14:03`. In Arabic it is
-/// isolated left to right, so the bidirectional algorithm does not reorder its parts.
+/// A time in the tenant's time zone: `2026-12-05 14:03`. In Arabic it is isolated left to right
+/// and keeps Western digits, as dates are commonly written in Gulf interfaces; Arabic-Indic
+/// digits joined by dashes would be reordered by the bidirectional algorithm.
 pub fn time(language: Language, tz: Tz, at: DateTime<Utc>) -> String {
-    let text = digits(
-        language,
-        &at.with_timezone(&tz).format("%Y-%m-%d %H:%M").to_string(),
-    );
+    let text = at.with_timezone(&tz).format("%Y-%m-%d %H:%M").to_string();
     match language {
         Language::En => text,
         Language::Ar => format!("\u{2066}{text}\u{2069}"),

@@ -201,7 +201,7 @@ pub async fn inbox(
             .iter()
             .map(|(s, n)| {
                 (
-                    s.as_str().to_owned(),
+                    state_label(t, *s),
                     format::digits(t.language, &n.to_string()),
                 )
             })
@@ -421,7 +421,7 @@ pub async fn leads(
         states: choices(
             ALL_STATES
                 .iter()
-                .map(|s| (s.as_str().to_owned(), s.as_str().to_owned())),
+                .map(|s| (s.as_str().to_owned(), state_label(t, *s))),
             query.state.as_ref(),
         ),
         scores: choices(
