@@ -16,7 +16,7 @@ use crate::SeaOrmStore;
 use crate::codec::ts;
 use crate::error::{Context, corrupt};
 
-pub(crate) mod users {
+pub(crate) mod user_rows {
     use sea_orm::entity::prelude::*;
 
     #[sea_orm::model]
@@ -72,7 +72,7 @@ pub(crate) mod sign_in_failures {
     impl ActiveModelBehavior for ActiveModel {}
 }
 
-fn user_from_row(row: users::Model) -> Result<User, StoreError> {
+fn user_from_row(row: user_rows::Model) -> Result<User, StoreError> {
     Ok(User {
         id: UserId::from_uuid(row.id),
         tenant_id: TenantId::from_uuid(row.tenant_id),
@@ -100,7 +100,7 @@ fn session_from_row(row: user_sessions::Model) -> Session {
 #[async_trait]
 impl UserRepository for SeaOrmStore {
     async fn insert_user(&self, user: &User) -> Result<(), StoreError> {
-        let row = users::ActiveModel {
+        let row = user_rows::ActiveModel {
             id: Set(user.id.as_uuid()),
             tenant_id: Set(user.tenant_id.as_uuid()),
             email: Set(user.email.clone()),
@@ -110,7 +110,7 @@ impl UserRepository for SeaOrmStore {
             password_hash: Set(user.password_hash.clone()),
             created_at: Set(ts(user.created_at)),
         };
-        users::Entity::insert(row)
+        user_rows::Entity::insert(row)
             .exec_without_returning(self.db())
             .await
             .context("storing a user")?;
@@ -118,10 +118,10 @@ impl UserRepository for SeaOrmStore {
     }
 
     async fn list_users(&self, tenant: TenantId) -> Result<Vec<User>, StoreError> {
-        users::Entity::find()
-            .filter(users::Column::TenantId.eq(tenant.as_uuid()))
-            .order_by_asc(users::Column::Name)
-            .order_by_asc(users::Column::Email)
+        user_rows::Entity::find()
+            .filter(user_rows::Column::TenantId.eq(tenant.as_uuid()))
+            .order_by_asc(user_rows::Column::Name)
+            .order_by_asc(user_rows::Column::Email)
             .all(self.db())
             .await
             .context("listing users")?
@@ -131,8 +131,8 @@ impl UserRepository for SeaOrmStore {
     }
 
     async fn get_user(&self, tenant: TenantId, id: UserId) -> Result<Option<User>, StoreError> {
-        users::Entity::find_by_id(id.as_uuid())
-            .filter(users::Column::TenantId.eq(tenant.as_uuid()))
+        user_rows::Entity::find_by_id(id.as_uuid())
+            .filter(user_rows::Column::TenantId.eq(tenant.as_uuid()))
             .one(self.db())
             .await
             .context("reading a user")?
@@ -141,8 +141,8 @@ impl UserRepository for SeaOrmStore {
     }
 
     async fn find_user_by_email(&self, email: &str) -> Result<Option<User>, StoreError> {
-        users::Entity::find()
-            .filter(users::Column::Email.eq(email))
+        user_rows::Entity::find()
+            .filter(user_rows::Column::Email.eq(email))
             .one(self.db())
             .await
             .context("finding a user by email")?
@@ -158,9 +158,9 @@ impl UserRepository for SeaOrmStore {
             .exec(self.db())
             .await
             .context("ending a user's sessions")?;
-        let result = users::Entity::delete_many()
-            .filter(users::Column::Id.eq(id.as_uuid()))
-            .filter(users::Column::TenantId.eq(tenant.as_uuid()))
+        let result = user_rows::Entity::delete_many()
+            .filter(user_rows::Column::Id.eq(id.as_uuid()))
+            .filter(user_rows::Column::TenantId.eq(tenant.as_uuid()))
             .exec(self.db())
             .await
             .context("removing a user")?;
@@ -173,10 +173,10 @@ impl UserRepository for SeaOrmStore {
         id: UserId,
         language: Language,
     ) -> Result<(), StoreError> {
-        let result = users::Entity::update_many()
-            .col_expr(users::Column::Language, Expr::value(language.code()))
-            .filter(users::Column::Id.eq(id.as_uuid()))
-            .filter(users::Column::TenantId.eq(tenant.as_uuid()))
+        let result = user_rows::Entity::update_many()
+            .col_expr(user_rows::Column::Language, Expr::value(language.code()))
+            .filter(user_rows::Column::Id.eq(id.as_uuid()))
+            .filter(user_rows::Column::TenantId.eq(tenant.as_uuid()))
             .exec(self.db())
             .await
             .context("saving a user's language")?;
@@ -210,8 +210,8 @@ impl UserRepository for SeaOrmStore {
         else {
             return Ok(None);
         };
-        let user = users::Entity::find_by_id(row.user_id)
-            .filter(users::Column::TenantId.eq(row.tenant_id))
+        let user = user_rows::Entity::find_by_id(row.user_id)
+            .filter(user_rows::Column::TenantId.eq(row.tenant_id))
             .one(self.db())
             .await
             .context("reading a session's user")?;
