@@ -102,6 +102,25 @@ pub enum AdminCommand {
         #[arg(long)]
         hours: Option<String>,
     },
+    /// Creates a user of a client for the sales inbox at `/app`, reading the password from
+    /// standard input (first line), and prints the user's id.
+    CreateUser {
+        /// Client id or slug.
+        #[arg(long)]
+        client: String,
+        /// Sign-in email.
+        #[arg(long)]
+        email: String,
+        /// Display name.
+        #[arg(long)]
+        name: String,
+        /// `owner` or `agent`.
+        #[arg(long, default_value = "agent")]
+        role: String,
+        /// Interface language, `en` or `ar`.
+        #[arg(long)]
+        language: Option<String>,
+    },
     /// Issues a new API key for a client and prints it (shown once).
     RotateKey {
         /// Client id.
@@ -268,6 +287,13 @@ pub async fn admin(command: AdminCommand, settings: &Settings) -> anyhow::Result
                 .map_err(|e| anyhow::anyhow!("{}", describe(&e)))?;
             format!("client_id={}\napi_key={key}", tenant.id)
         }
+        AdminCommand::CreateUser {
+            client,
+            email,
+            name,
+            role,
+            language,
+        } => create_user(&wiring, &client, email, name, &role, language.as_deref()).await?,
         AdminCommand::RotateKey {
             client_id,
             grace_period_seconds,
@@ -328,6 +354,71 @@ async fn jobs(deps: &Deps, command: JobsCommand) -> anyhow::Result<String> {
             Ok(format!("requeued={count}"))
         }
     }
+}
+
+/// `admin create-user`: the password is the first line of standard input, never an argument
+/// (arguments show in process lists and shell history).
+async fn create_user(
+    wiring: &crate::startup::Wiring,
+    client: &str,
+    email: String,
+    name: String,
+    role: &str,
+    language: Option<&str>,
+) -> anyhow::Result<String> {
+    use lead_domain::language::Language;
+    use lead_domain::usecases::users::{Accounts, NewUser, create_user};
+    use lead_domain::users::Role;
+    let role =
+        Role::parse(role).ok_or_else(|| anyhow::anyhow!("--role: expected owner or agent"))?;
+    let language = language
+        .map(|l| {
+            Language::from_code(l).ok_or_else(|| anyhow::anyhow!("--language: expected en or ar"))
+        })
+        .transpose()?;
+    let users = wiring.storage.users.clone();
+    let tenant = match uuid::Uuid::parse_str(client) {
+        Ok(id) => wiring
+            .deps
+            .tenants
+            .get_tenant(TenantId::from_uuid(id))
+            .await?
+            .map(|t| t.id),
+        Err(_) => users.tenant_by_slug(client).await?,
+    }
+    .ok_or_else(|| anyhow::anyhow!("--client: no client with id or slug {client:?}"))?;
+    let mut password = String::new();
+    std::io::stdin()
+        .read_line(&mut password)
+        .map_err(|e| anyhow::anyhow!("reading the password from standard input: {e}"))?;
+    let password = password.trim_end_matches(['\r', '\n']).to_owned();
+    let hasher = crate::app::auth::Argon2Hasher::new()?;
+    let accounts = Accounts::new(
+        users.as_ref(),
+        &hasher,
+        wiring.deps.clock.as_ref(),
+        wiring.deps.ids.as_ref(),
+    );
+    let user = create_user(
+        accounts,
+        tenant,
+        NewUser {
+            email,
+            name,
+            role,
+            password,
+            language,
+        },
+    )
+    .await
+    .map_err(|e| anyhow::anyhow!("{e}"))?;
+    Ok(format!(
+        "user_id={}\nclient_id={}\nemail={}\nrole={}",
+        user.id,
+        user.tenant_id,
+        user.email,
+        user.role.as_str()
+    ))
 }
 
 fn describe(err: &crate::error::ApiError) -> String {

@@ -2,6 +2,7 @@
 //! command line, so integration tests boot exactly what the binary runs.
 
 pub mod adapters;
+pub mod app;
 pub mod auth;
 pub mod cli;
 pub mod config;

@@ -56,6 +56,8 @@ pub struct AppState {
     pub jobs_done: Arc<Notify>,
     /// The settings in effect.
     pub settings: Arc<Settings>,
+    /// Users, sessions and read models of the sales inbox at `/app`.
+    pub inbox: crate::app::InboxServices,
 }
 
 /// The adapters the settings select, ready for the use cases.
@@ -312,6 +314,12 @@ impl Application {
             jobs_done.clone(),
         );
         let shutdown = settings.shutdown_timeout_seconds;
+        let inbox = crate::app::InboxServices {
+            users: wiring.storage.users.clone(),
+            reader: wiring.storage.inbox.clone(),
+            hasher: Arc::new(crate::app::auth::Argon2Hasher::new()?),
+            streams: crate::app::events::StreamSlots::default(),
+        };
         let state = web::Data::new(AppState {
             deps: wiring.deps,
             storage: wiring.storage,
@@ -328,6 +336,7 @@ impl Application {
             wake,
             jobs_done,
             settings: Arc::new(settings),
+            inbox,
         });
         let server_state = state.clone();
         let metrics_on_main_port = state.settings.metrics_port.is_none();
@@ -476,7 +485,8 @@ fn problem_fallback<B: MessageBody + 'static>(
         .headers()
         .get(header::CONTENT_TYPE)
         .and_then(|v| v.to_str().ok())
-        .is_some_and(|v| v.starts_with(PROBLEM_JSON));
+        .is_some_and(|v| v.starts_with(PROBLEM_JSON) || v.starts_with("text/html"));
+    // Problem documents and the inbox's HTML error pages pass through as they are.
     if is_problem {
         return Ok(ErrorHandlerResponse::Response(res.map_into_left_body()));
     }

@@ -2,11 +2,13 @@
 //! schema migrations applied.
 
 use crate::config::Settings;
+use lead_domain::inbox::InboxReader;
 use lead_domain::pipeline::DecisionStore;
 use lead_domain::ports::{
     EscalationRepository, JobQueue, LeadRepository, OptOutRegistry, TenantRepository, UsageLedger,
     WebhookLog,
 };
+use lead_domain::users::UserRepository;
 use lead_store::{SeaOrmStore, StoreOptions};
 use std::sync::Arc;
 
@@ -31,6 +33,10 @@ pub struct Storage {
     pub bookings: Arc<dyn lead_domain::booking::BookingRepository>,
     /// Processing decisions, committed with their job.
     pub decisions: Arc<dyn DecisionStore>,
+    /// Users and sessions of the sales inbox.
+    pub users: Arc<dyn UserRepository>,
+    /// The sales inbox's read models.
+    pub inbox: Arc<dyn InboxReader>,
 }
 
 impl Storage {
@@ -46,6 +52,8 @@ impl Storage {
             + WebhookLog
             + lead_domain::booking::BookingRepository
             + DecisionStore
+            + UserRepository
+            + InboxReader
             + 'static,
     {
         Self {
@@ -57,7 +65,9 @@ impl Storage {
             jobs: store.clone(),
             webhooks: store.clone(),
             bookings: store.clone(),
-            decisions: store,
+            decisions: store.clone(),
+            users: store.clone(),
+            inbox: store,
         }
     }
 }

@@ -5,9 +5,11 @@
 
 pub mod booking;
 pub mod contact;
+pub mod corrections;
 pub mod escalation;
 pub mod hours;
 pub mod ids;
+pub mod inbox;
 pub mod jobs;
 pub mod language;
 pub mod lead;
@@ -19,3 +21,4 @@ pub mod scoring;
 pub mod templates;
 pub mod tenant;
 pub mod usecases;
+pub mod users;

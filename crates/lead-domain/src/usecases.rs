@@ -25,6 +25,8 @@ use crate::ports::{
 use std::sync::Arc;
 
 pub mod booking;
+pub mod leads;
+pub mod users;
 
 /// The adapters a use case runs on, chosen by the app at start.
 #[derive(Clone)]

@@ -14,6 +14,7 @@ mod codec;
 mod entity;
 mod error;
 mod escalations;
+mod inbox;
 mod intake;
 mod jobs;
 mod leads;
@@ -21,6 +22,7 @@ mod opt_outs;
 mod pipeline;
 mod tenants;
 mod usage;
+mod users;
 mod webhooks;
 
 use std::sync::Arc;

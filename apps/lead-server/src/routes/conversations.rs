@@ -4,7 +4,7 @@
 use crate::auth::TenantAuth;
 use crate::error::ApiError;
 use crate::extract::{OptionalJson, ValidJson};
-use crate::routes::leads::usecase_error;
+use crate::routes::leads::lead_error;
 use crate::startup::AppState;
 use crate::views::{
     ConversationDetail, ConversationPage, ConversationView, EscalationView, MessagePage,
@@ -12,10 +12,9 @@ use crate::views::{
 };
 use actix_web::{HttpResponse, web};
 use lead_domain::ids::{ConversationId, TenantId};
-use lead_domain::language::detect_language;
-use lead_domain::lead::{Conversation, Sender};
+use lead_domain::lead::Conversation;
 use lead_domain::ports::Page;
-use lead_domain::usecases;
+use lead_domain::usecases::leads as lead_actions;
 use serde::Deserialize;
 use utoipa::ToSchema;
 use uuid::Uuid;
@@ -130,22 +129,14 @@ pub async fn add_message(
     id: web::Path<Uuid>,
     body: ValidJson<AddMessageRequest>,
 ) -> Result<HttpResponse, ApiError> {
-    let conversation = load(&state, tenant.id, id.into_inner()).await?;
-    let to = conversation.reply_to.clone().ok_or_else(|| {
-        ApiError::Conflict("the conversation has no address to reply to".to_owned())
-    })?;
-    let text = body.0.body.trim().to_owned();
-    let language = detect_language(&text).or(conversation.language);
-    let stored = usecases::queue_outbound(
+    let stored = lead_actions::reply(
         &state.deps,
         &tenant,
-        &conversation,
-        &to,
-        Sender::Human,
-        text,
-        language,
+        ConversationId::from_uuid(id.into_inner()),
+        &body.0.body,
     )
-    .await?;
+    .await
+    .map_err(lead_error)?;
     Ok(HttpResponse::Created().json(MessageView::from(&stored)))
 }
 
@@ -176,11 +167,15 @@ pub async fn escalate(
         .0
         .and_then(|b| b.note)
         .unwrap_or_else(|| "escalated through the API".to_owned());
-    let conversation = load(&state, tenant.id, id.into_inner()).await?;
-    let conversation =
-        usecases::escalate_manually(&state.deps, &tenant, conversation.id, note, "api")
-            .await
-            .map_err(usecase_error)?;
+    let conversation = lead_actions::take_over(
+        &state.deps,
+        &tenant,
+        ConversationId::from_uuid(id.into_inner()),
+        note,
+        "api",
+    )
+    .await
+    .map_err(lead_error)?;
     Ok(HttpResponse::Ok().json(detail(&state, &conversation).await?))
 }
 
@@ -196,10 +191,14 @@ pub async fn release(
     state: web::Data<AppState>,
     id: web::Path<Uuid>,
 ) -> Result<HttpResponse, ApiError> {
-    let conversation = load(&state, tenant.id, id.into_inner()).await?;
-    let conversation = usecases::release_conversation(&state.deps, &tenant, conversation.id, "api")
-        .await
-        .map_err(usecase_error)?;
+    let conversation = lead_actions::release(
+        &state.deps,
+        &tenant,
+        ConversationId::from_uuid(id.into_inner()),
+        "api",
+    )
+    .await
+    .map_err(lead_error)?;
     Ok(HttpResponse::Ok().json(detail(&state, &conversation).await?))
 }
 

@@ -3,7 +3,7 @@
 
 use crate::error::{FieldError, Problem};
 use crate::routes::{
-    booking, clients, conversations, health, leads, live_chat, twilio, webhooks, widget_keys,
+    booking, clients, conversations, health, leads, live_chat, twilio, users, webhooks, widget_keys,
 };
 use crate::views;
 use actix_web::http::header::ContentType;
@@ -19,6 +19,7 @@ use utoipa::{Modify, OpenApi};
     paths(
         health::health, health::live, health::ready,
         clients::create, clients::get, clients::update, clients::activate, clients::pause, clients::rotate, clients::usage, widget_keys::rotate_widget_key,
+        users::create, users::list, users::delete,
         leads::create, leads::list, leads::get, leads::update, leads::score, leads::handoff, leads::merge, leads::hot,
         conversations::get, conversations::messages, conversations::add_message, conversations::escalate,
         conversations::release, conversations::active,
@@ -31,6 +32,7 @@ use utoipa::{Modify, OpenApi};
         Problem, FieldError, health::HealthStatus,
         clients::CreateClientRequest, clients::UpdateClientRequest, clients::RotateKeyRequest, clients::RotatedKey,
         clients::UsageView, clients::ModelUsageView,
+        users::CreateUserRequest, users::UserView,
         leads::CreateLeadRequest, leads::UpdateLeadRequest, leads::ScoreRequest, leads::HandoffRequest, leads::MergeRequest,
         conversations::AddMessageRequest, conversations::EscalateRequest,
         webhooks::WebFormRequest, webhooks::IntakeAccepted,

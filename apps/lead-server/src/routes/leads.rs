@@ -11,11 +11,12 @@ use actix_web::{HttpResponse, web};
 use chrono::{DateTime, Utc};
 use lead_domain::contact::Email;
 use lead_domain::ids::{LeadId, TenantId};
-use lead_domain::lead::{Channel, ConversationStatus, Lead};
-use lead_domain::lifecycle::{LeadEvent, LeadState, event_for, next_state};
+use lead_domain::lead::{Channel, Lead};
+use lead_domain::lifecycle::LeadState;
 use lead_domain::ports::{ContactInfo, LeadFilter};
 use lead_domain::scoring::Score;
 use lead_domain::tenant::Tenant;
+use lead_domain::usecases::leads::{self as lead_actions, LeadEdit, LeadError};
 use lead_domain::usecases::{self, InboundRequest, UseCaseError};
 use serde::Deserialize;
 use utoipa::{IntoParams, ToSchema};
@@ -72,6 +73,18 @@ pub fn usecase_error(err: UseCaseError) -> ApiError {
         e @ (UseCaseError::LeaseLost | UseCaseError::Notify(_)) => {
             ApiError::Internal(anyhow::anyhow!("{e}"))
         }
+    }
+}
+
+/// Maps failures of a person's action on a lead to HTTP.
+pub fn lead_error(err: LeadError) -> ApiError {
+    match err {
+        LeadError::NotFound(what) => ApiError::NotFound(what),
+        LeadError::Illegal(i) => i.into(),
+        LeadError::NoReplyAddress => ApiError::Conflict(err.to_string()),
+        LeadError::EmptyReply => ApiError::field("body", "required", "the message is empty"),
+        LeadError::Store(e) => e.into(),
+        LeadError::UseCase(e) => usecase_error(e),
     }
 }
 
@@ -347,8 +360,7 @@ pub async fn update(
     body: ValidJson<UpdateLeadRequest>,
 ) -> Result<HttpResponse, ApiError> {
     let req = body.0;
-    let mut lead = load(&state, tenant.id, id.into_inner()).await?;
-    let now = state.deps.clock.now();
+    let lead = load(&state, tenant.id, id.into_inner()).await?;
     let mut errors = Vec::new();
     let target = req.state.as_deref().and_then(|s| {
         LeadState::parse(s).or_else(|| {
@@ -360,55 +372,39 @@ pub async fn update(
             None
         })
     });
-    if let Some(p) = &req.phone {
+    let phone = req.phone.as_deref().and_then(|p| {
         match phone::normalise(p, &tenant.settings.default_region) {
-            Ok(p) => lead.phone = Some(p),
-            Err(e) => errors.push(FieldError::new("phone", e.code, e.message)),
+            Ok(p) => Some(p),
+            Err(e) => {
+                errors.push(FieldError::new("phone", e.code, e.message));
+                None
+            }
         }
-    }
-    if let Some(e) = &req.email {
-        match Email::parse(e) {
-            Ok(e) => lead.email = Some(e),
-            Err(err) => errors.push(FieldError::new("email", "invalid_email", err.to_string())),
+    });
+    let email = req.email.as_deref().and_then(|e| match Email::parse(e) {
+        Ok(e) => Some(e),
+        Err(err) => {
+            errors.push(FieldError::new("email", "invalid_email", err.to_string()));
+            None
         }
-    }
+    });
     if !errors.is_empty() {
         return Err(ApiError::Validation(errors));
     }
-    if let Some(name) = req.name {
-        lead.name = Some(name.trim().to_owned());
-    }
-    if let Some(d) = req.source_detail {
-        lead.source_detail = Some(d);
-    }
-    let mut changes = Vec::new();
-    if let Some(to) = target
-        && to != lead.state
-    {
-        let event = event_for(lead.state, to).ok_or(lead_domain::lifecycle::IllegalTransition {
-            from: lead.state,
-            // The event a person most plausibly meant, for the error message.
-            event: closest_event(to),
-        })?;
-        let reason = req
+    let edit = LeadEdit {
+        name: req.name,
+        phone,
+        email,
+        source_detail: req.source_detail,
+        state: target,
+        reason: req
             .reason
-            .unwrap_or_else(|| "changed through the API".to_owned());
-        changes.push(lead.apply(event, reason, now)?);
-    }
-    lead.updated_at = now;
-    let lead = state.deps.leads.update_lead(&lead, &changes).await?;
+            .unwrap_or_else(|| "changed through the API".to_owned()),
+    };
+    let lead = lead_actions::edit_lead(&state.deps, &tenant, lead.id, edit)
+        .await
+        .map_err(lead_error)?;
     detail(&state, &lead).await
-}
-
-fn closest_event(to: LeadState) -> LeadEvent {
-    match to {
-        LeadState::New | LeadState::Qualifying => LeadEvent::StartQualifying,
-        LeadState::Qualified => LeadEvent::Qualify,
-        LeadState::AppointmentBooked => LeadEvent::BookAppointment,
-        LeadState::HandedOff => LeadEvent::HandOff,
-        LeadState::Nurturing => LeadEvent::Nurture,
-        LeadState::Disqualified => LeadEvent::Disqualify,
-    }
 }
 
 /// The body of `PATCH /api/v1/leads/{id}/score`.
@@ -444,11 +440,15 @@ pub async fn score(
             "expected HOT, WARM, COLD or UNSCORED",
         )
     })?;
-    let mut lead = load(&state, tenant.id, id.into_inner()).await?;
-    lead.score.score = score;
-    lead.score_override = Some(req.reason.trim().to_owned());
-    lead.updated_at = state.deps.clock.now();
-    let lead = state.deps.leads.update_lead(&lead, &[]).await?;
+    let lead = lead_actions::override_score(
+        &state.deps,
+        &tenant,
+        LeadId::from_uuid(id.into_inner()),
+        score,
+        &req.reason,
+    )
+    .await
+    .map_err(lead_error)?;
     Ok(HttpResponse::Ok().json(LeadView::from(&lead)))
 }
 
@@ -523,36 +523,15 @@ pub async fn handoff(
         .0
         .and_then(|b| b.reason)
         .unwrap_or_else(|| "handed off through the API".to_owned());
-    let mut lead = load(&state, tenant.id, id.into_inner()).await?;
-    if next_state(lead.state, LeadEvent::HandOff).is_none() {
-        return Err(lead_domain::lifecycle::IllegalTransition {
-            from: lead.state,
-            event: LeadEvent::HandOff,
-        }
-        .into());
-    }
-    let conversations = state
-        .deps
-        .leads
-        .lead_conversations(tenant.id, lead.id)
-        .await?;
-    let open: Vec<_> = conversations
-        .iter()
-        .filter(|c| c.status == ConversationStatus::Open && !c.escalated)
-        .collect();
-    if open.is_empty() {
-        let now = state.deps.clock.now();
-        let change = lead.apply(LeadEvent::HandOff, reason, now)?;
-        state.deps.leads.update_lead(&lead, &[change]).await?;
-    } else {
-        // The use case records the escalation, stops AI replies and hands the lead off once.
-        for c in open {
-            usecases::escalate_manually(&state.deps, &tenant, c.id, reason.clone(), "api")
-                .await
-                .map_err(usecase_error)?;
-        }
-    }
-    let lead = load(&state, tenant.id, lead.id.as_uuid()).await?;
+    let lead = lead_actions::hand_off(
+        &state.deps,
+        &tenant,
+        LeadId::from_uuid(id.into_inner()),
+        reason,
+        "api",
+    )
+    .await
+    .map_err(lead_error)?;
     tracing::info!(client_id = %tenant.id, lead_id = %lead.id, "lead handed off");
     detail(&state, &lead).await
 }

@@ -8,6 +8,7 @@ pub mod health;
 pub mod leads;
 pub mod live_chat;
 pub mod twilio;
+pub mod users;
 pub mod webhooks;
 pub mod widget_keys;
 
@@ -71,6 +72,12 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
                 .route(
                     "/clients/{id}/rotate-widget-key",
                     web::post().to(widget_keys::rotate_widget_key),
+                )
+                .route("/clients/{id}/users", web::post().to(users::create))
+                .route("/clients/{id}/users", web::get().to(users::list))
+                .route(
+                    "/clients/{id}/users/{user_id}",
+                    web::delete().to(users::delete),
                 )
                 .route("/leads", web::post().to(leads::create))
                 .route("/leads", web::get().to(leads::list))
@@ -137,6 +144,7 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
                     web::method(Method::OPTIONS).to(live_chat::preflight),
                 ),
         )
+        .configure(crate::app::configure)
         .route("/widget.js", web::get().to(live_chat::widget_js))
         .route("/widget/demo.html", web::get().to(live_chat::demo_html));
 }

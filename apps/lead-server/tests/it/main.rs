@@ -11,6 +11,8 @@ mod eval_conversations;
 mod fuzz;
 mod helpers;
 mod http_conventions;
+mod inbox;
+mod inbox_browser;
 mod jobs_admin;
 mod leads;
 mod live_chat;

@@ -225,7 +225,8 @@ pub fn decide(
     let reading = &turn.reading;
 
     let previous = lead.qualification.clone();
-    lead.qualification.merge(reading.clone());
+    lead.qualification
+        .merge_keeping_corrections(reading.clone(), message_id);
     if lead.score_override.is_none() {
         lead.score = score(&lead.qualification, &tenant.settings.rules);
     }
