@@ -8,6 +8,7 @@ pub mod escalation;
 pub mod hours;
 pub mod ids;
 pub mod jobs;
+pub mod knowledge;
 pub mod language;
 pub mod lead;
 pub mod lifecycle;
