@@ -18,6 +18,7 @@ mod money;
 mod phrases;
 mod place;
 mod port;
+pub mod search;
 mod service;
 mod signals;
 mod text;
@@ -25,6 +26,7 @@ mod text;
 pub use analyze::{MAX_TURN_BYTES, MAX_TURNS, Role};
 pub use extract::{Extraction, FieldConfidence, RuleExtractor, TenantProfile};
 pub use port::OfflineRules;
+pub use search::SearchAnalyzer;
 
 /// Tokens and phrase hits of a text, for diagnosing rules (not a stable format).
 #[doc(hidden)]
