@@ -14,6 +14,7 @@ mod m20261130_000002_leads;
 mod m20261130_000003_knowledge;
 mod m20261130_000004_operations;
 mod m20261204_000005_contact_claims;
+mod m20261205_000008_knowledge;
 
 pub use sea_orm_migration;
 pub use sea_orm_migration::MigratorTrait;
@@ -32,6 +33,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261130_000003_knowledge::Migration),
             Box::new(m20261130_000004_operations::Migration),
             Box::new(m20261204_000005_contact_claims::Migration),
+            Box::new(m20261205_000008_knowledge::Migration),
         ]
     }
 }
@@ -47,6 +49,7 @@ pub const TABLES: &[&str] = &[
     "messages",
     "knowledge_base",
     "knowledge_chunks",
+    "message_sources",
     "qualification_rules",
     "escalations",
     "usage_logs",

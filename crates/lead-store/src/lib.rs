@@ -15,6 +15,7 @@ mod error;
 mod escalations;
 mod intake;
 mod jobs;
+mod knowledge;
 mod leads;
 mod opt_outs;
 mod tenants;
