@@ -8,6 +8,7 @@ pub mod config;
 pub mod error;
 pub mod eval;
 pub mod eval_conversations;
+pub mod eval_knowledge;
 pub mod extract;
 pub mod phone;
 pub mod presets;

@@ -92,6 +92,10 @@ pub async fn wire(settings: &Settings) -> anyhow::Result<Wiring> {
         ids: Arc::new(UuidV7Ids),
         retry: RetryPolicy::default(),
         max_attempts: 8,
+        knowledge: Some(lead_domain::knowledge::KnowledgeBase {
+            store: storage.knowledge.clone(),
+            analyzer: Arc::new(lead_nlu::SearchAnalyzer),
+        }),
     };
     Ok(Wiring { deps, storage })
 }

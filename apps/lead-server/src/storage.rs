@@ -26,6 +26,8 @@ pub struct Storage {
     pub jobs: Arc<dyn JobQueue>,
     /// Processed provider webhooks.
     pub webhooks: Arc<dyn WebhookLog>,
+    /// The tenants' knowledge bases.
+    pub knowledge: Arc<dyn lead_domain::knowledge::KnowledgeStore>,
 }
 
 impl Storage {
@@ -39,6 +41,7 @@ impl Storage {
             + OptOutRegistry
             + JobQueue
             + WebhookLog
+            + lead_domain::knowledge::KnowledgeStore
             + 'static,
     {
         Self {
@@ -48,7 +51,8 @@ impl Storage {
             usage: store.clone(),
             opt_outs: store.clone(),
             jobs: store.clone(),
-            webhooks: store,
+            webhooks: store.clone(),
+            knowledge: store,
         }
     }
 }

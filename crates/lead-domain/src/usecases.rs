@@ -24,6 +24,8 @@ use crate::templates::{TemplateContext, TemplateKind, offline_reply, render};
 use crate::tenant::{PhoneReplyChannel, Tenant};
 use std::sync::Arc;
 
+pub mod knowledge;
+
 /// The adapters a use case runs on, chosen by the app at start.
 #[derive(Clone)]
 pub struct Deps {
@@ -55,6 +57,8 @@ pub struct Deps {
     pub retry: RetryPolicy,
     /// Attempts per job before it is dead.
     pub max_attempts: u32,
+    /// The tenant's knowledge base; `None` answers questions with the honest template.
+    pub knowledge: Option<crate::knowledge::KnowledgeBase>,
 }
 
 /// Why a use case failed.
@@ -548,6 +552,18 @@ pub async fn process_inbound(
         deps.extractor.extract(&profile, &turns, today)
     };
 
+    // What the knowledge base says about this message, for the model and the offline reply.
+    let found = if is_latest && !system_notice && !conversation.escalated {
+        knowledge::look_up(deps, tenant_id, &inbound.body)
+            .await
+            .unwrap_or_else(|e| {
+                outcome.degraded = Some(format!("knowledge base unavailable: {e}"));
+                None
+            })
+    } else {
+        None
+    };
+
     // The model runs only for an active conversation, while the budget lasts.
     let mut model_reply = None;
     if !conversation.escalated && is_latest && !system_notice {
@@ -571,7 +587,7 @@ pub async fn process_inbound(
                         missing: merged(&lead.qualification, &reading).missing_fields(),
                         reply_language: language,
                         hours: hours_state,
-                        knowledge: Vec::new(),
+                        knowledge: knowledge::model_passages(found.as_ref()),
                         today,
                     };
                     match ask_model(
@@ -789,9 +805,12 @@ pub async fn process_inbound(
         handing_off: !reasons.is_empty(),
         intent: reading.intent,
     };
-    let body = match model_reply {
-        Some(reply) if reasons.is_empty() && !lead.qualification.not_interested() => reply,
-        _ => compose_reply(&turn, &lead, language, &ctx),
+    let (body, quoted) = match model_reply {
+        Some(reply) if reasons.is_empty() && !lead.qualification.not_interested() => (reply, None),
+        _ => match knowledge::reply_with_answer(&turn, &lead, language, &ctx, found.as_ref()) {
+            Some((body, answer)) => (body, Some(answer)),
+            None => (compose_reply(&turn, &lead, language, &ctx), None),
+        },
     };
     let reply = queue_outbound(
         deps,
@@ -804,6 +823,9 @@ pub async fn process_inbound(
     )
     .await?;
     outcome.reply = Some(reply.id);
+    if let Some(note) = knowledge::record_quote(deps, tenant_id, reply.id, quoted.as_ref()).await {
+        outcome.degraded = Some(note);
+    }
     Ok(outcome)
 }
 

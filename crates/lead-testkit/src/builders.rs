@@ -162,6 +162,7 @@ pub fn deps_with(
         ids: Arc::new(SequentialIds::default()),
         retry: RetryPolicy::default(),
         max_attempts: 5,
+        knowledge: None,
     };
     (
         deps,
