@@ -174,9 +174,13 @@ pub async fn evaluate(dir: &Path, verbose: bool) -> anyhow::Result<Figures> {
         .with_context(|| format!("reading {}/questions.jsonl", dir.display()))?;
     let mut f = Figures::default();
     let (mut at1, mut at3, mut contained, mut honest) = (0usize, 0usize, 0usize, 0usize);
-    for (n, line) in text.lines().enumerate().filter(|(_, l)| !l.trim().is_empty()) {
-        let q: Question =
-            serde_json::from_str(line).with_context(|| format!("questions.jsonl line {}", n + 1))?;
+    for (n, line) in text
+        .lines()
+        .enumerate()
+        .filter(|(_, l)| !l.trim().is_empty())
+    {
+        let q: Question = serde_json::from_str(line)
+            .with_context(|| format!("questions.jsonl line {}", n + 1))?;
         let hits = kb_usecases::search(&kb, tenant.id, &q.question, 3).await?;
         let docs: Vec<&str> = hits
             .iter()

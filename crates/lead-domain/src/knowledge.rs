@@ -213,7 +213,12 @@ impl Default for KnowledgeLimits {
 }
 
 /// The space-separated index terms of a passage: title, headings and text together.
-pub fn passage_terms(analyzer: &dyn TextAnalyzer, title: &str, path: &[String], text: &str) -> String {
+pub fn passage_terms(
+    analyzer: &dyn TextAnalyzer,
+    title: &str,
+    path: &[String],
+    text: &str,
+) -> String {
     let mut all = String::with_capacity(text.len() + 64);
     all.push_str(title);
     for h in path {

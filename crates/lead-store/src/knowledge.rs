@@ -216,7 +216,9 @@ impl KnowledgeStore for SeaOrmStore {
             ))
             .await
             .context("deleting a knowledge document")?;
-        txn.commit().await.context("committing a document deletion")?;
+        txn.commit()
+            .await
+            .context("committing a document deletion")?;
         Ok(deleted.rows_affected() > 0)
     }
 
@@ -337,7 +339,11 @@ impl KnowledgeStore for SeaOrmStore {
                  to_tsquery('simple', $1) q \
                  WHERE c.tenant_id = $2 AND c.search_vector @@ q \
                  ORDER BY score DESC, c.position LIMIT $3",
-                vec![terms.join(" | ").into(), tenant.as_uuid().into(), limit.into()],
+                vec![
+                    terms.join(" | ").into(),
+                    tenant.as_uuid().into(),
+                    limit.into(),
+                ],
             ),
         };
         let rows = self
@@ -369,7 +375,10 @@ impl KnowledgeStore for SeaOrmStore {
             return Ok(());
         }
         let backend = self.db_backend();
-        let txn = self.begin_write().await.context("starting to record sources")?;
+        let txn = self
+            .begin_write()
+            .await
+            .context("starting to record sources")?;
         for (position, s) in sources.iter().enumerate() {
             txn.execute_raw(statement(
                 backend,
@@ -401,7 +410,8 @@ impl KnowledgeStore for SeaOrmStore {
             if batch.is_empty() {
                 continue;
             }
-            let placeholders: Vec<String> = (0..batch.len()).map(|i| format!("${}", i + 2)).collect();
+            let placeholders: Vec<String> =
+                (0..batch.len()).map(|i| format!("${}", i + 2)).collect();
             let sql = format!(
                 "SELECT message_id, document_id, chunk_id, title FROM message_sources \
                  WHERE tenant_id = $1 AND message_id IN ({}) ORDER BY message_id, position",

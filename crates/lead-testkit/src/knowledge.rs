@@ -42,13 +42,14 @@ impl KnowledgeStore for InMemoryKnowledge {
     ) -> Result<(), StoreError> {
         let mut state = self.state();
         if state.documents.contains_key(&document.id) {
-            return Err(StoreError::Conflict(format!("document {} exists", document.id)));
+            return Err(StoreError::Conflict(format!(
+                "document {} exists",
+                document.id
+            )));
         }
         let mut doc = document.clone();
         doc.chunk_count = chunks.len() as u32;
-        state
-            .documents
-            .insert(document.id, (doc, chunks.to_vec()));
+        state.documents.insert(document.id, (doc, chunks.to_vec()));
         Ok(())
     }
 
@@ -113,7 +114,10 @@ impl KnowledgeStore for InMemoryKnowledge {
 
     async fn usage(&self, tenant: TenantId) -> Result<(u32, u64), StoreError> {
         let state = self.state();
-        let mine = state.documents.values().filter(|(d, _)| d.tenant_id == tenant);
+        let mine = state
+            .documents
+            .values()
+            .filter(|(d, _)| d.tenant_id == tenant);
         let (n, bytes) = mine.fold((0u32, 0u64), |(n, b), (d, _)| {
             (n + 1, b + d.content.chars().count() as u64)
         });

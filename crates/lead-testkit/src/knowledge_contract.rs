@@ -89,18 +89,31 @@ pub async fn documents<S: Store + ?Sized, K: KnowledgeStore + ?Sized>(store: &S,
     assert_eq!(read.format, DocumentFormat::Markdown);
     assert_eq!(read.language, Some(Language::En));
     assert_eq!(read.chunk_count, 2);
-    assert_eq!(read_chunks, chunks, "chunks round-trip in order with their paths");
+    assert_eq!(
+        read_chunks, chunks,
+        "chunks round-trip in order with their paths"
+    );
 
-    let (second, second_chunks) =
-        document(t, "FAQ", &[(&[], "warranty ten years")], t0() + Duration::minutes(1));
-    ok(kb.create_document(&second, &second_chunks).await, "create second");
+    let (second, second_chunks) = document(
+        t,
+        "FAQ",
+        &[(&[], "warranty ten years")],
+        t0() + Duration::minutes(1),
+    );
+    ok(
+        kb.create_document(&second, &second_chunks).await,
+        "create second",
+    );
     let listed = ok(kb.list_documents(t).await, "list");
     assert_eq!(
         listed.iter().map(|d| d.id).collect::<Vec<_>>(),
         vec![second.id, doc.id],
         "newest first"
     );
-    assert!(listed.iter().all(|d| d.content.is_empty()), "lists leave content out");
+    assert!(
+        listed.iter().all(|d| d.content.is_empty()),
+        "lists leave content out"
+    );
     let (count, size) = ok(kb.usage(t).await, "usage");
     assert_eq!(count, 2);
     assert_eq!(
@@ -120,16 +133,28 @@ pub async fn documents<S: Store + ?Sized, K: KnowledgeStore + ?Sized>(store: &S,
     for c in &mut new_chunks {
         c.document_id = doc.id;
     }
-    assert!(ok(kb.replace_document(&replaced, &new_chunks).await, "replace"));
+    assert!(ok(
+        kb.replace_document(&replaced, &new_chunks).await,
+        "replace"
+    ));
     let (read, read_chunks) = ok(kb.get_document(t, doc.id).await, "get").expect("stored");
     assert_eq!(read.title, "Price list 2027");
     assert_eq!(read.chunk_count, 1);
-    assert_eq!(read.created_at, doc.created_at, "replacing keeps the creation time");
+    assert_eq!(
+        read.created_at, doc.created_at,
+        "replacing keeps the creation time"
+    );
     assert_eq!(read_chunks, new_chunks);
     assert!(ok(kb.search(t, &terms("villa"), 5).await, "search").is_empty());
-    assert_eq!(ok(kb.search(t, &terms("townhouse"), 5).await, "search").len(), 1);
+    assert_eq!(
+        ok(kb.search(t, &terms("townhouse"), 5).await, "search").len(),
+        1
+    );
     let (unknown, unknown_chunks) = document(t, "Nope", &[(&[], "x")], t0());
-    assert!(!ok(kb.replace_document(&unknown, &unknown_chunks).await, "replace unknown"));
+    assert!(!ok(
+        kb.replace_document(&unknown, &unknown_chunks).await,
+        "replace unknown"
+    ));
 
     assert!(ok(kb.delete_document(t, doc.id).await, "delete"));
     assert!(!ok(kb.delete_document(t, doc.id).await, "delete twice"));
@@ -159,7 +184,10 @@ pub async fn search<S: Store + ?Sized, K: KnowledgeStore + ?Sized>(store: &S, kb
     assert_eq!(hits.len(), 2, "only passages with a term match");
     assert_eq!(hits[0].chunk_id, chunks[3].id, "two terms beat one");
     assert_eq!(hits[0].title, "Services");
-    assert_eq!(hits[0].heading_path, vec!["Services".to_owned(), "Gas".to_owned()]);
+    assert_eq!(
+        hits[0].heading_path,
+        vec!["Services".to_owned(), "Gas".to_owned()]
+    );
     assert_eq!(hits[0].language, Some(Language::En));
     assert!(hits[0].score > hits[1].score);
     let hits = ok(kb.search(t, &terms("services"), 2).await, "limit");
@@ -184,7 +212,10 @@ pub async fn isolation<S: Store + ?Sized, K: KnowledgeStore + ?Sized>(store: &S,
     let (doc, chunks) = document(owner.id, "Secret", &[(&[], "secret pricing 42")], t0());
     ok(kb.create_document(&doc, &chunks).await, "create");
     let (theirs, their_chunks) = document(other.id, "Theirs", &[(&[], "secret other")], t0());
-    ok(kb.create_document(&theirs, &their_chunks).await, "create other");
+    ok(
+        kb.create_document(&theirs, &their_chunks).await,
+        "create other",
+    );
     let o = other.id;
     assert!(ok(kb.get_document(o, doc.id).await, "get").is_none());
     assert_eq!(
@@ -194,13 +225,19 @@ pub async fn isolation<S: Store + ?Sized, K: KnowledgeStore + ?Sized>(store: &S,
             .collect::<Vec<_>>(),
         vec![theirs.id]
     );
-    let hits = ok(kb.search(o, &terms("secret pricing 42"), 10).await, "search");
+    let hits = ok(
+        kb.search(o, &terms("secret pricing 42"), 10).await,
+        "search",
+    );
     assert!(hits.iter().all(|h| h.document_id == theirs.id), "{hits:?}");
     assert_eq!(ok(kb.usage(o).await, "usage").0, 1);
     let mut hijack = doc.clone();
     hijack.tenant_id = o;
     hijack.title = "Hijacked".into();
-    assert!(!ok(kb.replace_document(&hijack, &their_chunks).await, "replace"));
+    assert!(!ok(
+        kb.replace_document(&hijack, &their_chunks).await,
+        "replace"
+    ));
     assert!(!ok(kb.delete_document(o, doc.id).await, "delete"));
     let (still, _) = ok(kb.get_document(owner.id, doc.id).await, "get").expect("kept");
     assert_eq!(still.title, "Secret");

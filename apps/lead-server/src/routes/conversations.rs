@@ -54,7 +54,11 @@ async fn detail(
     let mut views: Vec<MessageView> = messages.items.iter().map(MessageView::from).collect();
     if let Some(kb) = &state.deps.knowledge {
         let ids: Vec<_> = messages.items.iter().map(|m| m.id).collect();
-        for source in kb.store.message_sources(conversation.tenant_id, &ids).await? {
+        for source in kb
+            .store
+            .message_sources(conversation.tenant_id, &ids)
+            .await?
+        {
             if let Some(view) = views
                 .iter_mut()
                 .find(|v| v.id == source.message_id.as_uuid())

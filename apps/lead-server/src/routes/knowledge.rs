@@ -533,7 +533,14 @@ pub fn html_blocks(html: &str) -> Vec<Block> {
         e.ancestors().filter_map(ElementRef::wrap).any(|a| {
             matches!(
                 a.value().name(),
-                "li" | "tr" | "dd" | "blockquote" | "pre" | "script" | "style" | "nav" | "noscript"
+                "li" | "tr"
+                    | "dd"
+                    | "blockquote"
+                    | "pre"
+                    | "script"
+                    | "style"
+                    | "nav"
+                    | "noscript"
                     | "template"
             )
         })

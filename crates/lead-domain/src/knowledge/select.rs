@@ -70,7 +70,12 @@ pub fn rerank(
     let mut scored: Vec<ScoredHit> = hits
         .into_iter()
         .map(|hit| {
-            let context = format!("{}\n{}\n{}", hit.title, hit.heading_path.join("\n"), hit.text);
+            let context = format!(
+                "{}\n{}\n{}",
+                hit.title,
+                hit.heading_path.join("\n"),
+                hit.text
+            );
             let coverage = coverage(words, &term_set(analyzer, &context));
             ScoredHit { hit, coverage }
         })
@@ -123,7 +128,10 @@ pub fn answer_from(
         .iter()
         .map(|u| {
             let mut s = coverage(words, &term_set(analyzer, u));
-            if figure && u.chars().any(|c| c.is_ascii_digit() || ('٠'..='٩').contains(&c)) {
+            if figure
+                && u.chars()
+                    .any(|c| c.is_ascii_digit() || ('٠'..='٩').contains(&c))
+            {
                 s += 0.15;
             }
             s
@@ -178,9 +186,7 @@ pub fn lead_in(lead: Language, passage: Language) -> Option<&'static str> {
         (Language::Ar, Language::En) => {
             Some("هذا ما تقوله معلوماتنا (بالإنجليزية) / From our information:")
         }
-        (Language::En, Language::Ar) => {
-            Some("From our information (in Arabic) / من معلوماتنا:")
-        }
+        (Language::En, Language::Ar) => Some("From our information (in Arabic) / من معلوماتنا:"),
         _ => None,
     }
 }

@@ -47,7 +47,10 @@ fn chunks_carry_their_heading_path() {
 
 #[test]
 fn text_is_split_at_blank_lines_and_headings_are_not_read_in_plain_text() {
-    let blocks = parse_blocks("# not a heading\n\nsecond\nline\n\n- item", DocumentFormat::Text);
+    let blocks = parse_blocks(
+        "# not a heading\n\nsecond\nline\n\n- item",
+        DocumentFormat::Text,
+    );
     assert_eq!(blocks.len(), 3);
     assert_eq!(blocks[0].kind, BlockKind::Paragraph);
     assert_eq!(blocks[1].text, "second line");
@@ -68,7 +71,10 @@ fn long_sections_are_bounded_and_overlap_by_one_short_block() {
         assert!(c.text.chars().count() <= MAX_CHUNK_CHARS);
     }
     let last_of_first = chunks[0].text.lines().last().map(str::to_owned);
-    assert_eq!(chunks[1].text.lines().next().map(str::to_owned), last_of_first);
+    assert_eq!(
+        chunks[1].text.lines().next().map(str::to_owned),
+        last_of_first
+    );
 }
 
 #[test]
@@ -79,14 +85,24 @@ fn an_over_long_paragraph_is_cut_under_the_bound() {
         text: long,
     }]);
     assert!(chunks.len() >= 3);
-    assert!(chunks.iter().all(|c| c.text.chars().count() <= MAX_CHUNK_CHARS));
+    assert!(
+        chunks
+            .iter()
+            .all(|c| c.text.chars().count() <= MAX_CHUNK_CHARS)
+    );
 }
 
 #[test]
 fn sentences_split_at_ends_but_not_inside_numbers() {
     assert_eq!(
         select::sentences("Rate is 2.99% a year. Ask us! Next line\nهل تريد؟ نعم"),
-        vec!["Rate is 2.99% a year.", "Ask us!", "Next line", "هل تريد؟", "نعم"]
+        vec![
+            "Rate is 2.99% a year.",
+            "Ask us!",
+            "Next line",
+            "هل تريد؟",
+            "نعم"
+        ]
     );
 }
 
@@ -156,7 +172,11 @@ fn the_best_covering_passage_answers_with_its_most_relevant_sentence() {
 #[test]
 fn a_question_the_passages_barely_touch_is_not_answered() {
     let words = Words.query_words("are pets allowed cat apartments");
-    let hits = rerank(&Words, &words, vec![hit("Apartments from SAR 865,000.", &[])]);
+    let hits = rerank(
+        &Words,
+        &words,
+        vec![hit("Apartments from SAR 865,000.", &[])],
+    );
     assert!(hits[0].coverage < ANSWER_THRESHOLD);
     assert!(answer_from(&Words, &words, &hits).is_none());
 }

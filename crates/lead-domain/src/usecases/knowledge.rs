@@ -230,7 +230,11 @@ pub fn model_passages(lookup: Option<&Lookup>) -> Vec<String> {
                         place.push_str(h);
                     }
                 }
-                format!("[{}] {place}: {}", p.hit.chunk_id, p.hit.text.replace('\n', " "))
+                format!(
+                    "[{}] {place}: {}",
+                    p.hit.chunk_id,
+                    p.hit.text.replace('\n', " ")
+                )
             })
             .collect()
     })
@@ -254,10 +258,7 @@ pub fn reply_with_answer(
             | Some(MessageIntent::Information)
             | Some(MessageIntent::Unclear)
     );
-    if turn.system_notice
-        || turn.handing_off
-        || !answerable
-        || lead.qualification.not_interested()
+    if turn.system_notice || turn.handing_off || !answerable || lead.qualification.not_interested()
     {
         return None;
     }

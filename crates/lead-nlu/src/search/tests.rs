@@ -47,9 +47,18 @@ fn numbers_of_every_script_meet() {
 
 #[test]
 fn concepts_bridge_the_two_languages() {
-    assert_eq!(meets("كم سعر تغيير سخان الماء", "Water heater replacement: AED 780"), 3);
+    assert_eq!(
+        meets(
+            "كم سعر تغيير سخان الماء",
+            "Water heater replacement: AED 780"
+        ),
+        3
+    );
     assert_eq!(meets("price of the heater", "سعر السخان"), 2);
-    assert_eq!(meets("any discount if I pay cash?", "خصم ٤٪ عند الدفع نقداً"), 2);
+    assert_eq!(
+        meets("any discount if I pay cash?", "خصم ٤٪ عند الدفع نقداً"),
+        2
+    );
     assert!(meets("kam si3r", "Price list") >= 1);
 }
 
@@ -59,7 +68,10 @@ fn transliteration_keys_meet_only_across_scripts() {
     assert_eq!(latin_key("qairawan"), arabic_key("قيروان"));
     assert_eq!(latin_key("patrol"), arabic_key("باترول"));
     assert_eq!(latin_key("bootcamp"), arabic_key("بوتكامب"));
-    assert_eq!(meets("تقبلون تأمين دامان", "We accept Daman and AXA insurance"), 2);
+    assert_eq!(
+        meets("تقبلون تأمين دامان", "We accept Daman and AXA insurance"),
+        2
+    );
     // Same-script words meet by stem, not by key: "tab" does not meet "tube".
     assert_eq!(meets("tab", "tube"), 0);
 }
@@ -68,7 +80,11 @@ fn transliteration_keys_meet_only_across_scripts() {
 fn pure_signal_words_ask_for_a_figure_without_weighing() {
     let words = SearchAnalyzer.query_words("how many students in each class");
     assert!(words.iter().any(|w| w.wants_figure && w.weight == 0.0));
-    assert!(words.iter().any(|w| w.word == "students" && w.weight == 1.0));
+    assert!(
+        words
+            .iter()
+            .any(|w| w.word == "students" && w.weight == 1.0)
+    );
 }
 
 #[test]
