@@ -15,6 +15,7 @@ mod m20261130_000003_knowledge;
 mod m20261130_000004_operations;
 mod m20261204_000005_contact_claims;
 mod m20261205_000008_knowledge;
+mod m20261205_000013_booking;
 
 pub use sea_orm_migration;
 pub use sea_orm_migration::MigratorTrait;
@@ -34,6 +35,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261130_000004_operations::Migration),
             Box::new(m20261204_000005_contact_claims::Migration),
             Box::new(m20261205_000008_knowledge::Migration),
+            Box::new(m20261205_000013_booking::Migration),
         ]
     }
 }
@@ -57,4 +59,5 @@ pub const TABLES: &[&str] = &[
     "jobs",
     "processed_webhooks",
     "opt_outs",
+    "bookings",
 ];

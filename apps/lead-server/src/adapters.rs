@@ -60,6 +60,15 @@ impl Notifier for LogNotifier {
             } => {
                 tracing::warn!(tenant_id = %tenant.id, %lead_id, %conversation_id, "no channel can reach the lead")
             }
+            Notification::Booking {
+                lead_id,
+                conversation_id,
+                what,
+                start,
+                ..
+            } => {
+                tracing::info!(tenant_id = %tenant.id, %lead_id, %conversation_id, what = %what, start = ?start, "booking")
+            }
             Notification::BudgetAlert {
                 month,
                 spent_usd,

@@ -34,6 +34,7 @@ pub const ENV_KEYS: &[&str] = &[
     "OPENAI_API_KEY",
     "OPENAI_BASE_URL",
     "TWILIO_API_BASE_URL",
+    "CALCOM_API_BASE_URL",
     "PUBLIC_BASE_URL",
     "SMTP_HOST",
     "SMTP_PORT",
@@ -245,6 +246,8 @@ pub struct Settings {
     pub openai_base_url: String,
     /// Twilio REST base URL.
     pub twilio_api_base_url: String,
+    /// Cal.com API origin (without `/v2`): the public API or a self-hosted Cal.com.
+    pub calcom_api_base_url: String,
     /// The public URL Twilio calls, over which signatures are computed.
     pub public_base_url: Option<String>,
     /// SMTP relay host; email replies are off without it.
@@ -302,6 +305,7 @@ impl Default for Settings {
             openai_api_key: None,
             openai_base_url: "https://api.openai.com".to_owned(),
             twilio_api_base_url: "https://api.twilio.com".to_owned(),
+            calcom_api_base_url: lead_channels::calcom::DEFAULT_API_BASE_URL.to_owned(),
             public_base_url: None,
             smtp_host: None,
             smtp_port: 587,
@@ -433,6 +437,7 @@ impl Settings {
             ("ANTHROPIC_BASE_URL", Some(&self.anthropic_base_url)),
             ("OPENAI_BASE_URL", Some(&self.openai_base_url)),
             ("TWILIO_API_BASE_URL", Some(&self.twilio_api_base_url)),
+            ("CALCOM_API_BASE_URL", Some(&self.calcom_api_base_url)),
             ("PUBLIC_BASE_URL", self.public_base_url.as_ref()),
         ] {
             if let Some(url) = url

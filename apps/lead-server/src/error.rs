@@ -80,6 +80,9 @@ pub enum ApiError {
     /// A Twilio request whose signature does not match.
     #[error("the twilio request signature is not valid: {0}")]
     InvalidSignature(String),
+    /// A provider webhook without a valid signature for the tenant it names (Cal.com).
+    #[error("invalid webhook signature: {0}")]
+    UnsignedWebhook(String),
     /// A live-chat request with a widget key no client has.
     #[error("the widget key is not valid")]
     UnknownWidgetKey,
@@ -138,7 +141,7 @@ impl ApiError {
             ApiError::InvalidApiKey => "invalid_api_key",
             ApiError::MissingAdminToken => "missing_admin_token",
             ApiError::InvalidAdminToken => "invalid_admin_token",
-            ApiError::InvalidSignature(_) => "invalid_signature",
+            ApiError::InvalidSignature(_) | ApiError::UnsignedWebhook(_) => "invalid_signature",
             ApiError::UnknownNumber(_) => "unknown_number",
             ApiError::UnknownWidgetKey => "invalid_widget_key",
             ApiError::OriginNotAllowed => "origin_not_allowed",
@@ -168,7 +171,8 @@ impl ApiError {
             | ApiError::InvalidApiKey
             | ApiError::MissingAdminToken
             | ApiError::InvalidAdminToken
-            | ApiError::UnknownWidgetKey => StatusCode::UNAUTHORIZED,
+            | ApiError::UnknownWidgetKey
+            | ApiError::UnsignedWebhook(_) => StatusCode::UNAUTHORIZED,
             ApiError::InvalidSignature(_) | ApiError::OriginNotAllowed => StatusCode::FORBIDDEN,
             ApiError::NotFound(_) | ApiError::RouteNotFound(_) | ApiError::UnknownNumber(_) => {
                 StatusCode::NOT_FOUND

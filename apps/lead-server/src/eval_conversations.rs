@@ -813,6 +813,7 @@ pub(crate) async fn fresh_deps(clock: Arc<StepClock>) -> anyhow::Result<Deps> {
             store: storage.knowledge,
             analyzer: Arc::new(lead_nlu::SearchAnalyzer),
         }),
+        booking: None,
     })
 }
 

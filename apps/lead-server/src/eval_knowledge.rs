@@ -81,8 +81,9 @@ pub fn contains(answer: &str, expected: &str) -> bool {
     a.match_indices(&e).any(|(i, _)| {
         let before = a[..i].chars().next_back();
         let after = a[i + e.len()..].chars().next();
-        !(digit_start && before.is_some_and(|c| c.is_ascii_digit()))
-            && !(digit_end && after.is_some_and(|c| c.is_ascii_digit()))
+        let glued_before = digit_start && before.is_some_and(|c| c.is_ascii_digit());
+        let glued_after = digit_end && after.is_some_and(|c| c.is_ascii_digit());
+        !glued_before && !glued_after
     })
 }
 

@@ -20,6 +20,7 @@ use lead_channels::twilio::TwilioClient;
 use lead_domain::jobs::RetryPolicy;
 use lead_domain::ports::{Clock, LanguageModel, MessageSender, OfflineExtractor};
 use lead_domain::usecases::Deps;
+use lead_domain::usecases::booking::BookingDeps;
 use lead_llm::{ConfiguredModel, LlmConfig, ProviderSet};
 use std::net::TcpListener;
 use std::sync::Arc;
@@ -95,6 +96,17 @@ pub async fn wire(settings: &Settings) -> anyhow::Result<Wiring> {
         knowledge: Some(lead_domain::knowledge::KnowledgeBase {
             store: storage.knowledge.clone(),
             analyzer: Arc::new(lead_nlu::SearchAnalyzer),
+        }),
+        booking: Some(BookingDeps {
+            calendar: Arc::new(
+                lead_channels::calcom::CalcomClient::new(
+                    &settings.calcom_api_base_url,
+                    lead_channels::calcom::DEFAULT_TIMEOUT,
+                )
+                .map_err(|e| anyhow::anyhow!("invalid configuration CALCOM_API_BASE_URL: {e}"))?,
+            ),
+            records: storage.bookings.clone(),
+            reader: Arc::new(lead_nlu::OfflineRules),
         }),
     };
     Ok(Wiring { deps, storage })

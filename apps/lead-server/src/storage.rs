@@ -28,6 +28,8 @@ pub struct Storage {
     pub webhooks: Arc<dyn WebhookLog>,
     /// The tenants' knowledge bases.
     pub knowledge: Arc<dyn lead_domain::knowledge::KnowledgeStore>,
+    /// Each lead's booking in the tenant's calendar.
+    pub bookings: Arc<dyn lead_domain::booking::BookingRepository>,
 }
 
 impl Storage {
@@ -42,6 +44,7 @@ impl Storage {
             + JobQueue
             + WebhookLog
             + lead_domain::knowledge::KnowledgeStore
+            + lead_domain::booking::BookingRepository
             + 'static,
     {
         Self {
@@ -52,7 +55,8 @@ impl Storage {
             opt_outs: store.clone(),
             jobs: store.clone(),
             webhooks: store.clone(),
-            knowledge: store,
+            knowledge: store.clone(),
+            bookings: store,
         }
     }
 }

@@ -150,6 +150,8 @@ pub struct ClientView {
     /// The tenant's model provider and model ids, when it chose its own.
     #[schema(value_type = Option<Object>)]
     pub llm: Option<lead_domain::tenant::LlmOverride>,
+    /// The connected calendar, without its key or webhook secret.
+    pub booking: Option<crate::routes::booking::BookingView>,
     /// Public key of the live-chat widget.
     pub widget_key: String,
     /// Created.
@@ -198,6 +200,10 @@ impl From<&Tenant> for ClientView {
             }),
             allowed_origins: s.allowed_origins.clone(),
             default_region: s.default_region.clone(),
+            booking: s
+                .booking
+                .as_ref()
+                .map(|b| crate::routes::booking::BookingView::of(t.id, b)),
             llm: s.llm.clone(),
             widget_key: t.widget_key.clone(),
             created_at: t.created_at,
@@ -331,6 +337,8 @@ pub struct LeadDetail {
     pub history: Vec<StateChangeView>,
     /// Conversations, newest first.
     pub conversations: Vec<ConversationView>,
+    /// The lead's meeting booking, when one was offered or made.
+    pub booking: Option<crate::routes::booking::LeadBookingView>,
 }
 
 /// A conversation as the API shows it.

@@ -13,6 +13,7 @@
 //!   [`sender::SmtpSender`], and [`sender::ChannelSender`] routing between them), which refuses
 //!   opted-out recipients and free-form WhatsApp outside the window.
 
+pub mod calcom;
 pub mod email;
 pub mod optout;
 pub mod sender;

@@ -24,6 +24,13 @@ pub enum JobPayload {
         /// The outbound message.
         message_id: MessageId,
     },
+    /// Book the slot a lead chose once the calendar answers again.
+    BookMeeting {
+        /// Lead.
+        lead_id: LeadId,
+        /// The conversation the confirmation goes to.
+        conversation_id: ConversationId,
+    },
 }
 
 impl JobPayload {
@@ -32,6 +39,7 @@ impl JobPayload {
         match self {
             JobPayload::ProcessInbound { .. } => "process_inbound",
             JobPayload::SendOutbound { .. } => "send_outbound",
+            JobPayload::BookMeeting { .. } => "book_meeting",
         }
     }
 
@@ -42,6 +50,9 @@ impl JobPayload {
                 conversation_id, ..
             }
             | JobPayload::SendOutbound {
+                conversation_id, ..
+            }
+            | JobPayload::BookMeeting {
                 conversation_id, ..
             } => conversation_id.to_string(),
         }

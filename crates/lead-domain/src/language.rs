@@ -49,7 +49,7 @@ pub fn is_arabic_letter(c: char) -> bool {
 /// Returns `None` when the text has no letters at all (digits, emoji), so callers keep the previous language.
 pub fn detect_language(text: &str) -> Option<Language> {
     let (mut arabic, mut latin) = (0usize, 0usize);
-    for c in text.chars() {
+    for c in prose(text).flat_map(str::chars) {
         if is_arabic_letter(c) {
             arabic += 1;
         } else if c.is_ascii_alphabetic() || matches!(c, '\u{00C0}'..='\u{024F}') {
@@ -63,11 +63,23 @@ pub fn detect_language(text: &str) -> Option<Language> {
     }
 }
 
+/// The words of a text that say something about its language: an email address or a link is
+/// written in Latin letters whatever language the lead writes in.
+fn prose(text: &str) -> impl Iterator<Item = &str> {
+    text.split_whitespace().filter(|w| {
+        let lower = w.to_ascii_lowercase();
+        !(w.contains('@')
+            || lower.contains("://")
+            || lower.starts_with("www.")
+            || lower.starts_with("http"))
+    })
+}
+
 /// Detects the language of a whole conversation side: the language of most letters over all texts.
 pub fn detect_dominant_language<'a>(texts: impl IntoIterator<Item = &'a str>) -> Option<Language> {
     let (mut arabic, mut latin) = (0usize, 0usize);
     for text in texts {
-        for c in text.chars() {
+        for c in prose(text).flat_map(str::chars) {
             if is_arabic_letter(c) {
                 arabic += 1;
             } else if c.is_ascii_alphabetic() {
@@ -87,6 +99,19 @@ pub fn detect_dominant_language<'a>(texts: impl IntoIterator<Item = &'a str>) ->
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn an_email_or_a_link_does_not_change_the_language() {
+        assert_eq!(
+            detect_language("الثاني، وايميلي ahmad.alqahtani@example.com"),
+            Some(Language::Ar)
+        );
+        assert_eq!(
+            detect_language("شوف الرابط https://example.com/listings/villa-riyadh"),
+            Some(Language::Ar)
+        );
+        assert_eq!(detect_language("sara@example.com"), None);
+    }
 
     #[test]
     fn detects_by_script() {

@@ -3,6 +3,7 @@
 //!
 //! This crate does no I/O and knows no framework, so any Rust service can embed it.
 
+pub mod booking;
 pub mod contact;
 pub mod escalation;
 pub mod hours;

@@ -82,10 +82,12 @@ pub enum LeadEvent {
     BookAppointment,
     /// A human takes over.
     HandOff,
+    /// The booked meeting was cancelled: the lead is qualified again and may book anew.
+    CancelAppointment,
 }
 
 /// Every event, for tables and property tests.
-pub const ALL_EVENTS: [LeadEvent; 7] = [
+pub const ALL_EVENTS: [LeadEvent; 8] = [
     LeadEvent::StartQualifying,
     LeadEvent::Qualify,
     LeadEvent::Nurture,
@@ -93,6 +95,7 @@ pub const ALL_EVENTS: [LeadEvent; 7] = [
     LeadEvent::Reengage,
     LeadEvent::BookAppointment,
     LeadEvent::HandOff,
+    LeadEvent::CancelAppointment,
 ];
 
 /// An event that the current state does not allow.
@@ -134,6 +137,11 @@ pub const fn next_state(from: LeadState, event: LeadEvent) -> Option<LeadState> 
         (S::Qualifying, E::Nurture) => Some(S::Nurturing),
         (S::Qualifying, E::Disqualify) => Some(S::Disqualified),
         (S::Qualified, E::BookAppointment) => Some(S::AppointmentBooked),
+        (S::AppointmentBooked, E::CancelAppointment) => Some(S::Qualified),
+        (
+            S::New | S::Qualifying | S::Qualified | S::HandedOff | S::Nurturing | S::Disqualified,
+            E::CancelAppointment,
+        ) => None,
         (S::Nurturing, E::Reengage) => Some(S::Qualifying),
         (
             S::New | S::Qualifying | S::Qualified | S::AppointmentBooked | S::Nurturing,

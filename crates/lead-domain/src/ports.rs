@@ -902,6 +902,20 @@ pub enum Notification {
         /// Everything a salesperson needs to pick the lead up.
         packet: Box<HandoffPacket>,
     },
+    /// A meeting was booked, moved or cancelled, or a booking needs a person (`what` says which:
+    /// `appointment.booked`, `appointment.rescheduled`, `appointment.cancelled`, `booking_failed`, ...).
+    Booking {
+        /// Lead.
+        lead_id: LeadId,
+        /// Conversation.
+        conversation_id: ConversationId,
+        /// What happened.
+        what: String,
+        /// The meeting's start, when there is one.
+        start: Option<chrono::DateTime<chrono::Utc>>,
+        /// Everything a salesperson needs to pick the lead up.
+        packet: Box<HandoffPacket>,
+    },
     /// Model spending crossed 80% of the monthly budget.
     BudgetAlert {
         /// Month.

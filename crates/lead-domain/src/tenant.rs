@@ -152,6 +152,9 @@ pub struct TenantSettings {
     /// Model ids this tenant uses instead of the operator's defaults.
     #[serde(default)]
     pub llm: Option<LlmOverride>,
+    /// The calendar the AI books meetings in, when connected.
+    #[serde(default)]
+    pub booking: Option<crate::booking::BookingSettings>,
 }
 
 /// A model provider a tenant can choose.

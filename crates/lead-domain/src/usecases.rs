@@ -24,6 +24,7 @@ use crate::templates::{TemplateContext, TemplateKind, offline_reply, render};
 use crate::tenant::{PhoneReplyChannel, Tenant};
 use std::sync::Arc;
 
+pub mod booking;
 pub mod knowledge;
 
 /// The adapters a use case runs on, chosen by the app at start.
@@ -59,6 +60,8 @@ pub struct Deps {
     pub max_attempts: u32,
     /// The tenant's knowledge base; `None` answers questions with the honest template.
     pub knowledge: Option<crate::knowledge::KnowledgeBase>,
+    /// The calendar and booking records; `None` turns booking in the conversation off.
+    pub booking: Option<booking::BookingDeps>,
 }
 
 /// Why a use case failed.
@@ -76,6 +79,9 @@ pub enum UseCaseError {
     /// Sending failed.
     #[error(transparent)]
     Send(#[from] SendError),
+    /// The calendar failed.
+    #[error(transparent)]
+    Calendar(#[from] crate::booking::CalendarError),
 }
 
 impl UseCaseError {
@@ -89,6 +95,7 @@ impl UseCaseError {
             UseCaseError::NotFound(_) | UseCaseError::Invalid(_) => false,
             UseCaseError::Send(SendError::Retryable { .. }) => true,
             UseCaseError::Send(_) => false,
+            UseCaseError::Calendar(e) => e.is_retryable(),
         }
     }
 
@@ -98,6 +105,9 @@ impl UseCaseError {
             UseCaseError::Send(SendError::Retryable {
                 retry_after: Some(d),
                 ..
+            })
+            | UseCaseError::Calendar(crate::booking::CalendarError::RateLimited {
+                retry_after: Some(d),
             }) => chrono::Duration::from_std(*d).ok(),
             _ => None,
         }
@@ -347,6 +357,10 @@ pub async fn run_job(deps: &Deps, job: &Job) -> Result<Option<String>, UseCaseEr
             conversation_id,
             message_id,
         } => deliver_outbound(deps, job.tenant_id, *conversation_id, *message_id).await,
+        JobPayload::BookMeeting {
+            lead_id,
+            conversation_id,
+        } => booking::run_booking_job(deps, job.tenant_id, *lead_id, *conversation_id).await,
     }
 }
 
@@ -389,6 +403,15 @@ pub async fn worker_tick(
                             None,
                             Some(err.to_string()),
                         )
+                        .await?;
+                }
+                if decision == RetryDecision::GiveUp
+                    && let JobPayload::BookMeeting {
+                        lead_id,
+                        conversation_id,
+                    } = &job.payload
+                {
+                    booking::booking_gave_up(deps, job.tenant_id, *lead_id, *conversation_id)
                         .await?;
                 }
                 deps.jobs
@@ -805,8 +828,29 @@ pub async fn process_inbound(
         handing_off: !reasons.is_empty(),
         intent: reading.intent,
     };
-    let (body, quoted) = match model_reply {
-        Some(reply) if reasons.is_empty() && !lead.qualification.not_interested() => (reply, None),
+    // A message about a meeting (or a score the tenant offers meetings at) is answered with slots,
+    // a confirmation or a change to the booking.
+    let booking_reply = if reasons.is_empty() && !lead.qualification.not_interested() {
+        booking::booking_turn(
+            deps,
+            &tenant,
+            &lead,
+            &conversation,
+            if system_notice { "" } else { &inbound.body },
+            language,
+        )
+        .await?
+    } else {
+        None
+    };
+    let (body, quoted) = match (booking_reply, model_reply) {
+        (Some(booked), _) => {
+            outcome.state = booked.lead.state;
+            (booked.body, None)
+        }
+        (None, Some(reply)) if reasons.is_empty() && !lead.qualification.not_interested() => {
+            (reply, None)
+        }
         _ => match knowledge::reply_with_answer(&turn, &lead, language, &ctx, found.as_ref()) {
             Some((body, answer)) => (body, Some(answer)),
             None => (compose_reply(&turn, &lead, language, &ctx), None),

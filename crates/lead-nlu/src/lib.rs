@@ -8,6 +8,7 @@
 //! (`lead_domain::scoring::score`). [`eval`] runs the labelled evaluation format.
 
 mod analyze;
+mod booking;
 mod business;
 mod dates;
 pub mod eval;
@@ -24,6 +25,7 @@ mod signals;
 mod text;
 
 pub use analyze::{MAX_TURN_BYTES, MAX_TURNS, Role};
+pub use booking::read_booking;
 pub use extract::{Extraction, FieldConfidence, RuleExtractor, TenantProfile};
 pub use port::OfflineRules;
 pub use search::SearchAnalyzer;

@@ -309,3 +309,25 @@ pub(crate) mod opt_outs {
 
     impl ActiveModelBehavior for ActiveModel {}
 }
+
+pub(crate) mod bookings {
+    use sea_orm::entity::prelude::*;
+
+    #[sea_orm::model]
+    #[derive(Clone, Debug, PartialEq, DeriveEntityModel)]
+    #[sea_orm(table_name = "bookings")]
+    pub struct Model {
+        #[sea_orm(primary_key, auto_increment = false)]
+        pub tenant_id: Uuid,
+        #[sea_orm(primary_key, auto_increment = false)]
+        pub lead_id: Uuid,
+        pub status: String,
+        pub uid: Option<String>,
+        pub record: Json,
+        pub version: i64,
+        pub created_at: DateTimeUtc,
+        pub updated_at: DateTimeUtc,
+    }
+
+    impl ActiveModelBehavior for ActiveModel {}
+}

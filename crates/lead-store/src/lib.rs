@@ -8,6 +8,7 @@
 //! trait implementations. Every query of tenant data is filtered by tenant.
 
 mod batch;
+mod bookings;
 mod bulk;
 mod codec;
 mod entity;

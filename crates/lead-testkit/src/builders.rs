@@ -83,6 +83,7 @@ impl TenantBuilder {
                     allowed_origins: vec![],
                     default_region: "SA".into(),
                     llm: None,
+                    booking: None,
                 },
                 widget_key: format!("wk_{}", id.simple()),
                 created_at: now,
@@ -163,6 +164,7 @@ pub fn deps_with(
         retry: RetryPolicy::default(),
         max_attempts: 5,
         knowledge: None,
+        booking: None,
     };
     (
         deps,

@@ -1,6 +1,7 @@
 //! Test support for the lead response service: in-memory fakes of every port, builders, and
 //! contract suites that hold the fakes and the real adapters to the same behaviour.
 
+pub mod booking_contract;
 pub mod builders;
 pub mod contract;
 pub mod fakes;

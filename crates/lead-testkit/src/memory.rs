@@ -22,6 +22,8 @@ use std::collections::{BTreeMap, HashMap, HashSet};
 use std::sync::Mutex;
 use std::time::Duration;
 
+mod booking;
+
 #[derive(Default)]
 struct State {
     tenants: BTreeMap<TenantId, Tenant>,
@@ -38,6 +40,7 @@ struct State {
     jobs: Vec<(Job, String)>,
     receipts: HashMap<(TenantId, String, String), IntakeReceipt>,
     webhooks: HashSet<(TenantId, String, String)>,
+    bookings: BTreeMap<(TenantId, LeadId), lead_domain::booking::BookingRecord>,
 }
 
 /// Every storage port in memory; one mutex, so every method is atomic like a transaction.

@@ -184,6 +184,12 @@ pub struct UpdateClientRequest {
     #[serde(default, deserialize_with = "double_option")]
     #[schema(value_type = Option<Object>)]
     pub llm: Option<Option<LlmOverride>>,
+    /// The Cal.com calendar the AI books meetings in (`{"provider": "calcom", "api_key",
+    /// "event_type_id", "webhook_secret", "offer_for", "days_ahead"}`); the key and the secret are
+    /// write-only; `null` disconnects it.
+    #[serde(default, deserialize_with = "double_option")]
+    #[schema(value_type = Option<Object>)]
+    pub booking: Option<Option<crate::routes::booking::BookingPatch>>,
 }
 
 /// The optional body of `POST /api/v1/clients/{id}/rotate-api-key`.
@@ -364,6 +370,7 @@ pub fn build_tenant(
             allowed_origins: req.allowed_origins.unwrap_or_default(),
             default_region: region,
             llm: None,
+            booking: None,
         },
         widget_key: format!("wk_{}", URL_SAFE_NO_PAD.encode(widget)),
         created_at: now,
@@ -564,6 +571,14 @@ fn apply_update(tenant: &mut Tenant, req: UpdateClientRequest) -> Result<(), Api
         s.twilio = Some(check_twilio(t, &mut errors));
     } else if let Some(None) = req.twilio {
         s.twilio = None;
+    }
+    match req.booking.clone() {
+        Some(Some(patch)) => {
+            s.booking =
+                crate::routes::booking::merge_booking(s.booking.as_ref(), patch, &mut errors)
+        }
+        Some(None) => s.booking = None,
+        None => {}
     }
     if !errors.is_empty() {
         return Err(ApiError::Validation(errors));

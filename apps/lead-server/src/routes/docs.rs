@@ -3,7 +3,7 @@
 
 use crate::error::{FieldError, Problem};
 use crate::routes::{
-    clients, conversations, health, knowledge, leads, live_chat, twilio, webhooks,
+    booking, clients, conversations, health, knowledge, leads, live_chat, twilio, webhooks,
 };
 use crate::views;
 use actix_web::HttpResponse;
@@ -26,6 +26,7 @@ use utoipa::{Modify, OpenApi};
         live_chat::history,
         knowledge::create_document, knowledge::list_documents, knowledge::get_document,
         knowledge::replace_document, knowledge::delete_document, knowledge::search,
+        booking::calcom_webhook,
     ),
     components(schemas(
         Problem, FieldError, health::HealthStatus,
@@ -42,6 +43,7 @@ use utoipa::{Modify, OpenApi};
         knowledge::DocumentList, knowledge::ChunkView, knowledge::DocumentDetail,
         knowledge::SearchItem, knowledge::SearchResults, views::SourceView,
         views::EscalationView, views::LeadPage, views::ConversationPage, views::MessagePage,
+        booking::BookingPatch, booking::BookingView, booking::LeadBookingView, booking::CalcomWebhookReceipt,
     )),
     modifiers(&SecuritySchemes),
     tags(

@@ -68,6 +68,7 @@ pub fn usecase_error(err: UseCaseError) -> ApiError {
         UseCaseError::NotFound(what) => ApiError::NotFound(what),
         UseCaseError::Invalid(why) => ApiError::field("phone", "required", why),
         UseCaseError::Send(e) => ApiError::Internal(anyhow::anyhow!("send failed: {e}")),
+        UseCaseError::Calendar(e) => ApiError::Internal(anyhow::anyhow!("calendar failed: {e}")),
     }
 }
 
@@ -283,10 +284,18 @@ async fn detail(state: &AppState, lead: &Lead) -> Result<HttpResponse, ApiError>
         .leads
         .lead_conversations(lead.tenant_id, lead.id)
         .await?;
+    let booking = state
+        .storage
+        .bookings
+        .booking_of_lead(lead.tenant_id, lead.id)
+        .await?;
     Ok(HttpResponse::Ok().json(LeadDetail {
         lead: LeadView::from(lead),
         history: history.iter().map(StateChangeView::from).collect(),
         conversations: conversations.iter().map(ConversationView::from).collect(),
+        booking: booking
+            .as_ref()
+            .map(crate::routes::booking::LeadBookingView::from),
     }))
 }
 

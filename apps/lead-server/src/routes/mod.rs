@@ -1,5 +1,6 @@
 //! The HTTP routes, one module per resource, and the table that mounts them.
 
+pub mod booking;
 pub mod clients;
 pub mod conversations;
 pub mod docs;
@@ -121,6 +122,10 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
                     web::post().to(twilio::whatsapp_inbound),
                 )
                 .route("/missed-call", web::post().to(twilio::missed_call))
+                .route(
+                    "/calcom/{client_id}",
+                    web::post().to(booking::calcom_webhook),
+                )
                 .route("/twilio/status", web::post().to(twilio::twilio_status))
                 .route("/live-chat", web::post().to(live_chat::post_message))
                 .route(

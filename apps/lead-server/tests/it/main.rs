@@ -2,6 +2,7 @@
 
 mod admin_auth;
 mod anthropic;
+mod booking;
 mod cli;
 mod clients;
 mod eval_conversations;

@@ -135,6 +135,7 @@ fn tenant(twilio: Option<TwilioSettings>) -> Tenant {
             allowed_origins: Vec::new(),
             default_region: "SA".to_owned(),
             llm: None,
+            booking: None,
         },
         widget_key: "wk_test".to_owned(),
         created_at: now(),

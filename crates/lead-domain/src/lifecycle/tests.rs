@@ -20,6 +20,7 @@ const ALLOWED: &[(LeadState, LeadEvent, LeadState)] = {
         (S::Qualifying, E::Nurture, S::Nurturing),
         (S::Qualifying, E::Disqualify, S::Disqualified),
         (S::Qualified, E::BookAppointment, S::AppointmentBooked),
+        (S::AppointmentBooked, E::CancelAppointment, S::Qualified),
         (S::Nurturing, E::Reengage, S::Qualifying),
         (S::New, E::HandOff, S::HandedOff),
         (S::Qualifying, E::HandOff, S::HandedOff),

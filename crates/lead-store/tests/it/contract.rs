@@ -47,3 +47,11 @@ on_both_backends! {
     contract_isolation => isolation;
     contract_all => all_suites_share_one_database;
 }
+
+async fn bookings(db: &TestDb) {
+    lead_testkit::booking_contract::bookings(&db.store).await;
+}
+
+on_both_backends! {
+    contract_bookings => bookings;
+}

@@ -6,3 +6,8 @@ use lead_testkit::{InMemoryStore, contract};
 async fn in_memory_store_meets_every_contract() {
     contract::all(&InMemoryStore::new()).await;
 }
+
+#[tokio::test]
+async fn the_in_memory_store_passes_the_booking_contract() {
+    lead_testkit::booking_contract::bookings(&InMemoryStore::new()).await;
+}
