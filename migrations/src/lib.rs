@@ -15,6 +15,7 @@ mod m20261130_000003_knowledge;
 mod m20261130_000004_operations;
 mod m20261204_000005_contact_claims;
 mod m20261205_000006_pipeline;
+mod m20261205_000008_knowledge;
 mod m20261205_000010_inbox;
 mod m20261205_000013_booking;
 
@@ -36,6 +37,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261130_000004_operations::Migration),
             Box::new(m20261204_000005_contact_claims::Migration),
             Box::new(m20261205_000006_pipeline::Migration),
+            Box::new(m20261205_000008_knowledge::Migration),
             Box::new(m20261205_000010_inbox::Migration),
             Box::new(m20261205_000013_booking::Migration),
         ]
@@ -53,6 +55,7 @@ pub const TABLES: &[&str] = &[
     "messages",
     "knowledge_base",
     "knowledge_chunks",
+    "message_sources",
     "qualification_rules",
     "escalations",
     "usage_logs",

@@ -66,6 +66,13 @@ pub enum Command {
         #[arg(long)]
         out: Option<PathBuf>,
     },
+    /// Loads knowledge-base documents into a fresh store, asks every question through retrieval
+    /// and the offline answer, and prints recall@1, recall@3 and answer containment.
+    EvalKnowledge {
+        /// A folder with `documents/*.md` and `questions.jsonl`.
+        #[arg(long)]
+        dir: PathBuf,
+    },
     /// Plays scripted live-chat dialogues through the use cases and measures escalations, reply
     /// language and final scores.
     EvalConversations {
@@ -251,6 +258,7 @@ pub async fn run(cli: Cli, mut settings: Settings) -> anyhow::Result<()> {
             profiles,
             out,
         } => crate::eval_conversations::run(&cases, &profiles, out.as_deref()).await,
+        Command::EvalKnowledge { dir } => crate::eval_knowledge::run(&dir).await,
     }
 }
 

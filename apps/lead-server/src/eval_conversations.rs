@@ -716,7 +716,7 @@ impl Report {
 
 /// A clock that only moves when told: each dialogue starts at the reference date.
 #[derive(Debug)]
-struct StepClock(Mutex<DateTime<Utc>>);
+pub(crate) struct StepClock(pub(crate) Mutex<DateTime<Utc>>);
 
 impl StepClock {
     fn advance(&self, by: Duration) {
@@ -781,7 +781,7 @@ fn start_time(date: NaiveDate) -> anyhow::Result<DateTime<Utc>> {
 }
 
 /// A fresh store and adapters for one dialogue.
-async fn fresh_deps(clock: Arc<StepClock>) -> anyhow::Result<Deps> {
+pub(crate) async fn fresh_deps(clock: Arc<StepClock>) -> anyhow::Result<Deps> {
     let options = StoreOptions {
         intake_lanes: 0,
         ..StoreOptions::default()
@@ -810,6 +810,10 @@ async fn fresh_deps(clock: Arc<StepClock>) -> anyhow::Result<Deps> {
         retry: RetryPolicy::default(),
         budgets: lead_domain::jobs::RetryBudgets::default(),
         decisions: storage.decisions,
+        knowledge: Some(lead_domain::knowledge::KnowledgeBase {
+            store: storage.knowledge,
+            analyzer: Arc::new(lead_nlu::SearchAnalyzer),
+        }),
         booking: None,
     })
 }

@@ -10,6 +10,7 @@ pub mod conventions;
 pub mod error;
 pub mod eval;
 pub mod eval_conversations;
+pub mod eval_knowledge;
 pub mod extract;
 pub mod guards;
 pub mod healthcheck;

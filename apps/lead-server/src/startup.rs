@@ -115,6 +115,10 @@ pub async fn wire(settings: &Settings) -> anyhow::Result<Wiring> {
         retry: RetryPolicy::default(),
         budgets: settings.retry_budgets(),
         decisions: storage.decisions.clone(),
+        knowledge: Some(lead_domain::knowledge::KnowledgeBase {
+            store: storage.knowledge.clone(),
+            analyzer: Arc::new(lead_nlu::SearchAnalyzer),
+        }),
         booking: Some(BookingDeps {
             calendar: Arc::new(
                 lead_channels::calcom::CalcomClient::new(

@@ -29,6 +29,8 @@ pub struct Storage {
     pub jobs: Arc<dyn JobQueue>,
     /// Processed provider webhooks.
     pub webhooks: Arc<dyn WebhookLog>,
+    /// The tenants' knowledge bases.
+    pub knowledge: Arc<dyn lead_domain::knowledge::KnowledgeStore>,
     /// Each lead's booking in the tenant's calendar.
     pub bookings: Arc<dyn lead_domain::booking::BookingRepository>,
     /// Processing decisions, committed with their job.
@@ -50,6 +52,7 @@ impl Storage {
             + OptOutRegistry
             + JobQueue
             + WebhookLog
+            + lead_domain::knowledge::KnowledgeStore
             + lead_domain::booking::BookingRepository
             + DecisionStore
             + UserRepository
@@ -64,6 +67,7 @@ impl Storage {
             opt_outs: store.clone(),
             jobs: store.clone(),
             webhooks: store.clone(),
+            knowledge: store.clone(),
             bookings: store.clone(),
             decisions: store.clone(),
             users: store.clone(),

@@ -429,6 +429,20 @@ pub struct MessageView {
     pub provider_message_id: Option<String>,
     /// Created.
     pub created_at: DateTime<Utc>,
+    /// The knowledge-base passages a reply quoted (left out when none).
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub sources: Vec<SourceView>,
+}
+
+/// A knowledge-base passage a reply quoted.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct SourceView {
+    /// The document.
+    pub document_id: Uuid,
+    /// The passage.
+    pub chunk_id: Uuid,
+    /// The document's title when it was quoted.
+    pub title: String,
 }
 
 fn wire<T: Serialize>(v: &T) -> String {
@@ -452,6 +466,7 @@ impl From<&Message> for MessageView {
             delivery_error: m.delivery_error.clone(),
             provider_message_id: m.provider_message_id.clone(),
             created_at: m.created_at,
+            sources: Vec::new(),
         }
     }
 }

@@ -70,3 +70,11 @@ id_type!(
     /// Identifies a queued job.
     JobId
 );
+id_type!(
+    /// Identifies a document of a tenant's knowledge base.
+    DocumentId
+);
+id_type!(
+    /// Identifies one retrievable passage (chunk) of a knowledge-base document.
+    ChunkId
+);

@@ -11,6 +11,7 @@ pub mod hours;
 pub mod ids;
 pub mod inbox;
 pub mod jobs;
+pub mod knowledge;
 pub mod language;
 pub mod lead;
 pub mod lifecycle;

@@ -25,6 +25,7 @@ use crate::ports::{
 use std::sync::Arc;
 
 pub mod booking;
+pub mod knowledge;
 pub mod leads;
 pub mod users;
 
@@ -61,6 +62,8 @@ pub struct Deps {
     pub budgets: RetryBudgets,
     /// Applies processing decisions in one transaction with the job's completion.
     pub decisions: Arc<dyn DecisionStore>,
+    /// The tenant's knowledge base; `None` answers questions with the honest template.
+    pub knowledge: Option<crate::knowledge::KnowledgeBase>,
     /// The calendar and booking records; `None` turns booking in the conversation off.
     pub booking: Option<booking::BookingDeps>,
 }

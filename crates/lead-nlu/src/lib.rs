@@ -19,6 +19,7 @@ mod money;
 mod phrases;
 mod place;
 mod port;
+pub mod search;
 mod service;
 mod signals;
 mod text;
@@ -27,6 +28,7 @@ pub use analyze::{MAX_TURN_BYTES, MAX_TURNS, Role};
 pub use booking::read_booking;
 pub use extract::{Extraction, FieldConfidence, RuleExtractor, TenantProfile};
 pub use port::OfflineRules;
+pub use search::SearchAnalyzer;
 
 /// Tokens and phrase hits of a text, for diagnosing rules (not a stable format).
 #[doc(hidden)]

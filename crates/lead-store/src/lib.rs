@@ -17,6 +17,7 @@ mod escalations;
 mod inbox;
 mod intake;
 mod jobs;
+mod knowledge;
 mod leads;
 mod opt_outs;
 mod pipeline;

@@ -164,6 +164,7 @@ pub fn deps_with(
         retry: RetryPolicy::default(),
         budgets: RetryBudgets::default(),
         decisions: store.clone(),
+        knowledge: None,
         booking: None,
     };
     (

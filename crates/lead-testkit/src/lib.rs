@@ -5,10 +5,13 @@ pub mod booking_contract;
 pub mod builders;
 pub mod contract;
 pub mod fakes;
+pub mod knowledge;
+pub mod knowledge_contract;
 pub mod memory;
 
 pub use builders::{TenantBuilder, deps_with};
 pub use fakes::{
     FixedClock, RecordingNotifier, RecordingSender, ScriptedExtractor, ScriptedModel, SequentialIds,
 };
+pub use knowledge::InMemoryKnowledge;
 pub use memory::InMemoryStore;

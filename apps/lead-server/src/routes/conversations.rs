@@ -50,9 +50,29 @@ async fn detail(
         .escalations
         .conversation_escalations(conversation.tenant_id, conversation.id)
         .await?;
+    let mut views: Vec<MessageView> = messages.items.iter().map(MessageView::from).collect();
+    if let Some(kb) = &state.deps.knowledge {
+        let ids: Vec<_> = messages.items.iter().map(|m| m.id).collect();
+        for source in kb
+            .store
+            .message_sources(conversation.tenant_id, &ids)
+            .await?
+        {
+            if let Some(view) = views
+                .iter_mut()
+                .find(|v| v.id == source.message_id.as_uuid())
+            {
+                view.sources.push(crate::views::SourceView {
+                    document_id: source.document_id.as_uuid(),
+                    chunk_id: source.chunk_id.as_uuid(),
+                    title: source.title,
+                });
+            }
+        }
+    }
     Ok(ConversationDetail {
         conversation: ConversationView::from(conversation),
-        messages: messages.items.iter().map(MessageView::from).collect(),
+        messages: views,
         message_total: messages.total,
         escalations: escalations.iter().map(EscalationView::from).collect(),
     })

@@ -3,7 +3,8 @@
 
 use crate::error::{FieldError, Problem};
 use crate::routes::{
-    booking, clients, conversations, health, leads, live_chat, twilio, users, webhooks, widget_keys,
+    booking, clients, conversations, health, knowledge, leads, live_chat, twilio, users, webhooks,
+    widget_keys,
 };
 use crate::views;
 use actix_web::http::header::ContentType;
@@ -26,6 +27,8 @@ use utoipa::{Modify, OpenApi};
         webhooks::web_form, twilio::sms_inbound, twilio::whatsapp_inbound, twilio::missed_call,
         twilio::twilio_status, live_chat::post_message, live_chat::stream, live_chat::config,
         live_chat::history,
+        knowledge::create_document, knowledge::list_documents, knowledge::get_document,
+        knowledge::replace_document, knowledge::delete_document, knowledge::search,
         booking::calcom_webhook,
     ),
     components(schemas(
@@ -40,6 +43,9 @@ use utoipa::{Modify, OpenApi};
         live_chat::WidgetConfig, live_chat::WidgetGreeting, live_chat::ChatHistory, live_chat::HistoryMessage,
         views::ClientView, views::ClientCreated, views::TwilioView, views::LeadView, views::LeadDetail,
         views::StateChangeView, views::ConversationView, views::ConversationDetail, views::MessageView,
+        knowledge::DocumentRequest, knowledge::DocumentCreated, knowledge::DocumentSummary,
+        knowledge::DocumentList, knowledge::ChunkView, knowledge::DocumentDetail,
+        knowledge::SearchItem, knowledge::SearchResults, views::SourceView,
         views::EscalationView, views::LeadPage, views::ConversationPage, views::MessagePage,
         booking::BookingPatch, booking::BookingView, booking::LeadBookingView, booking::CalcomWebhookReceipt,
     )),
@@ -50,6 +56,7 @@ use utoipa::{Modify, OpenApi};
         (name = "leads", description = "Leads of the calling client (X-API-Key)"),
         (name = "conversations", description = "Conversations of the calling client (X-API-Key)"),
         (name = "webhooks", description = "Lead intake"),
+        (name = "knowledge", description = "A client's knowledge base (platform admin token or the client's X-API-Key)"),
     )
 )]
 pub struct ApiDoc;

@@ -5,6 +5,7 @@ pub mod clients;
 pub mod conversations;
 pub mod docs;
 pub mod health;
+pub mod knowledge;
 pub mod leads;
 pub mod live_chat;
 pub mod twilio;
@@ -78,6 +79,30 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
                 .route(
                     "/clients/{id}/users/{user_id}",
                     web::delete().to(users::delete),
+                )
+                .route(
+                    "/clients/{id}/knowledge/search",
+                    web::get().to(knowledge::search),
+                )
+                .route(
+                    "/clients/{id}/knowledge",
+                    web::post().to(knowledge::create_document),
+                )
+                .route(
+                    "/clients/{id}/knowledge",
+                    web::get().to(knowledge::list_documents),
+                )
+                .route(
+                    "/clients/{id}/knowledge/{doc_id}",
+                    web::get().to(knowledge::get_document),
+                )
+                .route(
+                    "/clients/{id}/knowledge/{doc_id}",
+                    web::put().to(knowledge::replace_document),
+                )
+                .route(
+                    "/clients/{id}/knowledge/{doc_id}",
+                    web::delete().to(knowledge::delete_document),
                 )
                 .route("/leads", web::post().to(leads::create))
                 .route("/leads", web::get().to(leads::list))

@@ -172,6 +172,8 @@ pub struct TurnReading {
     /// The booking turn's reply (slots, a confirmation, a change), when the message was about a
     /// meeting; it wins over the model's unless the turn hands the lead to a person.
     pub booking_reply: Option<String>,
+    /// What the tenant's knowledge base says about the message, for the offline answer.
+    pub knowledge: Option<super::knowledge::Lookup>,
     /// Why the offline path answered instead of the model, if it did.
     pub degraded: Option<String>,
 }
@@ -205,6 +207,7 @@ pub fn decide(
         reply: None,
         degraded: turn.degraded.clone(),
         silent_because: None,
+        quoted: None,
     };
     if !tenant.is_active() {
         outcome.degraded = None;
@@ -389,7 +392,19 @@ pub fn decide(
             let body = match (&turn.booking_reply, &turn.model_reply) {
                 (Some(booking), _) if answering => booking.clone(),
                 (_, Some(reply)) if answering => reply.clone(),
-                _ => compose_reply(&reply_turn, &lead, language, &ctx),
+                _ => match super::knowledge::reply_with_answer(
+                    &reply_turn,
+                    &lead,
+                    language,
+                    &ctx,
+                    turn.knowledge.as_ref(),
+                ) {
+                    Some((body, answer)) => {
+                        outcome.quoted = Some(answer);
+                        body
+                    }
+                    None => compose_reply(&reply_turn, &lead, language, &ctx),
+                },
             };
             let (message, send) = outbound_message(
                 tenant,

@@ -33,6 +33,8 @@ pub struct ProcessOutcome {
     pub degraded: Option<String>,
     /// Why no reply was sent, if none was.
     pub silent_because: Option<&'static str>,
+    /// The knowledge-base passage the reply quoted, if it did.
+    pub quoted: Option<crate::knowledge::Answer>,
 }
 
 pub(crate) fn turns_of(messages: &[Message]) -> Vec<Turn> {
@@ -198,7 +200,22 @@ pub async fn process_inbound(
             },
         };
         match committed {
-            Ok(()) => return Ok(outcome),
+            Ok(()) => {
+                // Which passage the reply quoted; the reply is stored and queued already.
+                let mut outcome = outcome;
+                if let Some(reply) = outcome.reply
+                    && let Some(note) = super::knowledge::record_quote(
+                        deps,
+                        tenant_id,
+                        reply,
+                        outcome.quoted.as_ref(),
+                    )
+                    .await
+                {
+                    outcome.degraded = Some(note);
+                }
+                return Ok(outcome);
+            }
             Err(CommitError::LeadChanged(_)) => {
                 snapshot = load(deps, tenant_id, lead_id, conversation_id).await?;
             }
@@ -264,6 +281,13 @@ async fn read_turn(
                 .await?
                 .map(|b| b.body);
     }
+    // What the knowledge base says about the message, for the model and the offline answer.
+    turn.knowledge = super::knowledge::look_up(deps, tenant.id, &inbound.body)
+        .await
+        .unwrap_or_else(|e| {
+            turn.degraded = Some(format!("knowledge base unavailable: {e}"));
+            None
+        });
     let Some(model) = &deps.model else {
         turn.degraded = Some("no language model configured: offline qualifier answered".to_owned());
         return Ok(turn);
@@ -290,7 +314,7 @@ async fn read_turn(
             open_now: hours.is_open(now),
             next_opening: hours.next_opening(now),
         },
-        knowledge: Vec::new(),
+        knowledge: super::knowledge::model_passages(turn.knowledge.as_ref()),
         today,
     };
     let (answer, cost) =

@@ -5,5 +5,6 @@ mod concurrency;
 mod connect;
 mod contract;
 mod isolation;
+mod knowledge;
 mod queue;
 mod support;
