@@ -217,6 +217,8 @@ pub async fn calcom_webhook(
     if !verify_signature(secret.expose(), &body, signature) {
         return Err(unsigned());
     }
+    // Signed provider traffic has its own budget: nothing else a tenant receives can starve it.
+    state.limits.webhook(tenant.id).await?;
     let event =
         parse_event(&body).map_err(|e| ApiError::field("payload", "invalid", e.to_string()))?;
     let (Some(trigger), Some(payload)) = (event.trigger, event.payload) else {
