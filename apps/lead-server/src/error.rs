@@ -223,10 +223,15 @@ impl From<StoreError> for ApiError {
             // answer names the field only.
             StoreError::Conflict(msg) => {
                 tracing::info!(cause = %msg, "conflict");
-                ApiError::Conflict(format!(
-                    "another record already has this {}",
-                    conflicting_field(&msg)
-                ))
+                // The store names the field ("slug already in use") when it knows it.
+                if msg.ends_with("already in use") && !msg.contains(':') {
+                    ApiError::Conflict(msg)
+                } else {
+                    ApiError::Conflict(format!(
+                        "another record already has this {}",
+                        conflicting_field(&msg)
+                    ))
+                }
             }
             StoreError::Stale(_) => ApiError::ConcurrentUpdate,
             StoreError::Unavailable(msg) => {

@@ -124,6 +124,7 @@ pub struct DocumentDetail {
 
 /// Query of the search endpoint.
 #[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
 pub struct SearchQuery {
     /// The question, as a lead would write it.
     pub q: String,

@@ -172,8 +172,10 @@ async fn a_legacy_argon2_admin_hash_is_verified_one_at_a_time() {
     let statuses = wrong_admin_flood(&app, 64, 64).await;
     let grown = rss_bytes().saturating_sub(before);
     assert!(statuses.iter().all(|s| *s == 401), "{statuses:?}");
+    // Each worker thread that ran argon2 keeps its 19 MiB block; unbounded verification grew by
+    // gigabytes, so a bound of a few hundred MiB still tells the two apart.
     assert!(
-        grown < 128 * 1024 * 1024,
+        grown < 320 * 1024 * 1024,
         "memory grew by {} MiB",
         grown / 1024 / 1024
     );
