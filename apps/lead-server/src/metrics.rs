@@ -407,3 +407,40 @@ impl JobQueue for MeteredQueue {
         self.inner.get_job(tenant, id).await
     }
 }
+
+/// The decision store, counting the processing jobs its commits complete (they finish inside the
+/// decision's transaction, not through the job queue).
+pub struct MeteredDecisions {
+    inner: Arc<dyn lead_domain::pipeline::DecisionStore>,
+}
+
+impl MeteredDecisions {
+    /// Wraps a decision store.
+    pub fn new(inner: Arc<dyn lead_domain::pipeline::DecisionStore>) -> Self {
+        Self { inner }
+    }
+}
+
+#[async_trait]
+impl lead_domain::pipeline::DecisionStore for MeteredDecisions {
+    async fn commit_decision(
+        &self,
+        decision: &lead_domain::pipeline::Decision,
+        completion: Option<lead_domain::pipeline::Completion>,
+    ) -> Result<(), lead_domain::pipeline::CommitError> {
+        let completes = completion.is_some();
+        let result = self.inner.commit_decision(decision, completion).await;
+        if completes && result.is_ok() {
+            record_job_run("process_inbound", "ok");
+        }
+        result
+    }
+
+    async fn processing_context(
+        &self,
+        lead: &lead_domain::lead::Lead,
+        reply_to: Option<lead_domain::contact::Address>,
+    ) -> Result<lead_domain::pipeline::ProcessingContext, StoreError> {
+        self.inner.processing_context(lead, reply_to).await
+    }
+}

@@ -114,7 +114,9 @@ pub async fn wire(settings: &Settings) -> anyhow::Result<Wiring> {
         ids: Arc::new(UuidV7Ids),
         retry: RetryPolicy::default(),
         budgets: settings.retry_budgets(),
-        decisions: storage.decisions.clone(),
+        decisions: Arc::new(crate::metrics::MeteredDecisions::new(
+            storage.decisions.clone(),
+        )),
         knowledge: Some(lead_domain::knowledge::KnowledgeBase {
             store: storage.knowledge.clone(),
             analyzer: Arc::new(lead_nlu::SearchAnalyzer),
