@@ -194,7 +194,9 @@ pub async fn booking_turn(
     let body = match record {
         Some(rec) if rec.status == BookingStatus::Booked => match reading.ask {
             Some(BookingAsk::Cancel) => Some(cancel(&turn, &mut lead, rec).await?),
-            Some(BookingAsk::Reschedule) => Some(offer_move(&turn, rec, &reading).await?),
+            Some(BookingAsk::Reschedule) => {
+                Some(offer_new(&turn, rec, &reading, true, "reschedule_offered").await?)
+            }
             _ => None,
         },
         Some(rec) if matches!(rec.status, BookingStatus::Offered) && !rec.offered.is_empty() => {
@@ -251,13 +253,13 @@ async fn offer_new(
     };
     let mut offered = match turn.offer(day, &exclude).await {
         Ok(o) => o,
-        Err(e) => return Ok(calendar_down(turn, e)),
+        Err(_) => return Ok(turn.text(BookingText::TeamWillConfirm)),
     };
     if offered.is_empty() && day.is_some() {
         // Nothing that day: the whole window instead.
         offered = match turn.offer(None, &exclude).await {
             Ok(o) => o,
-            Err(e) => return Ok(calendar_down(turn, e)),
+            Err(_) => return Ok(turn.text(BookingText::TeamWillConfirm)),
         };
     }
     if offered.is_empty() {
@@ -278,10 +280,6 @@ async fn offer_new(
         (_, true) => BookingText::RescheduleOffer(&offered),
         _ => BookingText::Offer(&offered),
     }))
-}
-
-fn calendar_down(turn: &Turn<'_>, _err: CalendarError) -> String {
-    turn.text(BookingText::TeamWillConfirm)
 }
 
 /// The lead answered an offer: book or move the slot it picks, re-offer when none suits.
@@ -372,7 +370,7 @@ async fn book(
                 turn.deps,
                 turn.tenant,
                 lead,
-                conversation,
+                conversation.id,
                 "booking_failed",
                 Some(start),
             )
@@ -437,32 +435,16 @@ async fn booked(
     let changes = to_booked(lead, "booked a meeting", turn.now);
     *lead = save_lead(turn.deps, lead, &changes).await?;
     *rec = turn.save(rec).await?;
-    if let Ok(Some(conversation)) = turn
-        .deps
-        .leads
-        .get_conversation(turn.tenant.id, rec.conversation_id)
-        .await
-    {
-        notify_booking(
-            turn.deps,
-            turn.tenant,
-            lead,
-            &conversation,
-            "appointment.booked",
-            Some(meeting.start),
-        )
-        .await;
-    }
+    notify_booking(
+        turn.deps,
+        turn.tenant,
+        lead,
+        rec.conversation_id,
+        "appointment.booked",
+        Some(meeting.start),
+    )
+    .await;
     Ok(())
-}
-
-/// Offers slots to move a booking to (on the day the lead named, if any).
-async fn offer_move(
-    turn: &Turn<'_>,
-    rec: BookingRecord,
-    reading: &BookingReading,
-) -> Result<String, UseCaseError> {
-    offer_new(turn, rec, reading, true, "reschedule_offered").await
 }
 
 async fn reschedule(
@@ -492,22 +474,15 @@ async fn reschedule(
             rec.rescheduling = false;
             rec.record("rescheduled", "lead", Some(meeting.start), turn.now);
             let rec = turn.save(&rec).await?;
-            if let Ok(Some(conversation)) = turn
-                .deps
-                .leads
-                .get_conversation(turn.tenant.id, rec.conversation_id)
-                .await
-            {
-                notify_booking(
-                    turn.deps,
-                    turn.tenant,
-                    lead,
-                    &conversation,
-                    "appointment.rescheduled",
-                    Some(meeting.start),
-                )
-                .await;
-            }
+            notify_booking(
+                turn.deps,
+                turn.tenant,
+                lead,
+                rec.conversation_id,
+                "appointment.rescheduled",
+                Some(meeting.start),
+            )
+            .await;
             Ok(turn.text(BookingText::Rescheduled(meeting.start)))
         }
         Err(CalendarError::SlotTaken(_)) => {
@@ -515,22 +490,15 @@ async fn reschedule(
             offer_new(turn, rec, &BookingReading::default(), true, "slot_taken").await
         }
         Err(_) => {
-            if let Ok(Some(conversation)) = turn
-                .deps
-                .leads
-                .get_conversation(turn.tenant.id, rec.conversation_id)
-                .await
-            {
-                notify_booking(
-                    turn.deps,
-                    turn.tenant,
-                    lead,
-                    &conversation,
-                    "reschedule_failed",
-                    Some(start),
-                )
-                .await;
-            }
+            notify_booking(
+                turn.deps,
+                turn.tenant,
+                lead,
+                rec.conversation_id,
+                "reschedule_failed",
+                Some(start),
+            )
+            .await;
             Ok(turn.text(BookingText::TeamWillConfirm))
         }
     }
@@ -559,22 +527,15 @@ async fn cancel(
             Ok(turn.text(BookingText::Cancelled(start)))
         }
         Err(_) => {
-            if let Ok(Some(conversation)) = turn
-                .deps
-                .leads
-                .get_conversation(turn.tenant.id, rec.conversation_id)
-                .await
-            {
-                notify_booking(
-                    turn.deps,
-                    turn.tenant,
-                    lead,
-                    &conversation,
-                    "cancel_failed",
-                    Some(start),
-                )
-                .await;
-            }
+            notify_booking(
+                turn.deps,
+                turn.tenant,
+                lead,
+                rec.conversation_id,
+                "cancel_failed",
+                Some(start),
+            )
+            .await;
             Ok(turn.text(BookingText::TeamWillConfirm))
         }
     }
@@ -610,36 +571,33 @@ async fn cancelled(
         .records
         .save_booking(rec)
         .await?;
-    if let Ok(Some(conversation)) = deps
-        .leads
-        .get_conversation(tenant.id, rec.conversation_id)
-        .await
-    {
-        notify_booking(
-            deps,
-            tenant,
-            lead,
-            &conversation,
-            "appointment.cancelled",
-            start,
-        )
-        .await;
-    }
+    notify_booking(
+        deps,
+        tenant,
+        lead,
+        rec.conversation_id,
+        "appointment.cancelled",
+        start,
+    )
+    .await;
     Ok(())
 }
 
+/// Tells the team about a booking change; a failed notification never fails the booking.
 async fn notify_booking(
     deps: &Deps,
     tenant: &Tenant,
     lead: &Lead,
-    conversation: &Conversation,
+    conversation: ConversationId,
     what: &str,
     start: Option<DateTime<Utc>>,
 ) {
+    let Ok(Some(conversation)) = deps.leads.get_conversation(tenant.id, conversation).await else {
+        return;
+    };
     let messages = all_messages(deps, tenant.id, conversation.id)
         .await
         .unwrap_or_default();
-    // A failed notification never fails the booking.
     let _ = deps
         .notifier
         .notify(
@@ -649,7 +607,7 @@ async fn notify_booking(
                 conversation_id: conversation.id,
                 what: what.to_owned(),
                 start,
-                packet: Box::new(HandoffPacket::of(lead, conversation, &messages)),
+                packet: Box::new(HandoffPacket::of(lead, &conversation, &messages)),
             },
         )
         .await;
@@ -725,7 +683,7 @@ pub async fn run_booking_job(
                 deps,
                 &tenant,
                 &lead,
-                &conversation,
+                conversation.id,
                 "booking_failed",
                 Some(start),
             )
@@ -764,16 +722,21 @@ pub async fn booking_gave_up(
     lead_id: LeadId,
     conversation_id: ConversationId,
 ) -> Result<(), StoreError> {
-    let (Some(tenant), Some(lead), Some(conversation)) = (
+    let (Some(tenant), Some(lead)) = (
         deps.tenants.get_tenant(tenant_id).await?,
         deps.leads.get_lead(tenant_id, lead_id).await?,
-        deps.leads
-            .get_conversation(tenant_id, conversation_id)
-            .await?,
     ) else {
         return Ok(());
     };
-    notify_booking(deps, &tenant, &lead, &conversation, "booking_failed", None).await;
+    notify_booking(
+        deps,
+        &tenant,
+        &lead,
+        conversation_id,
+        "booking_failed",
+        None,
+    )
+    .await;
     Ok(())
 }
 
@@ -862,7 +825,7 @@ pub async fn apply_calendar_change(
                             tenant.id,
                             None,
                             Some(email.clone()),
-                            LeadId::from_uuid(uuid_nil()),
+                            LeadId::from_uuid(uuid::Uuid::nil()),
                         )
                         .await?
                 }
@@ -940,8 +903,4 @@ pub async fn apply_calendar_change(
         }
     }
     Ok(CalendarOutcome::Applied(lead_id))
-}
-
-const fn uuid_nil() -> uuid::Uuid {
-    uuid::Uuid::nil()
 }
