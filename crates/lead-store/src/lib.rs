@@ -21,6 +21,7 @@ mod knowledge;
 mod leads;
 mod opt_outs;
 mod pipeline;
+pub mod secrets;
 mod tenants;
 mod usage;
 mod users;
@@ -66,7 +67,7 @@ pub enum Backend {
 }
 
 /// Pool and timeout settings; the defaults suit the service.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone)]
 pub struct StoreOptions {
     /// Connections in the pool.
     pub max_connections: u32,
@@ -80,6 +81,8 @@ pub struct StoreOptions {
     pub intake_lanes: usize,
     /// The most intakes one such transaction stores.
     pub intake_batch_max: usize,
+    /// Keys that encrypt tenant secrets at rest; without one they are stored as given.
+    pub keyring: Option<Arc<secrets::Keyring>>,
 }
 
 impl Default for StoreOptions {
@@ -90,6 +93,7 @@ impl Default for StoreOptions {
             acquire_timeout: Duration::from_secs(30),
             intake_lanes: 4,
             intake_batch_max: 64,
+            keyring: None,
         }
     }
 }
@@ -106,6 +110,8 @@ pub struct SeaOrmStore {
     writers: Option<Arc<Semaphore>>,
     /// Where intakes queue for group commit, when it is on.
     batcher: Option<Arc<batch::IntakeBatcher>>,
+    /// Keys sealing tenant secrets.
+    keyring: Option<Arc<secrets::Keyring>>,
 }
 
 /// A write transaction, holding this pool's SQLite writer slot until it ends.
@@ -221,6 +227,7 @@ impl SeaOrmStore {
             backend,
             writers,
             batcher: None,
+            keyring: options.keyring.clone(),
         };
         let lanes = match backend {
             Backend::Sqlite => options.intake_lanes.min(1),
@@ -307,6 +314,10 @@ impl SeaOrmStore {
             Backend::Postgres => self.db.begin().await?,
         };
         Ok(WriteTxn { txn, _slot: slot })
+    }
+
+    pub(crate) fn keyring(&self) -> Option<&Arc<secrets::Keyring>> {
+        self.keyring.as_ref()
     }
 
     pub(crate) fn db(&self) -> &DatabaseConnection {
