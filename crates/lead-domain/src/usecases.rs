@@ -92,6 +92,9 @@ pub enum UseCaseError {
     /// Telling the team failed.
     #[error(transparent)]
     Notify(#[from] NotifyError),
+    /// An idempotency key already used for a different request; nothing was stored.
+    #[error("the idempotency key was already used for a different request")]
+    IdempotencyKeyReused,
 }
 
 impl From<CommitError> for UseCaseError {
@@ -114,7 +117,9 @@ impl UseCaseError {
                 StoreError::Unavailable(_) | StoreError::Stale(_) | StoreError::Unexpected(_),
             ) => true,
             UseCaseError::Store(StoreError::Conflict(_)) => false,
-            UseCaseError::NotFound(_) | UseCaseError::Invalid(_) => false,
+            UseCaseError::NotFound(_)
+            | UseCaseError::Invalid(_)
+            | UseCaseError::IdempotencyKeyReused => false,
             UseCaseError::Send(SendError::Retryable { .. }) => true,
             UseCaseError::Send(_) => false,
             UseCaseError::Calendar(e) => e.is_retryable(),

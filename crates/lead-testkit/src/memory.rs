@@ -40,7 +40,7 @@ pub(crate) struct State {
     pub(crate) alerts: HashSet<(TenantId, YearMonth)>,
     pub(crate) opt_outs: HashSet<(TenantId, String)>,
     pub(crate) jobs: Vec<(Job, String)>,
-    pub(crate) receipts: HashMap<(TenantId, String, String), IntakeReceipt>,
+    pub(crate) receipts: HashMap<(TenantId, String, String), (IntakeReceipt, Option<String>)>,
     pub(crate) webhooks: HashSet<(TenantId, String, String)>,
     /// Effect keys stored so far (escalations, replies, jobs), unique like the database's.
     pub(crate) effect_keys: HashSet<String>,
@@ -223,10 +223,15 @@ impl LeadRepository for InMemoryStore {
         let mut s = self.state();
         let t = intake.tenant_id;
         if let Some((provider, id)) = &intake.dedup_key
-            && let Some(first) = s.receipts.get(&(t, provider.clone(), id.clone()))
+            && let Some((first, digest)) = s.receipts.get(&(t, provider.clone(), id.clone()))
         {
+            let request_mismatch = matches!(
+                (digest, &intake.request_digest),
+                (Some(a), Some(b)) if a != b
+            );
             return Ok(IntakeReceipt {
                 duplicate: true,
+                request_mismatch,
                 ..*first
             });
         }
@@ -386,10 +391,13 @@ impl LeadRepository for InMemoryStore {
             job_id,
             lead_created,
             duplicate: false,
+            request_mismatch: false,
         };
         if let Some((provider, id)) = &intake.dedup_key {
-            s.receipts
-                .insert((t, provider.clone(), id.clone()), receipt);
+            s.receipts.insert(
+                (t, provider.clone(), id.clone()),
+                (receipt, intake.request_digest.clone()),
+            );
         }
         Ok(receipt)
     }

@@ -68,6 +68,11 @@ pub fn usecase_error(err: UseCaseError) -> ApiError {
         UseCaseError::Store(e) => e.into(),
         UseCaseError::NotFound(what) => ApiError::NotFound(what),
         UseCaseError::Invalid(why) => ApiError::field("phone", "required", why),
+        UseCaseError::IdempotencyKeyReused => ApiError::field(
+            "header:Idempotency-Key",
+            "idempotency_key_reused",
+            "this key was already used for a different request; use a new key for a new submission",
+        ),
         UseCaseError::Send(e) => ApiError::Internal(anyhow::anyhow!("send failed: {e}")),
         UseCaseError::Calendar(e) => ApiError::Internal(anyhow::anyhow!("calendar failed: {e}")),
         e @ (UseCaseError::LeaseLost | UseCaseError::Notify(_)) => {
@@ -164,6 +169,7 @@ pub async fn create(
             body: req.message,
             source_detail: req.source_detail,
             dedup_key: None,
+            request_digest: None,
             sender: None,
         },
     )
