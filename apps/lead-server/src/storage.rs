@@ -39,6 +39,8 @@ pub struct Storage {
     pub users: Arc<dyn UserRepository>,
     /// The sales inbox's read models.
     pub inbox: Arc<dyn InboxReader>,
+    /// Erasure on request and retention periods.
+    pub retention: Arc<dyn lead_domain::retention::DataRetention>,
 }
 
 impl Storage {
@@ -57,6 +59,7 @@ impl Storage {
             + DecisionStore
             + UserRepository
             + InboxReader
+            + lead_domain::retention::DataRetention
             + 'static,
     {
         Self {
@@ -71,7 +74,8 @@ impl Storage {
             bookings: store.clone(),
             decisions: store.clone(),
             users: store.clone(),
-            inbox: store,
+            inbox: store.clone(),
+            retention: store,
         }
     }
 }

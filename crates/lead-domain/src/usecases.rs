@@ -27,6 +27,7 @@ use std::sync::Arc;
 pub mod booking;
 pub mod knowledge;
 pub mod leads;
+pub mod retention;
 pub mod users;
 
 /// The adapters a use case runs on, chosen by the app at start.
@@ -66,6 +67,8 @@ pub struct Deps {
     pub knowledge: Option<crate::knowledge::KnowledgeBase>,
     /// The calendar and booking records; `None` turns booking in the conversation off.
     pub booking: Option<booking::BookingDeps>,
+    /// Erasure and retention.
+    pub retention: Arc<dyn crate::retention::DataRetention>,
 }
 
 /// Why a use case failed.

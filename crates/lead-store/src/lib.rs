@@ -21,6 +21,7 @@ mod knowledge;
 mod leads;
 mod opt_outs;
 mod pipeline;
+mod retention;
 pub mod secrets;
 mod tenants;
 mod usage;

@@ -8,6 +8,7 @@ pub mod fakes;
 pub mod knowledge;
 pub mod knowledge_contract;
 pub mod memory;
+pub mod retention_contract;
 
 pub use builders::{TenantBuilder, deps_with};
 pub use fakes::{

@@ -25,6 +25,7 @@ use std::sync::Mutex;
 use std::time::Duration;
 
 mod booking;
+mod retention;
 
 #[derive(Default)]
 pub(crate) struct State {

@@ -22,7 +22,7 @@ use utoipa::{Modify, OpenApi};
         clients::create, clients::get, clients::update, clients::activate, clients::pause, clients::rotate, clients::usage, widget_keys::rotate_widget_key,
         users::create, users::list, users::delete,
         jobs::list, jobs::retry,
-        leads::create, leads::list, leads::get, leads::update, leads::score, leads::handoff, leads::merge, leads::hot,
+        leads::create, leads::list, leads::get, leads::update, leads::erase, leads::score, leads::handoff, leads::merge, leads::hot,
         conversations::get, conversations::messages, conversations::add_message, conversations::escalate,
         conversations::release, conversations::active,
         webhooks::web_form, twilio::sms_inbound, twilio::whatsapp_inbound, twilio::missed_call,

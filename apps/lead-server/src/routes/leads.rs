@@ -346,6 +346,31 @@ pub struct UpdateLeadRequest {
     pub reason: Option<String>,
 }
 
+/// Erases a lead on the person's request (right to erasure): the lead, its conversations and
+/// messages, history, escalations and booking. Model usage and cost (no personal data) stay for
+/// billing, and an opt-out stays so the person is not messaged again.
+#[utoipa::path(
+    delete, path = "/api/v1/leads/{id}", operation_id = "erase_lead", tag = "leads",
+    params(("id" = Uuid, Path, description = "Lead id")),
+    responses(
+        (status = 204, description = "Erased"),
+        (status = 404, description = "No such lead for this client", body = crate::error::Problem, content_type = "application/problem+json"),
+    ),
+    security(("api_key" = []))
+)]
+pub async fn erase(
+    TenantAuth(tenant): TenantAuth,
+    state: web::Data<AppState>,
+    id: web::Path<Uuid>,
+) -> Result<HttpResponse, ApiError> {
+    let id = LeadId::from_uuid(id.into_inner());
+    usecases::retention::erase_lead(&state.deps, &tenant, id)
+        .await
+        .map_err(lead_error)?;
+    tracing::info!(client_id = %tenant.id, lead_id = %id, "lead erased on request");
+    Ok(HttpResponse::NoContent().finish())
+}
+
 /// Edits a lead's contact details or moves it through the lifecycle.
 #[utoipa::path(
     patch, path = "/api/v1/leads/{id}", operation_id = "update_lead", tag = "leads",

@@ -112,6 +112,7 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
                 .route("/leads/client/{id}/hot", web::get().to(leads::hot))
                 .route("/leads/{id}", web::get().to(leads::get))
                 .route("/leads/{id}", web::patch().to(leads::update))
+                .route("/leads/{id}", web::delete().to(leads::erase))
                 .route("/leads/{id}/score", web::patch().to(leads::score))
                 .route("/leads/{id}/handoff", web::post().to(leads::handoff))
                 .route("/leads/{id}/merge", web::post().to(leads::merge))
