@@ -43,6 +43,31 @@ async fn run_retention(deps: Deps, mut stopped: watch::Receiver<bool>) {
     }
 }
 
+/// Keeps the queue's gauges (`lead_jobs`, `lead_jobs_oldest_queued_seconds`) current.
+async fn run_queue_sampler(deps: Deps, mut stopped: watch::Receiver<bool>) {
+    // Every kind and status starts at 0, so the series exist before the first job.
+    let mut seen: std::collections::BTreeSet<(String, &'static str)> =
+        lead_domain::jobs::JobPayload::KINDS
+            .iter()
+            .flat_map(|kind| {
+                ["queued", "running", "dead"]
+                    .into_iter()
+                    .map(|status| ((*kind).to_owned(), status))
+            })
+            .collect();
+    loop {
+        if let Err(error) =
+            crate::metrics::sample_queue(deps.jobs.as_ref(), deps.clock.now(), &mut seen).await
+        {
+            tracing::debug!(%error, "the queue gauges could not be sampled");
+        }
+        tokio::select! {
+            _ = tokio::time::sleep(crate::metrics::QUEUE_SAMPLE_EVERY) => {}
+            _ = stopped.changed() => return,
+        }
+    }
+}
+
 /// How the workers poll.
 #[derive(Debug, Clone, Copy)]
 pub struct WorkerSettings {
@@ -96,6 +121,10 @@ impl WorkerPool {
             tracing::info!(workers = count, "queue workers started");
             handles.push(tokio::spawn(run_retention(deps.clone(), stopped.clone())));
         }
+        handles.push(tokio::spawn(run_queue_sampler(
+            deps.clone(),
+            stopped.clone(),
+        )));
         Self {
             stop,
             handles,

@@ -596,6 +596,13 @@ pub trait JobQueue: Send + Sync {
         now: DateTime<Utc>,
     ) -> Result<(), StoreError>;
 
+    /// Jobs not done, counted by kind and status, with when the longest-waiting due job became
+    /// due: the queue's health for metrics and alerts.
+    ///
+    /// # Errors
+    /// On database failure.
+    async fn queue_stats(&self, now: DateTime<Utc>) -> Result<crate::jobs::QueueStats, StoreError>;
+
     /// Jobs of every tenant in a state, oldest first: the operator's view of the dead letters.
     ///
     /// # Errors

@@ -763,6 +763,22 @@ pub async fn job_queue<S: Store + ?Sized>(store: &S) {
     ok(store.enqueue(&b).await, "enqueue b");
     let lease = StdDuration::from_secs(30);
     let now = t0() + Duration::seconds(5);
+    // The queue's health counts them by kind and status and knows the oldest due time.
+    let stats = ok(store.queue_stats(now).await, "queue stats");
+    let queued_sends = stats
+        .counts
+        .iter()
+        .find(|(kind, status, _)| kind == "send_outbound" && *status == JobStatus::Queued)
+        .map_or(0, |(_, _, n)| *n);
+    assert!(queued_sends >= 2, "{stats:?}");
+    assert!(stats.oldest_due.is_some_and(|due| due <= t0()), "{stats:?}");
+    assert!(
+        stats
+            .counts
+            .iter()
+            .all(|(_, status, _)| *status != JobStatus::Done),
+        "done jobs are left out"
+    );
     let mine = |jobs: Vec<lead_domain::jobs::Job>| {
         jobs.into_iter()
             .filter(|j| j.tenant_id == tenant.id)

@@ -1032,6 +1032,32 @@ impl JobQueue for InMemoryStore {
         Ok(())
     }
 
+    async fn queue_stats(
+        &self,
+        now: DateTime<Utc>,
+    ) -> Result<lead_domain::jobs::QueueStats, StoreError> {
+        let s = self.state();
+        let mut counts: BTreeMap<(String, &'static str), (JobStatus, u64)> = BTreeMap::new();
+        for (job, _) in s.jobs.iter().filter(|(j, _)| j.status != JobStatus::Done) {
+            counts
+                .entry((job.payload.kind().to_owned(), job.status.as_str()))
+                .or_insert((job.status, 0))
+                .1 += 1;
+        }
+        Ok(lead_domain::jobs::QueueStats {
+            counts: counts
+                .into_iter()
+                .map(|((kind, _), (status, n))| (kind, status, n))
+                .collect(),
+            oldest_due: s
+                .jobs
+                .iter()
+                .filter(|(j, _)| j.status == JobStatus::Queued && j.run_at <= now)
+                .map(|(j, _)| j.run_at)
+                .min(),
+        })
+    }
+
     async fn list_jobs(&self, status: JobStatus, p: Page) -> Result<PageOf<Job>, StoreError> {
         let jobs = self
             .state()
