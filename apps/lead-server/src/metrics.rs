@@ -98,6 +98,10 @@ fn describe() {
         "Outbound sends by channel and outcome"
     );
     metrics::describe_gauge!(
+        "lead_db_pool_connections",
+        "Database pool connections by state (in_use, idle), read at scrape time"
+    );
+    metrics::describe_gauge!(
         "lead_jobs",
         "Jobs not done by kind and status (queued, running, dead), sampled every few seconds"
     );
@@ -146,10 +150,37 @@ pub async fn sample_queue(
     Ok(())
 }
 
+/// Reads the database pool's usage at scrape time.
+type PoolProbe = Arc<dyn Fn() -> lead_store::PoolUsage + Send + Sync>;
+
+fn pool_probe() -> &'static Mutex<Option<PoolProbe>> {
+    static PROBE: OnceLock<Mutex<Option<PoolProbe>>> = OnceLock::new();
+    PROBE.get_or_init(|| Mutex::new(None))
+}
+
+/// Registers the store whose pool `lead_db_pool_connections{state}` reports (the last opened).
+pub fn watch_pool(store: Arc<lead_store::SeaOrmStore>) {
+    let probe: PoolProbe = Arc::new(move || store.pool_usage());
+    if let Ok(mut slot) = pool_probe().lock() {
+        *slot = Some(probe);
+    }
+}
+
+fn sample_pool() {
+    let probe = pool_probe().lock().ok().and_then(|slot| slot.clone());
+    if let Some(probe) = probe {
+        let usage = probe();
+        metrics::gauge!("lead_db_pool_connections", "state" => "in_use")
+            .set(f64::from(usage.in_use));
+        metrics::gauge!("lead_db_pool_connections", "state" => "idle").set(f64::from(usage.idle));
+    }
+}
+
 /// `GET /metrics`: every series in the Prometheus text format.
 pub async fn render() -> HttpResponse {
     match handle() {
         Some(handle) => {
+            sample_pool();
             handle.run_upkeep();
             HttpResponse::Ok()
                 .insert_header((header::CONTENT_TYPE, HeaderValue::from_static(CONTENT_TYPE)))

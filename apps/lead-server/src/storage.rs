@@ -156,9 +156,10 @@ async fn connect_with_keys(
 /// # Errors
 /// When the database cannot be reached or migrated.
 pub async fn open(settings: &Settings) -> anyhow::Result<Storage> {
-    let store = connect(settings).await?;
+    let store = Arc::new(connect(settings).await?);
     tracing::info!(backend = ?store.backend(), "database ready, migrations applied");
-    Ok(Storage::from_adapter(Arc::new(store)))
+    crate::metrics::watch_pool(store.clone());
+    Ok(Storage::from_adapter(store))
 }
 
 /// Re-encrypts every tenant's secrets under the current key (`lead-server admin
