@@ -536,7 +536,10 @@ async fn request_context(
                     .all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_')
         })
         .map(str::to_owned)
-        .unwrap_or_else(|| uuid::Uuid::now_v7().to_string());
+        .unwrap_or_else(|| {
+            use lead_domain::ports::IdGenerator as _;
+            crate::adapters::UuidV7Ids.new_uuid().to_string()
+        });
     let span = tracing::info_span!("request", request_id = %request_id);
     let method = req.method().to_string();
     let path = req.path().to_owned();
