@@ -6,7 +6,7 @@ use crate::error::{ApiError, FieldError};
 use crate::extract::{OptionalJson, ValidJson};
 use crate::phone;
 use crate::presets;
-use crate::startup::AppState;
+use crate::state::AppState;
 use crate::views::{ClientCreated, ClientView};
 use actix_web::{HttpResponse, web};
 use base64::Engine;

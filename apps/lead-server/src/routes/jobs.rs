@@ -12,7 +12,7 @@ use uuid::Uuid;
 use super::leads::usecase_error;
 use crate::auth::AdminAuth;
 use crate::error::{ApiError, FieldError};
-use crate::startup::AppState;
+use crate::state::AppState;
 use crate::views::PageQuery;
 
 /// A queued job as operators see it; the payload's kind only, never its content.

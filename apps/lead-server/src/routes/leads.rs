@@ -5,7 +5,7 @@ use crate::auth::TenantAuth;
 use crate::error::{ApiError, FieldError};
 use crate::extract::{OptionalJson, ValidJson};
 use crate::phone;
-use crate::startup::AppState;
+use crate::state::AppState;
 use crate::views::{ConversationView, LeadDetail, LeadPage, LeadView, PageQuery, StateChangeView};
 use actix_web::{HttpResponse, web};
 use chrono::{DateTime, Utc};

@@ -21,7 +21,7 @@ use lead_domain::tenant::Tenant;
 use lead_domain::usecases::{self, InboundRequest};
 
 use crate::error::ApiError;
-use crate::startup::AppState;
+use crate::state::AppState;
 
 /// Accepts an inbound contact for `tenant` and, when it queued work, wakes an idle queue worker,
 /// so every intake route answers only after the lead is stored and never leaves a job waiting

@@ -3,7 +3,7 @@
 
 use crate::error::{ApiError, FieldError};
 use crate::extract::FormBody;
-use crate::startup::AppState;
+use crate::state::AppState;
 use actix_web::{HttpRequest, HttpResponse, web};
 use lead_channels::optout::{self, KeywordIntent};
 use lead_channels::signature::{RequestUrlParts, RequestValidator, SIGNATURE_HEADER, parse_form};

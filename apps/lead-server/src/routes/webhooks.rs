@@ -5,7 +5,7 @@ use crate::auth::TenantAuth;
 use crate::error::{ApiError, FieldError};
 use crate::extract::ValidJson;
 use crate::routes::leads::parse_contact;
-use crate::startup::AppState;
+use crate::state::AppState;
 use actix_web::{HttpRequest, HttpResponse, web};
 use lead_domain::lead::{Channel, Sender};
 use lead_domain::usecases::InboundRequest;
