@@ -83,6 +83,10 @@ pub struct LeadFilter {
     pub created_from: Option<DateTime<Utc>>,
     /// Only leads created before.
     pub created_to: Option<DateTime<Utc>>,
+    /// A keyset cursor: only leads after this `(created_at, id)` in the list's order (newest
+    /// first), so deep pages cost what the first does; the total ignores it.
+    #[serde(default)]
+    pub after: Option<(DateTime<Utc>, LeadId)>,
 }
 
 /// How to reach a lead, as given by the inbound channel.

@@ -293,6 +293,7 @@ impl ListQuery {
                 source,
                 created_from,
                 created_to,
+                after: None,
             },
             channel,
             text: nonempty(self.q.as_ref()).map(|s| s.chars().take(100).collect()),
