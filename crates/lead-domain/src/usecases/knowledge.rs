@@ -6,9 +6,11 @@ use super::{Deps, ReplyTurn, compose_reply};
 use crate::ids::{ChunkId, DocumentId, MessageId, TenantId};
 use crate::knowledge::{
     Answer, Block, DocumentFormat, KnowledgeBase, KnowledgeChunk, KnowledgeDocument,
-    KnowledgeLimits, MessageSource, ScoredHit, answer_from, chunk_blocks, lead_in, parse_blocks,
-    passage_terms, rerank,
+    KnowledgeLimits, MessageSource, ScoredHit, answer_from, chunk_blocks, coverage, lead_in,
+    parse_blocks, passage_terms, rerank,
 };
+use crate::tenant::Tenant;
+use std::collections::HashSet;
 use crate::language::Language;
 use crate::lead::Lead;
 use crate::ports::{IdGenerator, StoreError};
@@ -165,14 +167,40 @@ pub async fn save_document(
 /// How many candidates the index returns for the reranking, at least.
 const CANDIDATES: u32 = 24;
 
+/// How many of the best candidates' documents are weighed against the tenant's business.
+const AFFINITY_DOCUMENTS: usize = 8;
+
+/// How much a document about the tenant's own business weighs in the ranking: enough to choose
+/// between passages that answer a generic question ("where are you?", "are you open on
+/// Saturday?") equally well, too little to outweigh a passage that fits the question better.
+const AFFINITY_WEIGHT: f64 = 0.05;
+
+/// How much of a document is read to tell what it is about: its title and opening.
+const AFFINITY_CHARS: usize = 2_000;
+
+/// The tenant's business in words: its name, industry and the descriptions of its services.
+fn business_text(tenant: &Tenant) -> String {
+    let mut text = format!(
+        "{}\n{}",
+        tenant.business_name(),
+        tenant.settings.industry.replace('_', " ")
+    );
+    for service in tenant.settings.services.values() {
+        text.push('\n');
+        text.push_str(&service.description);
+    }
+    text
+}
+
 /// The tenant's passages for a question, best first: the index's candidates reranked by how much
-/// of the question they cover. This is what the AI sees.
+/// of the question they cover, passages of documents about the tenant's own business (its
+/// industry and services) winning ties. This is what the AI sees.
 ///
 /// # Errors
 /// Storage failures.
 pub async fn search(
     kb: &KnowledgeBase,
-    tenant: TenantId,
+    tenant: &Tenant,
     question: &str,
     limit: u32,
 ) -> Result<Vec<ScoredHit>, StoreError> {
@@ -180,11 +208,56 @@ pub async fn search(
     let terms: Vec<String> = words.iter().flat_map(|w| w.terms.clone()).collect();
     let hits = kb
         .store
-        .search(tenant, &terms, CANDIDATES.max(limit.saturating_mul(4)))
+        .search(tenant.id, &terms, CANDIDATES.max(limit.saturating_mul(4)))
         .await?;
     let mut ranked = rerank(kb.analyzer.as_ref(), &words, hits);
+    prefer_own_business(kb, tenant, &mut ranked).await?;
     ranked.truncate(limit as usize);
     Ok(ranked)
+}
+
+/// Adds to each of the best passages' rank how much its document's opening speaks of the
+/// tenant's business (relative to the other candidates' documents), then re-sorts.
+async fn prefer_own_business(
+    kb: &KnowledgeBase,
+    tenant: &Tenant,
+    ranked: &mut [ScoredHit],
+) -> Result<(), StoreError> {
+    let business = kb.analyzer.query_words(&business_text(tenant));
+    if business.is_empty() || ranked.len() < 2 {
+        return Ok(());
+    }
+    let mut affinity: Vec<(DocumentId, f64)> = Vec::new();
+    for hit in ranked.iter() {
+        if affinity.len() >= AFFINITY_DOCUMENTS {
+            break;
+        }
+        let id = hit.hit.document_id;
+        if affinity.iter().any(|(d, _)| *d == id) {
+            continue;
+        }
+        let Some((document, _)) = kb.store.get_document(tenant.id, id).await? else {
+            continue;
+        };
+        let opening: String = document.content.chars().take(AFFINITY_CHARS).collect();
+        let terms: HashSet<String> = kb
+            .analyzer
+            .index_terms(&format!("{}\n{opening}", document.title))
+            .into_iter()
+            .collect();
+        affinity.push((id, coverage(&business, &terms)));
+    }
+    let most = affinity.iter().map(|(_, a)| *a).fold(0.0, f64::max);
+    if most <= 0.0 {
+        return Ok(());
+    }
+    for hit in ranked.iter_mut() {
+        if let Some((_, a)) = affinity.iter().find(|(d, _)| *d == hit.hit.document_id) {
+            hit.rank += AFFINITY_WEIGHT * a / most;
+        }
+    }
+    ranked.sort_by(|a, b| b.rank.total_cmp(&a.rank));
+    Ok(())
 }
 
 /// What the knowledge base says about one lead message.
@@ -205,7 +278,7 @@ const MODEL_PASSAGES: u32 = 4;
 /// Storage failures.
 pub async fn look_up(
     deps: &Deps,
-    tenant: TenantId,
+    tenant: &Tenant,
     message: &str,
 ) -> Result<Option<Lookup>, StoreError> {
     let Some(kb) = &deps.knowledge else {

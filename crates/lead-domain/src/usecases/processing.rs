@@ -282,7 +282,7 @@ async fn read_turn(
                 .map(|b| b.body);
     }
     // What the knowledge base says about the message, for the model and the offline answer.
-    turn.knowledge = super::knowledge::look_up(deps, tenant.id, &inbound.body)
+    turn.knowledge = super::knowledge::look_up(deps, tenant, &inbound.body)
         .await
         .unwrap_or_else(|e| {
             turn.degraded = Some(format!("knowledge base unavailable: {e}"));
