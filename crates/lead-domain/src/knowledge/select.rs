@@ -70,6 +70,22 @@ fn rarity(n: usize, df: usize) -> f64 {
     (1.0 + (n as f64 + 1.0) / (df as f64 + 0.5)).ln()
 }
 
+/// The weighted share of `words` found in `terms`, each word also weighted by how few of `all`
+/// (the sets being compared) hold it.
+pub fn rare_coverage(words: &[QueryWord], all: &[HashSet<String>], terms: &HashSet<String>) -> f64 {
+    let has = |w: &QueryWord, set: &HashSet<String>| w.terms.iter().any(|t| set.contains(t));
+    let (mut found, mut total) = (0.0, 0.0);
+    for w in words {
+        let df = all.iter().filter(|s| has(w, s)).count();
+        let weight = f64::from(w.weight) * rarity(all.len(), df);
+        total += weight;
+        if has(w, terms) {
+            found += weight;
+        }
+    }
+    if total > 0.0 { found / total } else { 0.0 }
+}
+
 /// Orders the store's candidates by question coverage with rarer words weighing more (the rarity
 /// measured among the candidates), plain coverage and then the store's order breaking ties.
 pub fn rerank(
@@ -89,28 +105,13 @@ pub fn rerank(
             term_set(analyzer, &context)
         })
         .collect();
-    let has = |w: &QueryWord, set: &HashSet<String>| w.terms.iter().any(|t| set.contains(t));
-    let weights: Vec<f64> = words
-        .iter()
-        .map(|w| {
-            let df = sets.iter().filter(|s| has(w, s)).count();
-            f64::from(w.weight) * rarity(sets.len(), df)
-        })
-        .collect();
-    let total: f64 = weights.iter().sum();
     let mut scored: Vec<(usize, ScoredHit)> = hits
         .into_iter()
         .zip(&sets)
         .enumerate()
         .map(|(i, (hit, set))| {
-            let found: f64 = words
-                .iter()
-                .zip(&weights)
-                .filter(|(w, _)| has(w, set))
-                .map(|(_, x)| x)
-                .sum();
             let coverage = coverage(words, set);
-            let rare = if total > 0.0 { found / total } else { 0.0 };
+            let rare = rare_coverage(words, &sets, set);
             let (heading, closest) = structure(analyzer, words, &hit);
             let rank = 0.45 * rare + 0.25 * coverage + 0.15 * heading + 0.15 * closest;
             (i, ScoredHit { hit, coverage, rank })

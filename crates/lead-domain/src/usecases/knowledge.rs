@@ -6,8 +6,8 @@ use super::{Deps, ReplyTurn, compose_reply};
 use crate::ids::{ChunkId, DocumentId, MessageId, TenantId};
 use crate::knowledge::{
     Answer, Block, DocumentFormat, KnowledgeBase, KnowledgeChunk, KnowledgeDocument,
-    KnowledgeLimits, MessageSource, ScoredHit, answer_from, chunk_blocks, coverage, lead_in,
-    parse_blocks, passage_terms, rerank,
+    KnowledgeLimits, MessageSource, ScoredHit, answer_from, chunk_blocks, lead_in, parse_blocks,
+    QueryWord, TextAnalyzer, passage_terms, rare_coverage, rerank,
 };
 use crate::tenant::Tenant;
 use std::collections::HashSet;
@@ -173,23 +173,39 @@ const AFFINITY_DOCUMENTS: usize = 8;
 /// How much a document about the tenant's own business weighs in the ranking: enough to choose
 /// between passages that answer a generic question ("where are you?", "are you open on
 /// Saturday?") equally well, too little to outweigh a passage that fits the question better.
-const AFFINITY_WEIGHT: f64 = 0.05;
+const AFFINITY_WEIGHT: f64 = 0.1;
 
 /// How much of a document is read to tell what it is about: its title and opening.
 const AFFINITY_CHARS: usize = 2_000;
 
-/// The tenant's business in words: its name, industry and the descriptions of its services.
-fn business_text(tenant: &Tenant) -> String {
-    let mut text = format!(
+/// How much more the tenant's name and industry weigh than the words of one service description
+/// when telling which documents are about its business.
+const IDENTITY_WEIGHT: f32 = 3.0;
+
+/// The tenant's business as search words: its name and industry (weighing most), then the
+/// descriptions of its services.
+fn business_words(analyzer: &dyn TextAnalyzer, tenant: &Tenant) -> Vec<QueryWord> {
+    let identity = format!(
         "{}\n{}",
         tenant.business_name(),
         tenant.settings.industry.replace('_', " ")
     );
+    let mut words: Vec<QueryWord> = analyzer
+        .query_words(&identity)
+        .into_iter()
+        .map(|mut w| {
+            w.weight *= IDENTITY_WEIGHT;
+            w
+        })
+        .collect();
     for service in tenant.settings.services.values() {
-        text.push('\n');
-        text.push_str(&service.description);
+        for word in analyzer.query_words(&service.description) {
+            if !words.iter().any(|w| w.terms == word.terms) {
+                words.push(word);
+            }
+        }
     }
-    text
+    words
 }
 
 /// The tenant's passages for a question, best first: the index's candidates reranked by how much
@@ -223,17 +239,17 @@ async fn prefer_own_business(
     tenant: &Tenant,
     ranked: &mut [ScoredHit],
 ) -> Result<(), StoreError> {
-    let business = kb.analyzer.query_words(&business_text(tenant));
+    let business = business_words(kb.analyzer.as_ref(), tenant);
     if business.is_empty() || ranked.len() < 2 {
         return Ok(());
     }
-    let mut affinity: Vec<(DocumentId, f64)> = Vec::new();
+    let mut documents: Vec<(DocumentId, HashSet<String>)> = Vec::new();
     for hit in ranked.iter() {
-        if affinity.len() >= AFFINITY_DOCUMENTS {
+        if documents.len() >= AFFINITY_DOCUMENTS {
             break;
         }
         let id = hit.hit.document_id;
-        if affinity.iter().any(|(d, _)| *d == id) {
+        if documents.iter().any(|(d, _)| *d == id) {
             continue;
         }
         let Some((document, _)) = kb.store.get_document(tenant.id, id).await? else {
@@ -245,8 +261,15 @@ async fn prefer_own_business(
             .index_terms(&format!("{}\n{opening}", document.title))
             .into_iter()
             .collect();
-        affinity.push((id, coverage(&business, &terms)));
+        documents.push((id, terms));
     }
+    // A business word every candidate document holds ("installments") tells them apart less
+    // than one only some hold ("car", "solar").
+    let sets: Vec<HashSet<String>> = documents.iter().map(|(_, t)| t.clone()).collect();
+    let affinity: Vec<(DocumentId, f64)> = documents
+        .iter()
+        .map(|(id, terms)| (*id, rare_coverage(&business, &sets, terms)))
+        .collect();
     let most = affinity.iter().map(|(_, a)| *a).fold(0.0, f64::max);
     if most <= 0.0 {
         return Ok(());

@@ -345,6 +345,12 @@ static CONCEPTS: &[Concept] = &[
         &["bank", "banks", "بنك", "بنوك", "مصرف", "مصارف", "bank"],
     ),
     c(
+        "solar",
+        1.0,
+        false,
+        &["solar", "pv", "photovoltaic", "شمسي", "شمسيه", "الشمسيه", "طاقه شمسيه"],
+    ),
+    c(
         "payment",
         0.7,
         false,
