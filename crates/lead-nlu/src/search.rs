@@ -176,6 +176,18 @@ fn analyse(token: &Token) -> Option<Word> {
                     stem.strip_suffix('ا')
                         .filter(|s| s.chars().count() >= 3)
                         .and_then(glossary::lookup)
+                })
+                .or_else(|| {
+                    // A glued preposition or conjunction (لكلبي, بسعر, فالسعر) is not stripped
+                    // from the stem, where it is too often part of the word, but a glossary word
+                    // behind it is still that word.
+                    ['ل', 'ب', 'ك', 'ف', 'و']
+                        .iter()
+                        .filter_map(|p| norm.strip_prefix(*p))
+                        .filter(|rest| rest.chars().count() >= 3)
+                        .find_map(|rest| {
+                            glossary::lookup(rest).or_else(|| glossary::lookup(strip_prefix(rest)))
+                        })
                 });
             let stop = glossary::is_stop(norm) || glossary::is_stop(bare);
             let key = (!stop && bare.chars().count() >= 3)
