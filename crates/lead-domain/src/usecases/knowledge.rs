@@ -16,7 +16,7 @@ use crate::lead::Lead;
 use crate::ports::{IdGenerator, StoreError};
 use crate::qualification::MessageIntent;
 use crate::templates::{TemplateContext, TemplateKind, render};
-use chrono::{DateTime, Utc};
+use chrono::{DateTime, SubsecRound, Utc};
 
 /// Why a document was refused.
 #[derive(Debug, thiserror::Error)]
@@ -74,6 +74,8 @@ pub async fn save_document(
     input: DocumentInput,
     now: DateTime<Utc>,
 ) -> Result<(KnowledgeDocument, Vec<KnowledgeChunk>), KnowledgeError> {
+    // Stores keep microseconds; the times handed back must be the ones read later.
+    let now = now.trunc_subsecs(6);
     let title = input.title.trim().to_owned();
     if title.is_empty() {
         return Err(KnowledgeError::Invalid {
