@@ -4,7 +4,8 @@
 //! live chat in English and Arabic with the passage kept as the reply's source, and the offline
 //! figures on questions written apart from the development set.
 
-use crate::helpers::{ADMIN_TOKEN, TestApp, spawn_app};
+use crate::helpers::{ADMIN_TOKEN, TestApp, spawn_app, spawn_app_with};
+use lead_server::config::{LlmProvider, SecretString};
 use reqwest::Method;
 use serde_json::{Value, json};
 use std::path::Path;
@@ -357,6 +358,54 @@ async fn live_chat_answers_from_an_uploaded_document_in_english_and_arabic() {
     assert!(quoted_sources(&app, &key, conversation).await.is_empty());
     let text = unknown["reply"]["text"].as_str().expect("reply");
     assert!(!text.contains("AED"), "{text}");
+}
+
+#[tokio::test]
+async fn the_model_sees_the_passages_with_their_ids_and_its_cited_passages_are_kept() {
+    let anthropic = wiremock::MockServer::start().await;
+    let app = spawn_app_with(|s| {
+        s.llm_provider = Some(LlmProvider::Anthropic);
+        s.anthropic_api_key = Some(SecretString::new("sk-ant-local"));
+        s.anthropic_base_url = anthropic.uri();
+    })
+    .await;
+    let (client, key, widget) = app.create_chat_client("kb-model", &[]).await;
+    upload(&app, &client, document("Price list", PRICE_LIST)).await;
+    let found = app
+        .get_as(&key, &search_path(&client, "teeth whitening price"))
+        .await;
+    let chunk = found.body["items"][0]["chunk_id"]
+        .as_str()
+        .expect("a passage")
+        .to_owned();
+
+    // The routing call must carry the passage under its id; the model answers and cites it, plus
+    // an id it was never given.
+    let reply = "In-clinic whitening is AED 1,200 per session.";
+    let routing = json!({"kind": "question", "language": "en", "reply": reply, "confidence": 0.9,
+                         "sources": [format!("[{chunk}]"), "not-a-passage"]});
+    wiremock::Mock::given(wiremock::matchers::method("POST"))
+        .and(wiremock::matchers::path("/v1/messages"))
+        .and(wiremock::matchers::body_string_contains(format!("[{chunk}]")))
+        .respond_with(wiremock::ResponseTemplate::new(200).set_body_json(json!({
+            "id": "msg_local", "type": "message", "role": "assistant", "model": "claude-sonnet-4-5",
+            "content": [{"type": "tool_use", "id": "toolu_local",
+                         "name": lead_llm::router::ROUTER_TOOL_NAME, "input": routing}],
+            "stop_reason": "tool_use", "stop_sequence": null,
+            "usage": {"input_tokens": 500, "output_tokens": 40,
+                      "cache_creation_input_tokens": 0, "cache_read_input_tokens": 0}
+        })))
+        .expect(1)
+        .mount(&anthropic)
+        .await;
+
+    let answered = chat(&app, &widget, "kb-model-1", "how much is teeth whitening?").await;
+    assert_eq!(answered["reply"]["text"], reply, "{answered}");
+    let conversation = answered["conversation_id"].as_str().expect("conversation");
+    let sources = quoted_sources(&app, &key, conversation).await;
+    assert_eq!(sources.len(), 1, "{sources:?}");
+    assert_eq!(sources[0]["chunk_id"].as_str(), Some(chunk.as_str()));
+    assert_eq!(sources[0]["title"], "Price list");
 }
 
 #[tokio::test]

@@ -382,6 +382,39 @@ pub fn reply_with_answer(
     Some((parts.join(" "), answer))
 }
 
+/// Keeps which of the passages given to the model its reply cites; ids the model was not given
+/// are ignored. A failure is reported, not raised, as for [`record_quote`].
+pub async fn record_citations(
+    deps: &Deps,
+    tenant: TenantId,
+    message: MessageId,
+    lookup: Option<&Lookup>,
+    cited: &[String],
+) -> Option<String> {
+    let (Some(kb), Some(lookup)) = (&deps.knowledge, lookup) else {
+        return None;
+    };
+    let sources: Vec<MessageSource> = lookup
+        .passages
+        .iter()
+        .filter(|p| cited.iter().any(|id| *id == p.hit.chunk_id.to_string()))
+        .map(|p| MessageSource {
+            message_id: message,
+            document_id: p.hit.document_id,
+            chunk_id: p.hit.chunk_id,
+            title: p.hit.title.clone(),
+        })
+        .collect();
+    if sources.is_empty() {
+        return None;
+    }
+    kb.store
+        .record_sources(tenant, &sources)
+        .await
+        .err()
+        .map(|e| format!("the reply's sources were not recorded: {e}"))
+}
+
 /// Keeps which passage a reply quoted. A failure is reported, not raised: the reply is already
 /// stored and queued, and retrying the job would send it twice.
 pub async fn record_quote(
