@@ -4,7 +4,7 @@
 //! live chat in English and Arabic with the passage kept as the reply's source, and the offline
 //! figures on questions written apart from the development set.
 
-use crate::helpers::{ADMIN_TOKEN, TestApp, spawn_app, spawn_app_with};
+use crate::helpers::{ADMIN_TOKEN, PgDatabase, TestApp, spawn_app, spawn_app_on, spawn_app_with};
 use lead_server::config::{LlmProvider, SecretString};
 use reqwest::Method;
 use serde_json::{Value, json};
@@ -418,4 +418,86 @@ async fn offline_answers_meet_the_goal_on_questions_written_apart_from_the_devel
     assert!(figures.recall_at_3 >= 0.95, "{figures:?}");
     assert!(figures.containment >= 0.90, "{figures:?}");
     assert!(figures.honesty >= 0.75, "{figures:?}");
+}
+
+/// A generated document: a business's price list and FAQ, `n` making every one different.
+fn generated_document(n: usize) -> String {
+    let areas = ["Riyadh", "Jeddah", "Dammam", "Khobar", "Dubai", "Sharjah", "Doha", "Amman"];
+    let services = [
+        "cleaning", "whitening", "installation", "maintenance", "inspection", "delivery",
+        "consultation", "training", "repair", "rental",
+    ];
+    let mut text = format!("# Business {n} — prices and questions\n\n");
+    for (i, service) in services.iter().enumerate() {
+        let price = 100 + (n * 37 + i * 53) % 5_000;
+        let area = areas[(n + i) % areas.len()];
+        text.push_str(&format!(
+            "## {service} {n}\n\n- {service} in {area}: AED {price}\n- Booking {service} takes {} days.\n\n",
+            1 + (n + i) % 9
+        ));
+    }
+    text.push_str("## Opening hours\n\nSunday to Thursday, 9:00 AM to 6:00 PM. Friday closed.\n\n");
+    text.push_str("## أسئلة شائعة\n\nهل يوجد تقسيط؟ نعم، التقسيط حتى 12 شهرا بدون فوائد.\n\nأين موقعكم؟ في الرياض، حي العليا.\n");
+    text
+}
+
+/// p50 and p99 of the search endpoint, in milliseconds, over `rounds` questions.
+async fn search_latency(app: &TestApp, client: &str, key: &str, rounds: usize) -> (f64, f64) {
+    let questions = [
+        "how much is whitening in Riyadh?",
+        "cleaning price dubai",
+        "كم سعر التركيب؟",
+        "do you have installments?",
+        "وين موقعكم",
+        "are you open on friday",
+        "how many days does repair take",
+        "consultation 512 price",
+    ];
+    let mut times = Vec::with_capacity(rounds);
+    for i in 0..rounds {
+        let q = questions[i % questions.len()];
+        let started = std::time::Instant::now();
+        let reply = app.get_as(key, &search_path(client, q)).await;
+        times.push(started.elapsed().as_secs_f64() * 1000.0);
+        assert_eq!(reply.status, 200, "{}", reply.body);
+        assert!(!reply.body["items"].as_array().expect("items").is_empty(), "{q}");
+    }
+    times.sort_by(f64::total_cmp);
+    let at = |p: f64| times[((times.len() as f64 * p).ceil() as usize).saturating_sub(1)];
+    (at(0.50), at(0.99))
+}
+
+async fn fill(app: &TestApp, client: &str, key: &str, documents: usize) {
+    for n in 0..documents {
+        let reply = app
+            .send_as(
+                key,
+                Method::POST,
+                &path(client),
+                Some(document(&format!("Business {n}"), &generated_document(n))),
+            )
+            .await;
+        assert_eq!(reply.status, 201, "{}", reply.body);
+    }
+}
+
+/// Measures search latency with 1,000 documents in one client, on SQLite and on PostgreSQL:
+/// `cargo test -p lead-server --test it knowledge::search_latency -- --ignored --nocapture`.
+#[tokio::test]
+#[ignore = "a measurement: uploads 1,000 documents per database"]
+async fn search_latency_with_a_thousand_documents() {
+    let app = spawn_app().await;
+    let (client, key) = app.create_realty("kb-latency").await;
+    fill(&app, &client, &key, 1_000).await;
+    let (p50, p99) = search_latency(&app, &client, &key, 400).await;
+    println!("sqlite: 1000 documents, search p50 {p50:.1} ms, p99 {p99:.1} ms");
+
+    if let Some(db) = PgDatabase::create("search_latency_with_a_thousand_documents").await {
+        let app = spawn_app_on(&db, |_| {}).await;
+        let (client, key) = app.create_realty("kb-latency-pg").await;
+        fill(&app, &client, &key, 1_000).await;
+        let (p50, p99) = search_latency(&app, &client, &key, 400).await;
+        println!("postgres: 1000 documents, search p50 {p50:.1} ms, p99 {p99:.1} ms");
+        db.drop_database().await;
+    }
 }
