@@ -207,6 +207,8 @@ pub fn answer_from(
     let mut size = units[top].chars().count();
     for &i in order.iter().skip(1).take(2) {
         let len = units[i].chars().count();
+        // Sentences at least half as relevant go on about what was asked (the charge for the
+        // area asked about, the other rows of a price list) and are quoted with it.
         if scores[i] > 0.0 && scores[i] >= scores[top] * 0.5 && size + len < MAX_QUOTE_CHARS {
             chosen.push(i);
             size += len + 1;
@@ -234,6 +236,12 @@ pub fn answer_from(
         language,
         hit: best.hit.clone(),
     })
+}
+
+/// Whether a text holds a digit of either script.
+fn has_number(text: &str) -> bool {
+    text.chars()
+        .any(|c| c.is_ascii_digit() || ('٠'..='٩').contains(&c))
 }
 
 /// How well one sentence answers: the question's words it holds, those its headings already hold
@@ -264,10 +272,7 @@ fn sentence_score(
     }
     let mut score = found / f64::from(total);
     let figure_words: Vec<&QueryWord> = words.iter().filter(|w| w.wants_figure).collect();
-    let has_number = text
-        .chars()
-        .any(|c| c.is_ascii_digit() || ('٠'..='٩').contains(&c));
-    if !figure_words.is_empty() && has_number {
+    if !figure_words.is_empty() && has_number(text) {
         score += 0.15;
         if asked_here {
             score += 0.1;
