@@ -137,6 +137,10 @@ pub enum AdminCommand {
         #[arg(long, default_value_t = 0)]
         grace_period_seconds: u32,
     },
+    /// Re-encrypts every client's stored secrets under the current key: set the new key in
+    /// `SECRET_KEY` and the old one in `SECRET_KEY_PREVIOUS` first, or, without `SECRET_KEY`, a new
+    /// key is generated into the data directory's key file.
+    RotateSecretKey,
     /// Lists and re-drives queued jobs.
     Jobs {
         /// What to do.
@@ -268,6 +272,9 @@ pub async fn run(cli: Cli, mut settings: Settings) -> anyhow::Result<()> {
 /// # Errors
 /// Invalid arguments, an unknown client, or storage failures.
 pub async fn admin(command: AdminCommand, settings: &Settings) -> anyhow::Result<String> {
+    if matches!(command, AdminCommand::RotateSecretKey) {
+        return crate::storage::rotate_secret_key(settings).await;
+    }
     let wiring = wire(settings).await?;
     let output = match command {
         AdminCommand::CreateTenant {
@@ -319,6 +326,7 @@ pub async fn admin(command: AdminCommand, settings: &Settings) -> anyhow::Result
             )
         }
         AdminCommand::Jobs { command } => jobs(&wiring.deps, command).await?,
+        AdminCommand::RotateSecretKey => crate::storage::rotate_secret_key(settings).await?,
     };
     Ok(output)
 }

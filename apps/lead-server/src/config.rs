@@ -26,6 +26,8 @@ pub const ENV_KEYS: &[&str] = &[
     "DATA_DIR",
     "REDIS_URL",
     "ADMIN_TOKEN",
+    "SECRET_KEY",
+    "SECRET_KEY_PREVIOUS",
     "LOG_FORMAT",
     "OTEL_SERVICE_NAME",
     "OTEL_EXPORTER_OTLP_ENDPOINT",
@@ -244,6 +246,11 @@ pub struct Settings {
     pub redis_url: Option<String>,
     /// The platform admin token; generated at first start when absent.
     pub admin_token: Option<SecretString>,
+    /// 32 bytes in base64 that encrypt tenant secrets at rest; generated into the data
+    /// directory when absent.
+    pub secret_key: Option<SecretString>,
+    /// Earlier secret keys (comma-separated base64) still accepted for reading during a rotation.
+    pub secret_key_previous: Option<SecretString>,
     /// Log format.
     pub log_format: LogFormat,
     /// `service.name` on exported spans; [`DEFAULT_SERVICE_NAME`] when unset.
@@ -344,6 +351,8 @@ impl Default for Settings {
             data_dir: PathBuf::from("./data"),
             redis_url: None,
             admin_token: None,
+            secret_key: None,
+            secret_key_previous: None,
             log_format: LogFormat::Json,
             otel_service_name: None,
             otel_exporter_otlp_endpoint: None,
@@ -450,6 +459,8 @@ impl Settings {
         clear(&mut self.otel_exporter_otlp_endpoint);
         clear(&mut self.trusted_proxies);
         clear_secret(&mut self.admin_token);
+        clear_secret(&mut self.secret_key);
+        clear_secret(&mut self.secret_key_previous);
         clear_secret(&mut self.anthropic_api_key);
         clear_secret(&mut self.openai_api_key);
         clear_secret(&mut self.smtp_password);
@@ -512,6 +523,27 @@ impl Settings {
             return Err(ConfigError::new(
                 "ADMIN_TOKEN",
                 "must be at least 16 characters",
+            ));
+        }
+        if let Some(key) = &self.secret_key
+            && lead_store::secrets::SecretKey::from_base64(key.expose()).is_err()
+        {
+            return Err(ConfigError::new(
+                "SECRET_KEY",
+                "must be 32 bytes in standard base64 (openssl rand -base64 32)",
+            ));
+        }
+        if let Some(keys) = &self.secret_key_previous
+            && keys
+                .expose()
+                .split(',')
+                .map(str::trim)
+                .filter(|k| !k.is_empty())
+                .any(|k| lead_store::secrets::SecretKey::from_base64(k).is_err())
+        {
+            return Err(ConfigError::new(
+                "SECRET_KEY_PREVIOUS",
+                "must be comma-separated keys of 32 bytes in standard base64",
             ));
         }
         for (key, url) in [

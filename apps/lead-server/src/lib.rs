@@ -23,6 +23,7 @@ pub mod proxies;
 pub mod qualifier;
 pub mod ratelimit;
 pub mod routes;
+pub mod secret_keys;
 pub mod startup;
 pub mod storage;
 pub mod streams;

@@ -132,6 +132,7 @@ pub async fn wire(settings: &Settings) -> anyhow::Result<Wiring> {
             records: storage.bookings.clone(),
             reader: Arc::new(lead_nlu::OfflineRules),
         }),
+        retention: storage.retention.clone(),
     };
     Ok(Wiring { deps, storage })
 }
@@ -535,7 +536,10 @@ async fn request_context(
                     .all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_')
         })
         .map(str::to_owned)
-        .unwrap_or_else(|| uuid::Uuid::now_v7().to_string());
+        .unwrap_or_else(|| {
+            use lead_domain::ports::IdGenerator as _;
+            crate::adapters::UuidV7Ids.new_uuid().to_string()
+        });
     let span = tracing::info_span!("request", request_id = %request_id);
     let method = req.method().to_string();
     let path = req.path().to_owned();

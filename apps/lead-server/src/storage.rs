@@ -39,6 +39,8 @@ pub struct Storage {
     pub users: Arc<dyn UserRepository>,
     /// The sales inbox's read models.
     pub inbox: Arc<dyn InboxReader>,
+    /// Erasure on request and retention periods.
+    pub retention: Arc<dyn lead_domain::retention::DataRetention>,
 }
 
 impl Storage {
@@ -57,6 +59,7 @@ impl Storage {
             + DecisionStore
             + UserRepository
             + InboxReader
+            + lead_domain::retention::DataRetention
             + 'static,
     {
         Self {
@@ -71,7 +74,8 @@ impl Storage {
             bookings: store.clone(),
             decisions: store.clone(),
             users: store.clone(),
-            inbox: store,
+            inbox: store.clone(),
+            retention: store,
         }
     }
 }
@@ -121,11 +125,20 @@ fn private_sqlite_file(url: &str) -> anyhow::Result<()> {
 }
 
 async fn connect(settings: &Settings) -> anyhow::Result<SeaOrmStore> {
+    connect_with_keys(settings, Some(crate::secret_keys::keyring(settings)?)).await
+}
+
+/// Opens the database with the given keys for tenant secrets and applies the migrations.
+async fn connect_with_keys(
+    settings: &Settings,
+    keyring: Option<Arc<lead_store::secrets::Keyring>>,
+) -> anyhow::Result<SeaOrmStore> {
     private_sqlite_file(&settings.database_url)?;
     let options = StoreOptions {
         max_connections: settings.db_max_connections,
         intake_lanes: settings.db_intake_lanes,
         intake_batch_max: settings.db_intake_batch_max,
+        keyring,
         ..StoreOptions::default()
     };
     let store = SeaOrmStore::connect_with(&settings.database_url, options)
@@ -143,9 +156,35 @@ async fn connect(settings: &Settings) -> anyhow::Result<SeaOrmStore> {
 /// # Errors
 /// When the database cannot be reached or migrated.
 pub async fn open(settings: &Settings) -> anyhow::Result<Storage> {
-    let store = connect(settings).await?;
+    let store = Arc::new(connect(settings).await?);
     tracing::info!(backend = ?store.backend(), "database ready, migrations applied");
-    Ok(Storage::from_adapter(Arc::new(store)))
+    crate::metrics::watch_pool(store.clone());
+    Ok(Storage::from_adapter(store))
+}
+
+/// Re-encrypts every tenant's secrets under the current key (`lead-server admin
+/// rotate-secret-key`) and says how many tenants changed and under which key.
+///
+/// # Errors
+/// When a secret cannot be opened with the configured keys, or on a storage failure; with the
+/// generated key file, the old keys then stay in it so nothing becomes unreadable.
+pub async fn rotate_secret_key(settings: &Settings) -> anyhow::Result<String> {
+    let rotation = crate::secret_keys::Rotation::prepare(settings)?;
+    let keyring = rotation.keyring();
+    let store = connect_with_keys(settings, Some(keyring.clone())).await?;
+    let changed = store
+        .reseal_secrets()
+        .await
+        .map_err(|e| anyhow::Error::new(e).context("re-encrypting tenant secrets"))?;
+    store
+        .close()
+        .await
+        .map_err(|e| anyhow::Error::new(e).context("closing the database"))?;
+    rotation.finish()?;
+    Ok(format!(
+        "key_id={}\nclients_reencrypted={changed}",
+        keyring.current_id()
+    ))
 }
 
 /// Applies the schema migrations and exits (`lead-server migrate`).
@@ -153,7 +192,7 @@ pub async fn open(settings: &Settings) -> anyhow::Result<Storage> {
 /// # Errors
 /// When the database cannot be reached or migrated.
 pub async fn migrate(settings: &Settings) -> anyhow::Result<()> {
-    let store = connect(settings).await?;
+    let store = connect_with_keys(settings, None).await?;
     store
         .close()
         .await

@@ -27,6 +27,7 @@ use std::sync::Arc;
 pub mod booking;
 pub mod knowledge;
 pub mod leads;
+pub mod retention;
 pub mod users;
 
 /// The adapters a use case runs on, chosen by the app at start.
@@ -66,6 +67,8 @@ pub struct Deps {
     pub knowledge: Option<crate::knowledge::KnowledgeBase>,
     /// The calendar and booking records; `None` turns booking in the conversation off.
     pub booking: Option<booking::BookingDeps>,
+    /// Erasure and retention.
+    pub retention: Arc<dyn crate::retention::DataRetention>,
 }
 
 /// Why a use case failed.
@@ -92,6 +95,9 @@ pub enum UseCaseError {
     /// Telling the team failed.
     #[error(transparent)]
     Notify(#[from] NotifyError),
+    /// An idempotency key already used for a different request; nothing was stored.
+    #[error("the idempotency key was already used for a different request")]
+    IdempotencyKeyReused,
 }
 
 impl From<CommitError> for UseCaseError {
@@ -114,7 +120,9 @@ impl UseCaseError {
                 StoreError::Unavailable(_) | StoreError::Stale(_) | StoreError::Unexpected(_),
             ) => true,
             UseCaseError::Store(StoreError::Conflict(_)) => false,
-            UseCaseError::NotFound(_) | UseCaseError::Invalid(_) => false,
+            UseCaseError::NotFound(_)
+            | UseCaseError::Invalid(_)
+            | UseCaseError::IdempotencyKeyReused => false,
             UseCaseError::Send(SendError::Retryable { .. }) => true,
             UseCaseError::Send(_) => false,
             UseCaseError::Calendar(e) => e.is_retryable(),

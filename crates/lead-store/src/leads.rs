@@ -16,7 +16,6 @@ use sea_orm::{
     ActiveValue::Set, ColumnTrait, ConnectionTrait, EntityTrait, ExprTrait, PaginatorTrait,
     QueryFilter, QueryOrder, QuerySelect,
 };
-use uuid::Uuid;
 
 use crate::SeaOrmStore;
 use crate::codec::{from_json, name_of, page_bounds, parse_name, to_json, to_u32, ts};
@@ -149,7 +148,7 @@ fn history_row(
     change: &StateChange,
 ) -> Result<lead_state_history::ActiveModel, StoreError> {
     Ok(lead_state_history::ActiveModel {
-        id: Set(Uuid::now_v7()),
+        id: Set(crate::codec::row_id()),
         tenant_id: Set(lead.tenant_id.as_uuid()),
         lead_id: Set(lead.id.as_uuid()),
         from_state: Set(change.from.as_str().to_owned()),

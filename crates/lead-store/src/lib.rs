@@ -21,6 +21,8 @@ mod knowledge;
 mod leads;
 mod opt_outs;
 mod pipeline;
+mod retention;
+pub mod secrets;
 mod tenants;
 mod usage;
 mod users;
@@ -66,7 +68,7 @@ pub enum Backend {
 }
 
 /// Pool and timeout settings; the defaults suit the service.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone)]
 pub struct StoreOptions {
     /// Connections in the pool.
     pub max_connections: u32,
@@ -80,6 +82,8 @@ pub struct StoreOptions {
     pub intake_lanes: usize,
     /// The most intakes one such transaction stores.
     pub intake_batch_max: usize,
+    /// Keys that encrypt tenant secrets at rest; without one they are stored as given.
+    pub keyring: Option<Arc<secrets::Keyring>>,
 }
 
 impl Default for StoreOptions {
@@ -90,8 +94,18 @@ impl Default for StoreOptions {
             acquire_timeout: Duration::from_secs(30),
             intake_lanes: 4,
             intake_batch_max: 64,
+            keyring: None,
         }
     }
+}
+
+/// How many pooled connections are busy and how many wait idle.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct PoolUsage {
+    /// Connections running a query or holding a transaction.
+    pub in_use: u32,
+    /// Open connections waiting in the pool.
+    pub idle: u32,
 }
 
 /// The sea-orm adapter of every storage port, on SQLite or PostgreSQL chosen by URL.
@@ -106,6 +120,8 @@ pub struct SeaOrmStore {
     writers: Option<Arc<Semaphore>>,
     /// Where intakes queue for group commit, when it is on.
     batcher: Option<Arc<batch::IntakeBatcher>>,
+    /// Keys sealing tenant secrets.
+    keyring: Option<Arc<secrets::Keyring>>,
 }
 
 /// A write transaction, holding this pool's SQLite writer slot until it ends.
@@ -221,6 +237,7 @@ impl SeaOrmStore {
             backend,
             writers,
             batcher: None,
+            keyring: options.keyring.clone(),
         };
         let lanes = match backend {
             Backend::Sqlite => options.intake_lanes.min(1),
@@ -307,6 +324,29 @@ impl SeaOrmStore {
             Backend::Postgres => self.db.begin().await?,
         };
         Ok(WriteTxn { txn, _slot: slot })
+    }
+
+    /// The connection pool's open and idle connections, for the operator's metrics.
+    pub fn pool_usage(&self) -> PoolUsage {
+        let (open, idle) = match self.backend {
+            Backend::Sqlite => {
+                let pool = self.db.get_sqlite_connection_pool();
+                (pool.size(), pool.num_idle())
+            }
+            Backend::Postgres => {
+                let pool = self.db.get_postgres_connection_pool();
+                (pool.size(), pool.num_idle())
+            }
+        };
+        let idle = u32::try_from(idle).unwrap_or(u32::MAX).min(open);
+        PoolUsage {
+            in_use: open - idle,
+            idle,
+        }
+    }
+
+    pub(crate) fn keyring(&self) -> Option<&Arc<secrets::Keyring>> {
+        self.keyring.as_ref()
     }
 
     pub(crate) fn db(&self) -> &DatabaseConnection {

@@ -16,8 +16,9 @@ use crate::SeaOrmStore;
 use crate::codec::{from_json, name_of, parse_name, to_json, ts};
 use crate::entity::{api_keys, clients, tenant_phone_numbers};
 use crate::error::Context;
+use crate::secrets;
 
-fn tenant_row(tenant: &Tenant) -> Result<clients::ActiveModel, StoreError> {
+fn tenant_row(store: &SeaOrmStore, tenant: &Tenant) -> Result<clients::ActiveModel, StoreError> {
     Ok(clients::ActiveModel {
         id: Set(tenant.id.as_uuid()),
         name: Set(tenant.name.clone()),
@@ -25,14 +26,17 @@ fn tenant_row(tenant: &Tenant) -> Result<clients::ActiveModel, StoreError> {
         industry: Set(tenant.settings.industry.clone()),
         timezone: Set(tenant.settings.business_hours.timezone().name().to_owned()),
         status: Set(name_of(&tenant.status)?),
-        settings: Set(to_json("tenant settings", &tenant.settings)?),
+        settings: Set(store.sealed_settings(tenant)?),
         widget_key: Set(tenant.widget_key.clone()),
         created_at: Set(ts(tenant.created_at)),
         updated_at: Set(ts(tenant.updated_at)),
     })
 }
 
-fn tenant_from_row(row: clients::Model) -> Result<Tenant, StoreError> {
+fn tenant_from_row(store: &SeaOrmStore, mut row: clients::Model) -> Result<Tenant, StoreError> {
+    secrets::open_settings(store.keyring(), row.id, &mut row.settings).map_err(|e| {
+        StoreError::Unexpected(format!("reading the secrets of tenant {}: {e}", row.id))
+    })?;
     Ok(Tenant {
         id: TenantId::from_uuid(row.id),
         name: row.name,
@@ -47,7 +51,7 @@ fn tenant_from_row(row: clients::Model) -> Result<Tenant, StoreError> {
 
 fn key_row(tenant: TenantId, key: &ApiKeyRecord) -> api_keys::ActiveModel {
     api_keys::ActiveModel {
-        id: Set(Uuid::now_v7()),
+        id: Set(crate::codec::row_id()),
         tenant_id: Set(tenant.as_uuid()),
         key_hash: Set(key.hash.clone()),
         prefix: Set(key.prefix.clone()),
@@ -78,7 +82,7 @@ fn number_rows(tenant: &Tenant) -> Result<Vec<tenant_phone_numbers::ActiveModel>
         .into_iter()
         .map(|(number, kind)| {
             Ok(tenant_phone_numbers::ActiveModel {
-                id: Set(Uuid::now_v7()),
+                id: Set(crate::codec::row_id()),
                 tenant_id: Set(tenant.id.as_uuid()),
                 number: Set(number.as_str().to_owned()),
                 kind: Set(name_of(&kind)?),
@@ -102,6 +106,7 @@ async fn insert_numbers<C: ConnectionTrait>(db: &C, tenant: &Tenant) -> Result<(
 
 impl SeaOrmStore {
     async fn tenant_by_id<C: ConnectionTrait>(
+        &self,
         db: &C,
         id: Uuid,
     ) -> Result<Option<Tenant>, StoreError> {
@@ -109,8 +114,55 @@ impl SeaOrmStore {
             .one(db)
             .await
             .context("loading a tenant")?
-            .map(tenant_from_row)
+            .map(|row| tenant_from_row(self, row))
             .transpose()
+    }
+
+    /// The tenant's settings as stored: every secret sealed under the current key.
+    fn sealed_settings(&self, tenant: &Tenant) -> Result<sea_orm::prelude::Json, StoreError> {
+        let mut settings = to_json("tenant settings", &tenant.settings)?;
+        secrets::seal_settings(self.keyring(), tenant.id.as_uuid(), &mut settings);
+        Ok(settings)
+    }
+
+    /// Re-encrypts every tenant's secrets under the keyring's current key (and seals any stored
+    /// in plain text); returns how many tenants changed. Run after a new `SECRET_KEY` is set with
+    /// the old one in `SECRET_KEY_PREVIOUS`.
+    ///
+    /// # Errors
+    /// [`StoreError`] when a secret cannot be opened with the configured keys, or on a database
+    /// failure; nothing is changed for the tenant concerned then.
+    pub async fn reseal_secrets(&self) -> Result<usize, StoreError> {
+        let Some(keyring) = self.keyring().cloned() else {
+            return Err(StoreError::Unexpected(
+                "no secret key is configured".to_owned(),
+            ));
+        };
+        let rows = clients::Entity::find()
+            .all(self.db())
+            .await
+            .context("listing tenants")?;
+        let mut changed = 0;
+        for mut row in rows {
+            let resealed = secrets::reseal_settings(&keyring, row.id, &mut row.settings)
+                .map_err(|e| StoreError::Unexpected(format!("tenant {}: {e}", row.id)))?;
+            if !resealed {
+                continue;
+            }
+            let txn = self
+                .begin_write()
+                .await
+                .context("starting a re-encryption")?;
+            clients::Entity::update_many()
+                .col_expr(clients::Column::Settings, Expr::value(row.settings))
+                .filter(clients::Column::Id.eq(row.id))
+                .exec(&txn)
+                .await
+                .context("re-encrypting tenant secrets")?;
+            txn.commit().await.context("committing a re-encryption")?;
+            changed += 1;
+        }
+        Ok(changed)
     }
 }
 
@@ -121,7 +173,7 @@ impl TenantRepository for SeaOrmStore {
             .begin_write()
             .await
             .context("starting a tenant insert")?;
-        clients::Entity::insert(tenant_row(tenant)?)
+        clients::Entity::insert(tenant_row(self, tenant)?)
             .exec_without_returning(&txn)
             .await
             .context("inserting a tenant")?;
@@ -134,12 +186,12 @@ impl TenantRepository for SeaOrmStore {
     }
 
     async fn get_tenant(&self, id: TenantId) -> Result<Option<Tenant>, StoreError> {
-        Self::tenant_by_id(self.db(), id.as_uuid()).await
+        self.tenant_by_id(self.db(), id.as_uuid()).await
     }
 
     async fn update_tenant(&self, tenant: &Tenant) -> Result<(), StoreError> {
         let status = name_of(&tenant.status)?;
-        let settings = to_json("tenant settings", &tenant.settings)?;
+        let settings = self.sealed_settings(tenant)?;
         let timezone = tenant.settings.business_hours.timezone().name().to_owned();
         let txn = self
             .begin_write()
@@ -198,7 +250,7 @@ impl TenantRepository for SeaOrmStore {
             .await
             .context("looking up an api key")?;
         match key {
-            Some(key) => Self::tenant_by_id(self.db(), key.tenant_id).await,
+            Some(key) => self.tenant_by_id(self.db(), key.tenant_id).await,
             None => Ok(None),
         }
     }
@@ -253,7 +305,7 @@ impl TenantRepository for SeaOrmStore {
             .await
             .context("looking up a tenant phone number")?;
         match row {
-            Some(row) => Self::tenant_by_id(self.db(), row.tenant_id).await,
+            Some(row) => self.tenant_by_id(self.db(), row.tenant_id).await,
             None => Ok(None),
         }
     }
@@ -264,7 +316,7 @@ impl TenantRepository for SeaOrmStore {
             .one(self.db())
             .await
             .context("looking up a widget key")?
-            .map(tenant_from_row)
+            .map(|row| tenant_from_row(self, row))
             .transpose()
     }
 }

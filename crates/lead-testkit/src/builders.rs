@@ -84,6 +84,7 @@ impl TenantBuilder {
                     default_region: "SA".into(),
                     llm: None,
                     booking: None,
+                    retention_days: None,
                 },
                 widget_key: format!("wk_{}", id.simple()),
                 created_at: now,
@@ -166,6 +167,7 @@ pub fn deps_with(
         decisions: store.clone(),
         knowledge: None,
         booking: None,
+        retention: store.clone(),
     };
     (
         deps,

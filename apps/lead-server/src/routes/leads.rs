@@ -68,6 +68,11 @@ pub fn usecase_error(err: UseCaseError) -> ApiError {
         UseCaseError::Store(e) => e.into(),
         UseCaseError::NotFound(what) => ApiError::NotFound(what),
         UseCaseError::Invalid(why) => ApiError::field("phone", "required", why),
+        UseCaseError::IdempotencyKeyReused => ApiError::field(
+            "header:Idempotency-Key",
+            "idempotency_key_reused",
+            "this key was already used for a different request; use a new key for a new submission",
+        ),
         UseCaseError::Send(e) => ApiError::Internal(anyhow::anyhow!("send failed: {e}")),
         UseCaseError::Calendar(e) => ApiError::Internal(anyhow::anyhow!("calendar failed: {e}")),
         e @ (UseCaseError::LeaseLost | UseCaseError::Notify(_)) => {
@@ -164,6 +169,7 @@ pub async fn create(
             body: req.message,
             source_detail: req.source_detail,
             dedup_key: None,
+            request_digest: None,
             sender: None,
         },
     )
@@ -338,6 +344,31 @@ pub struct UpdateLeadRequest {
     /// Why the state changes (kept in the history).
     #[validate(length(min = 1, max = 500))]
     pub reason: Option<String>,
+}
+
+/// Erases a lead on the person's request (right to erasure): the lead, its conversations and
+/// messages, history, escalations and booking. Model usage and cost (no personal data) stay for
+/// billing, and an opt-out stays so the person is not messaged again.
+#[utoipa::path(
+    delete, path = "/api/v1/leads/{id}", operation_id = "erase_lead", tag = "leads",
+    params(("id" = Uuid, Path, description = "Lead id")),
+    responses(
+        (status = 204, description = "Erased"),
+        (status = 404, description = "No such lead for this client", body = crate::error::Problem, content_type = "application/problem+json"),
+    ),
+    security(("api_key" = []))
+)]
+pub async fn erase(
+    TenantAuth(tenant): TenantAuth,
+    state: web::Data<AppState>,
+    id: web::Path<Uuid>,
+) -> Result<HttpResponse, ApiError> {
+    let id = LeadId::from_uuid(id.into_inner());
+    usecases::retention::erase_lead(&state.deps, &tenant, id)
+        .await
+        .map_err(lead_error)?;
+    tracing::info!(client_id = %tenant.id, lead_id = %id, "lead erased on request");
+    Ok(HttpResponse::NoContent().finish())
 }
 
 /// Edits a lead's contact details or moves it through the lifecycle.

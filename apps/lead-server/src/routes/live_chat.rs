@@ -363,6 +363,7 @@ async fn accept(
             body: Some(chat.message),
             source_detail: Some("live chat".to_owned()),
             dedup_key: None,
+            request_digest: None,
             sender: None,
         },
     )

@@ -187,6 +187,7 @@ async fn inbound(
             body: Some(text),
             source_detail: None,
             dedup_key: Some(("twilio".to_owned(), message.message_sid.clone())),
+            request_digest: None,
             sender: None,
         },
     )
@@ -287,6 +288,7 @@ pub async fn missed_call(
             body: Some(format!("Missed call ({status})")),
             source_detail: Some("missed call".to_owned()),
             dedup_key: Some(("twilio-call".to_owned(), call.call_sid.clone())),
+            request_digest: None,
             sender: Some(Sender::System),
         },
     )

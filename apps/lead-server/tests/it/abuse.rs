@@ -492,3 +492,117 @@ async fn the_sqlite_database_file_is_private() {
     let mode = std::fs::metadata(&file).expect("file").permissions().mode();
     assert_eq!(mode & 0o777, 0o600, "mode {mode:o}");
 }
+
+/// Every byte of the SQLite database and its write-ahead log.
+fn database_bytes(dir: &std::path::Path) -> Vec<u8> {
+    let mut bytes = Vec::new();
+    for name in ["test.db", "test.db-wal"] {
+        if let Ok(mut file) = std::fs::read(dir.join(name)) {
+            bytes.append(&mut file);
+        }
+    }
+    bytes
+}
+
+fn contains(haystack: &[u8], needle: &str) -> bool {
+    haystack
+        .windows(needle.len())
+        .any(|window| window == needle.as_bytes())
+}
+
+/// Finding: tenant secrets were stored in plain text in `clients.settings`; now the database holds
+/// them encrypted under a key kept apart (a generated key file, 0600), and they still work.
+#[tokio::test]
+async fn secrets_are_not_readable_in_the_database_file() {
+    use std::os::unix::fs::PermissionsExt;
+    let app = spawn_app_with(|s| s.public_base_url = Some(PUBLIC.to_owned())).await;
+    let _ = twilio_chat_client(&app).await;
+    let bytes = database_bytes(app.dir.path());
+    assert!(contains(&bytes, ACCOUNT), "the test reads the right file");
+    assert!(
+        !contains(&bytes, TWILIO_TOKEN),
+        "the Twilio auth token is readable in the database file"
+    );
+    assert!(contains(&bytes, "enc:v1:"), "the token is stored sealed");
+    let key_file = app.dir.path().join("secret.key");
+    let mode = std::fs::metadata(&key_file)
+        .expect("generated key file")
+        .permissions()
+        .mode();
+    assert_eq!(mode & 0o777, 0o600, "mode {mode:o}");
+    // The sealed token still signs the tenant's webhooks.
+    let sid = format!("SM{:032}", 7);
+    let params = sms(&sid, "Hello");
+    let reply = post_twilio(&app, "/webhooks/sms/inbound", &params, Some(TWILIO_TOKEN)).await;
+    assert_eq!(reply.status, 200, "{}", reply.body);
+}
+
+/// `admin rotate-secret-key` re-encrypts every client under a new key; an instance started after
+/// it reads the secrets with the new key alone.
+#[tokio::test]
+async fn rotating_the_secret_key_reencrypts_every_client() {
+    let app = spawn_app_with(|s| s.public_base_url = Some(PUBLIC.to_owned())).await;
+    let _ = twilio_chat_client(&app).await;
+    let dir = app.dir.path().to_owned();
+    let key_file = dir.join("secret.key");
+    let before = std::fs::read_to_string(&key_file).expect("key file");
+    let sealed_before = database_bytes(&dir);
+    let output = tokio::task::spawn_blocking({
+        let dir = dir.clone();
+        move || {
+            let mut cmd = std::process::Command::new(env!("CARGO_BIN_EXE_lead-server"));
+            for key in lead_server::config::ENV_KEYS {
+                cmd.env_remove(key);
+            }
+            cmd.args(["admin", "rotate-secret-key"])
+                .current_dir(&dir)
+                .env("DATA_DIR", &dir)
+                .env(
+                    "DATABASE_URL",
+                    format!("sqlite://{}/test.db?mode=rwc", dir.display()),
+                )
+                .env("LOG_FORMAT", "pretty")
+                .output()
+                .expect("run lead-server")
+        }
+    })
+    .await
+    .expect("join");
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    assert!(
+        output.status.success(),
+        "{stdout}{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    assert!(stdout.contains("clients_reencrypted=1"), "{stdout}");
+    let after = std::fs::read_to_string(&key_file).expect("key file");
+    assert_ne!(before.trim(), after.trim());
+    assert_eq!(after.lines().count(), 1, "only the new key is kept");
+    let key_id = stdout
+        .lines()
+        .find_map(|l| l.strip_prefix("key_id="))
+        .expect("key id printed");
+    let sealed_after = database_bytes(&dir);
+    assert!(contains(&sealed_after, &format!("enc:v1:{key_id}:")));
+    assert!(!contains(&sealed_before, &format!("enc:v1:{key_id}:")));
+    assert!(!contains(&sealed_after, TWILIO_TOKEN));
+    // A fresh instance on the same database and data directory opens the secrets.
+    let url = format!("sqlite://{}/test.db?mode=rwc", dir.display());
+    let data_dir = dir.clone();
+    let restarted = spawn_app_with(move |s| {
+        s.database_url = url;
+        s.data_dir = data_dir;
+        s.public_base_url = Some(PUBLIC.to_owned());
+    })
+    .await;
+    let sid = format!("SM{:032}", 8);
+    let params = sms(&sid, "Hello again");
+    let reply = post_twilio(
+        &restarted,
+        "/webhooks/sms/inbound",
+        &params,
+        Some(TWILIO_TOKEN),
+    )
+    .await;
+    assert_eq!(reply.status, 200, "{}", reply.body);
+}
