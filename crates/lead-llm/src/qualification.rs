@@ -156,7 +156,11 @@ pub const MAX_SOURCES: usize = 8;
 pub fn clean_sources(raw: Vec<String>) -> Vec<String> {
     let mut out: Vec<String> = Vec::new();
     for id in raw {
-        let id = id.trim().trim_matches(|c| c == '[' || c == ']').trim().to_owned();
+        let id = id
+            .trim()
+            .trim_matches(|c| c == '[' || c == ']')
+            .trim()
+            .to_owned();
         if !id.is_empty() && !out.contains(&id) && out.len() < MAX_SOURCES {
             out.push(id);
         }

@@ -99,7 +99,11 @@ async fn documents_are_stored_listed_shown_replaced_and_deleted() {
         "{}",
         found.body
     );
-    assert!(first["score"].as_f64().unwrap_or(0.0) > 0.5, "{}", found.body);
+    assert!(
+        first["score"].as_f64().unwrap_or(0.0) > 0.5,
+        "{}",
+        found.body
+    );
     assert!(first["chunk_id"].is_string());
 
     // Replaced with the client's key: re-chunked, the old text no longer found.
@@ -133,7 +137,12 @@ async fn documents_are_stored_listed_shown_replaced_and_deleted() {
 
     // Deleted: gone from the list, the detail and the search.
     let deleted = app
-        .send_as(&key, Method::DELETE, &format!("{}/{doc}", path(&client)), None)
+        .send_as(
+            &key,
+            Method::DELETE,
+            &format!("{}/{doc}", path(&client)),
+            None,
+        )
         .await;
     assert_eq!(deleted.status, 204);
     let again = app
@@ -170,9 +179,15 @@ async fn html_is_read_as_text_and_its_headings_kept() {
         .filter_map(|c| c["text"].as_str())
         .collect::<Vec<_>>()
         .join("\n");
-    assert!(all.contains("Pay 10% on booking & the rest over 36 months."), "{all}");
+    assert!(
+        all.contains("Pay 10% on booking & the rest over 36 months."),
+        "{all}"
+    );
     assert!(all.contains("No interest"), "{all}");
-    assert!(!all.contains('<') && !all.contains("color:red") && !all.contains("var x"), "{all}");
+    assert!(
+        !all.contains('<') && !all.contains("color:red") && !all.contains("var x"),
+        "{all}"
+    );
     assert_eq!(
         chunks[0]["heading_path"],
         json!(["Riverside Villas", "Payment plan"])
@@ -189,13 +204,26 @@ async fn limits_and_bad_fields_are_refused_with_413_and_422() {
         .admin(Method::POST, &path(&client), Some(document("Big", &big)))
         .await;
     assert_eq!(too_big.status, 413, "{}", too_big.body);
-    assert!(too_big.content_type().starts_with("application/problem+json"));
+    assert!(
+        too_big
+            .content_type()
+            .starts_with("application/problem+json")
+    );
 
     let cases = [
         (json!({"title": "  ", "content": "Some text."}), "title"),
-        (json!({"title": "x".repeat(201), "content": "Some text."}), "title"),
-        (json!({"title": "T", "content": "Some text.", "format": "pdf"}), "format"),
-        (json!({"title": "T", "content": "Some text.", "language": "fr"}), "language"),
+        (
+            json!({"title": "x".repeat(201), "content": "Some text."}),
+            "title",
+        ),
+        (
+            json!({"title": "T", "content": "Some text.", "format": "pdf"}),
+            "format",
+        ),
+        (
+            json!({"title": "T", "content": "Some text.", "language": "fr"}),
+            "language",
+        ),
         (json!({"title": "T", "content": "  \n\n  "}), "content"),
     ];
     for (body, field) in cases {
@@ -203,7 +231,11 @@ async fn limits_and_bad_fields_are_refused_with_413_and_422() {
             .send_as(&key, Method::POST, &path(&client), Some(body.clone()))
             .await;
         assert_eq!(reply.status, 422, "{body}: {}", reply.body);
-        assert!(reply.fields().contains(&field.to_owned()), "{body}: {}", reply.body);
+        assert!(
+            reply.fields().contains(&field.to_owned()),
+            "{body}: {}",
+            reply.body
+        );
     }
     let unknown = app
         .send_as(
@@ -257,7 +289,12 @@ async fn a_client_never_sees_another_clients_knowledge() {
         .await;
     assert_eq!(put.status, 404);
     let delete = app
-        .send_as(&their_key, Method::DELETE, &format!("{}/{doc}", path(&mine)), None)
+        .send_as(
+            &their_key,
+            Method::DELETE,
+            &format!("{}/{doc}", path(&mine)),
+            None,
+        )
         .await;
     assert_eq!(delete.status, 404);
     // My document under their id is not theirs either.
@@ -273,7 +310,11 @@ async fn a_client_never_sees_another_clients_knowledge() {
     assert_eq!(found.status, 200);
     assert_eq!(found.body["items"], json!([]), "{}", found.body);
     let admin = app
-        .admin(Method::GET, &search_path(&theirs, "whitening implant"), None)
+        .admin(
+            Method::GET,
+            &search_path(&theirs, "whitening implant"),
+            None,
+        )
         .await;
     assert_eq!(admin.body["items"], json!([]), "{}", admin.body);
 
@@ -330,7 +371,13 @@ async fn live_chat_answers_from_an_uploaded_document_in_english_and_arabic() {
     let doc = created["id"].as_str().expect("id");
 
     // English question, English document: the price quoted, then the conversation goes on.
-    let english = chat(&app, &widget, "kb-en", "How much is teeth whitening at the clinic?").await;
+    let english = chat(
+        &app,
+        &widget,
+        "kb-en",
+        "How much is teeth whitening at the clinic?",
+    )
+    .await;
     let text = english["reply"]["text"].as_str().expect("reply");
     assert!(text.contains("AED 1,200"), "{text}");
     assert_eq!(english["reply"]["language"], "en");
@@ -353,7 +400,13 @@ async fn live_chat_answers_from_an_uploaded_document_in_english_and_arabic() {
     assert_eq!(sources[0]["document_id"].as_str(), Some(doc));
 
     // A question no document answers: no quote, no source, and no hand-off for asking.
-    let unknown = chat(&app, &widget, "kb-none", "Do you offer orthodontic retainers for dogs?").await;
+    let unknown = chat(
+        &app,
+        &widget,
+        "kb-none",
+        "Do you offer orthodontic retainers for dogs?",
+    )
+    .await;
     let conversation = unknown["conversation_id"].as_str().expect("conversation");
     assert!(quoted_sources(&app, &key, conversation).await.is_empty());
     let text = unknown["reply"]["text"].as_str().expect("reply");
@@ -386,7 +439,9 @@ async fn the_model_sees_the_passages_with_their_ids_and_its_cited_passages_are_k
                          "sources": [format!("[{chunk}]"), "not-a-passage"]});
     wiremock::Mock::given(wiremock::matchers::method("POST"))
         .and(wiremock::matchers::path("/v1/messages"))
-        .and(wiremock::matchers::body_string_contains(format!("[{chunk}]")))
+        .and(wiremock::matchers::body_string_contains(format!(
+            "[{chunk}]"
+        )))
         .respond_with(wiremock::ResponseTemplate::new(200).set_body_json(json!({
             "id": "msg_local", "type": "message", "role": "assistant", "model": "claude-sonnet-4-5",
             "content": [{"type": "tool_use", "id": "toolu_local",
@@ -422,10 +477,20 @@ async fn offline_answers_meet_the_goal_on_questions_written_apart_from_the_devel
 
 /// A generated document: a business's price list and FAQ, `n` making every one different.
 fn generated_document(n: usize) -> String {
-    let areas = ["Riyadh", "Jeddah", "Dammam", "Khobar", "Dubai", "Sharjah", "Doha", "Amman"];
+    let areas = [
+        "Riyadh", "Jeddah", "Dammam", "Khobar", "Dubai", "Sharjah", "Doha", "Amman",
+    ];
     let services = [
-        "cleaning", "whitening", "installation", "maintenance", "inspection", "delivery",
-        "consultation", "training", "repair", "rental",
+        "cleaning",
+        "whitening",
+        "installation",
+        "maintenance",
+        "inspection",
+        "delivery",
+        "consultation",
+        "training",
+        "repair",
+        "rental",
     ];
     let mut text = format!("# Business {n} — prices and questions\n\n");
     for (i, service) in services.iter().enumerate() {
@@ -460,7 +525,10 @@ async fn search_latency(app: &TestApp, client: &str, key: &str, rounds: usize) -
         let reply = app.get_as(key, &search_path(client, q)).await;
         times.push(started.elapsed().as_secs_f64() * 1000.0);
         assert_eq!(reply.status, 200, "{}", reply.body);
-        assert!(!reply.body["items"].as_array().expect("items").is_empty(), "{q}");
+        assert!(
+            !reply.body["items"].as_array().expect("items").is_empty(),
+            "{q}"
+        );
     }
     times.sort_by(f64::total_cmp);
     let at = |p: f64| times[((times.len() as f64 * p).ceil() as usize).saturating_sub(1)];

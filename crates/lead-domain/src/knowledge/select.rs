@@ -114,7 +114,14 @@ pub fn rerank(
             let rare = rare_coverage(words, &sets, set);
             let (heading, closest) = structure(analyzer, words, &hit);
             let rank = 0.45 * rare + 0.25 * coverage + 0.15 * heading + 0.15 * closest;
-            (i, ScoredHit { hit, coverage, rank })
+            (
+                i,
+                ScoredHit {
+                    hit,
+                    coverage,
+                    rank,
+                },
+            )
         })
         .collect();
     scored.sort_by(|(i, a), (j, b)| {

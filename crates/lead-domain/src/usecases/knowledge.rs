@@ -6,17 +6,17 @@ use super::{Deps, ReplyTurn, compose_reply};
 use crate::ids::{ChunkId, DocumentId, MessageId, TenantId};
 use crate::knowledge::{
     Answer, Block, DocumentFormat, KnowledgeBase, KnowledgeChunk, KnowledgeDocument,
-    KnowledgeLimits, MessageSource, ScoredHit, answer_from, chunk_blocks, lead_in, parse_blocks,
-    QueryWord, TextAnalyzer, passage_terms, rare_coverage, rerank,
+    KnowledgeLimits, MessageSource, QueryWord, ScoredHit, TextAnalyzer, answer_from, chunk_blocks,
+    lead_in, parse_blocks, passage_terms, rare_coverage, rerank,
 };
-use crate::tenant::Tenant;
-use std::collections::HashSet;
 use crate::language::Language;
 use crate::lead::Lead;
 use crate::ports::{IdGenerator, StoreError};
 use crate::qualification::MessageIntent;
 use crate::templates::{TemplateContext, TemplateKind, render};
+use crate::tenant::Tenant;
 use chrono::{DateTime, SubsecRound, Utc};
+use std::collections::HashSet;
 
 /// Why a document was refused.
 #[derive(Debug, thiserror::Error)]

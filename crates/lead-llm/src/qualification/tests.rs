@@ -168,7 +168,12 @@ fn cited_passages_are_kept_without_brackets_blanks_or_repeats() {
     )
     .unwrap();
     assert_eq!(e.sources, vec!["c1".to_owned(), "c2".to_owned()]);
-    assert!(parse_extraction(valid(), &keys()).unwrap().sources.is_empty());
+    assert!(
+        parse_extraction(valid(), &keys())
+            .unwrap()
+            .sources
+            .is_empty()
+    );
     check_invalid(with("sources", json!("c1")), "");
     let schema = input_schema(&keys());
     assert_eq!(schema["properties"]["sources"]["type"], "array");
