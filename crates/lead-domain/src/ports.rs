@@ -762,6 +762,9 @@ pub struct RouteOutcome {
     pub intent: Intent,
     /// A reply for simple turns (greetings, questions) the main model need not see.
     pub reply: Option<String>,
+    /// Ids of the knowledge-base passages the reply states facts from.
+    #[serde(default)]
+    pub sources: Vec<String>,
     /// Calls made.
     pub usage: Vec<ModelUsage>,
 }
@@ -773,6 +776,9 @@ pub struct ModelTurn {
     pub qualification: Qualification,
     /// The reply text.
     pub reply: String,
+    /// Ids of the knowledge-base passages the reply states facts from.
+    #[serde(default)]
+    pub sources: Vec<String>,
     /// Calls made.
     pub usage: Vec<ModelUsage>,
 }

@@ -16,6 +16,7 @@ mod http_conventions;
 mod inbox;
 mod inbox_browser;
 mod jobs_admin;
+mod knowledge;
 mod leads;
 mod live_chat;
 mod live_chat_browser;

@@ -169,6 +169,8 @@ pub struct TurnReading {
     pub reading: Qualification,
     /// The model's reply, when the model answered.
     pub model_reply: Option<String>,
+    /// Ids of the knowledge-base passages the model's reply cites.
+    pub model_sources: Vec<String>,
     /// The booking turn's reply (slots, a confirmation, a change), when the message was about a
     /// meeting; it wins over the model's unless the turn hands the lead to a person.
     pub booking_reply: Option<String>,

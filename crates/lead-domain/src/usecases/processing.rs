@@ -214,6 +214,24 @@ pub async fn process_inbound(
                 {
                     outcome.degraded = Some(note);
                 }
+                // The passages the model's reply cites, when the model's reply was sent.
+                let model_replied = turn.model_reply.is_some()
+                    && turn.booking_reply.is_none()
+                    && outcome.quoted.is_none()
+                    && outcome.escalations.is_empty();
+                if let Some(reply) = outcome.reply
+                    && model_replied
+                    && let Some(note) = super::knowledge::record_citations(
+                        deps,
+                        tenant_id,
+                        reply,
+                        turn.knowledge.as_ref(),
+                        &turn.model_sources,
+                    )
+                    .await
+                {
+                    outcome.degraded = Some(note);
+                }
                 return Ok(outcome);
             }
             Err(CommitError::LeadChanged(_)) => {
@@ -282,7 +300,7 @@ async fn read_turn(
                 .map(|b| b.body);
     }
     // What the knowledge base says about the message, for the model and the offline answer.
-    turn.knowledge = super::knowledge::look_up(deps, tenant.id, &inbound.body)
+    turn.knowledge = super::knowledge::look_up(deps, tenant, &inbound.body)
         .await
         .unwrap_or_else(|e| {
             turn.degraded = Some(format!("knowledge base unavailable: {e}"));
@@ -331,6 +349,7 @@ async fn read_turn(
                 }
             }
             turn.model_reply = answer.reply;
+            turn.model_sources = answer.sources;
         }
         Err(e) => turn.degraded = Some(format!("{e}: offline qualifier answered")),
     }
@@ -346,6 +365,8 @@ pub(crate) struct ModelAnswer {
     intent: Option<MessageIntent>,
     /// The reply it wrote.
     reply: Option<String>,
+    /// Ids of the knowledge-base passages the reply cites.
+    sources: Vec<String>,
 }
 
 /// Routes and qualifies with the model, recording every call's usage. Returns the model's reading
@@ -407,6 +428,7 @@ async fn call_model(
                 reading: Qualification::default(),
                 intent,
                 reply: route.reply,
+                sources: route.sources,
             })
         }
         _ => {
@@ -419,6 +441,7 @@ async fn call_model(
                 reading: turn.qualification,
                 intent,
                 reply: Some(turn.reply),
+                sources: turn.sources,
             })
         }
     }
