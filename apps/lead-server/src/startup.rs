@@ -132,6 +132,7 @@ pub async fn wire(settings: &Settings) -> anyhow::Result<Wiring> {
             records: storage.bookings.clone(),
             reader: Arc::new(lead_nlu::OfflineRules),
         }),
+        experiments: Some(storage.experiments.clone()),
     };
     Ok(Wiring { deps, storage })
 }

@@ -39,6 +39,10 @@ pub struct Storage {
     pub users: Arc<dyn UserRepository>,
     /// The sales inbox's read models.
     pub inbox: Arc<dyn InboxReader>,
+    /// The facts behind the analytics report.
+    pub analytics: Arc<dyn lead_domain::analytics::AnalyticsReader>,
+    /// Experiments and which lead saw which variant.
+    pub experiments: Arc<dyn lead_domain::experiments::ExperimentStore>,
 }
 
 impl Storage {
@@ -57,6 +61,8 @@ impl Storage {
             + DecisionStore
             + UserRepository
             + InboxReader
+            + lead_domain::analytics::AnalyticsReader
+            + lead_domain::experiments::ExperimentStore
             + 'static,
     {
         Self {
@@ -71,7 +77,9 @@ impl Storage {
             bookings: store.clone(),
             decisions: store.clone(),
             users: store.clone(),
-            inbox: store,
+            inbox: store.clone(),
+            analytics: store.clone(),
+            experiments: store,
         }
     }
 }

@@ -44,6 +44,20 @@ pub struct TemplateContext<'a> {
     pub next_opening: Option<DateTime<Utc>>,
     /// The business's hours, to print the next opening in its timezone.
     pub hours: &'a BusinessHours,
+    /// Texts an experiment puts in place of templates for this lead.
+    pub overrides: &'a [TemplateOverride],
+}
+
+/// A tenant's own wording of one template (an experiment's variant); `{business}` and `{name}`
+/// are filled in.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct TemplateOverride {
+    /// The template replaced.
+    pub kind: TemplateKind,
+    /// English text.
+    pub text_en: String,
+    /// Arabic text.
+    pub text_ar: String,
 }
 
 fn weekday_name(day: Weekday, lang: Language) -> &'static str {
@@ -152,6 +166,17 @@ pub fn hours_summary(hours: &BusinessHours, lang: Language) -> String {
 
 /// Renders a template in a language.
 pub fn render(kind: TemplateKind, lang: Language, ctx: &TemplateContext<'_>) -> String {
+    if let Some(o) = ctx.overrides.iter().find(|o| o.kind == kind) {
+        let text = match lang {
+            Language::En => &o.text_en,
+            Language::Ar => &o.text_ar,
+        };
+        let name = ctx.lead_name.map(|n| format!(" {n}")).unwrap_or_default();
+        return text
+            .replace("{business}", ctx.business)
+            .replace(" {name}", &name)
+            .replace("{name}", name.trim_start());
+    }
     let name_en = ctx.lead_name.map(|n| format!(" {n}")).unwrap_or_default();
     let name_ar = ctx.lead_name.map(|n| format!(" {n}")).unwrap_or_default();
     let business = ctx.business;
@@ -289,6 +314,7 @@ mod tests {
             open_now: true,
             next_opening: None,
             hours: &hours,
+            overrides: &[],
         };
         for kind in KINDS {
             for lang in [Language::En, Language::Ar] {
@@ -345,6 +371,7 @@ mod tests {
             open_now: false,
             next_opening: Some(at),
             hours: &hours,
+            overrides: &[],
         };
         assert!(render(TemplateKind::HandOff, Language::En, &ctx).contains("Sunday 09:00"));
         assert!(render(TemplateKind::HandOff, Language::Ar, &ctx).contains("الأحد 09:00"));

@@ -166,6 +166,7 @@ pub fn deps_with(
         decisions: store.clone(),
         knowledge: None,
         booking: None,
+        experiments: None,
     };
     (
         deps,
