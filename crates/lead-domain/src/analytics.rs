@@ -108,8 +108,10 @@ impl AnalyticsQuery {
             return Err(QueryError::Invalid("to", "the range is at most 400 days"));
         }
         let group_by = match group_by.filter(|s| !s.trim().is_empty()) {
-            Some(s) => GroupBy::parse(s.trim())
-                .ok_or(QueryError::Invalid("group_by", "expected day, week, channel or source"))?,
+            Some(s) => GroupBy::parse(s.trim()).ok_or(QueryError::Invalid(
+                "group_by",
+                "expected day, week, channel or source",
+            ))?,
             None => GroupBy::Day,
         };
         Ok(Self { from, to, group_by })
@@ -521,7 +523,11 @@ pub fn summarize(
             .then(a.key.cmp(&b.key))
             .then(a.detail.cmp(&b.detail))
     });
-    let qualified_n = facts.leads.iter().filter(|l| is_qualified(l.reached)).count() as u64;
+    let qualified_n = facts
+        .leads
+        .iter()
+        .filter(|l| is_qualified(l.reached))
+        .count() as u64;
     let booked_n = facts
         .leads
         .iter()

@@ -14,7 +14,7 @@ use lead_domain::lead::Channel;
 use lead_domain::lifecycle::LeadState;
 use lead_domain::ports::StoreError;
 use lead_domain::scoring::Score;
-use sea_orm::{ConnectionTrait, FromQueryResult, Value};
+use sea_orm::{ConnectionTrait, DbBackend, FromQueryResult, Value};
 use std::collections::HashMap;
 use uuid::Uuid;
 
@@ -23,8 +23,7 @@ use crate::codec::{nanos_to_usd, statement, to_u64, ts};
 use crate::error::{Context, corrupt};
 
 /// Leads created in the range with the states their history reached and whether they said they
-/// are not interested (the qualification's JSON read as text: compact on SQLite, spaced on
-/// PostgreSQL, and `value` is the first key of a fact on both).
+/// are not interested (`{not_interested}` is the backend's JSON path expression).
 const LEADS: &str = "SELECT l.id AS id, l.created_at AS created_at, l.source_channel AS source, \
      l.state AS state, l.score AS score, \
      CAST(MAX(CASE WHEN h.to_state = 'QUALIFYING' THEN 1 ELSE 0 END) AS BIGINT) AS r_qualifying, \
@@ -33,8 +32,7 @@ const LEADS: &str = "SELECT l.id AS id, l.created_at AS created_at, l.source_cha
      CAST(MAX(CASE WHEN h.to_state = 'HANDED_OFF' THEN 1 ELSE 0 END) AS BIGINT) AS r_handed_off, \
      CAST(MAX(CASE WHEN h.to_state = 'NURTURING' THEN 1 ELSE 0 END) AS BIGINT) AS r_nurturing, \
      CAST(MAX(CASE WHEN h.to_state = 'DISQUALIFIED' THEN 1 ELSE 0 END) AS BIGINT) AS r_disqualified, \
-     CAST(MAX(CASE WHEN CAST(l.qualification AS TEXT) LIKE $4 \
-          OR CAST(l.qualification AS TEXT) LIKE $5 THEN 1 ELSE 0 END) AS BIGINT) AS not_interested \
+     CAST(MAX(CASE WHEN {not_interested} THEN 1 ELSE 0 END) AS BIGINT) AS not_interested \
      FROM leads l LEFT JOIN lead_state_history h ON h.lead_id = l.id \
      WHERE l.tenant_id = $1 AND l.created_at >= $2 AND l.created_at < $3 \
      GROUP BY l.id, l.created_at, l.source_channel, l.state, l.score";
@@ -147,10 +145,18 @@ impl AnalyticsReader for SeaOrmStore {
         to: DateTime<Utc>,
     ) -> Result<AnalyticsFacts, StoreError> {
         let backend = self.db_backend();
-        let mut lead_values = window(tenant, from, to);
-        lead_values.push("%\"not_interested\":{\"value\":true%".into());
-        lead_values.push("%\"not_interested\": {\"value\": true%".into());
-        let lead_rows = LeadRow::find_by_statement(statement(backend, LEADS, lead_values))
+        // SQLite's JSON path starts with `$`, which `statement` reserves for placeholders, so it
+        // is bound as a parameter.
+        let mut values = window(tenant, from, to);
+        let not_interested = match backend {
+            DbBackend::Sqlite => {
+                values.push("$.not_interested.value".into());
+                "json_extract(l.qualification, $4) = 1"
+            }
+            _ => "(l.qualification -> 'not_interested' ->> 'value') = 'true'",
+        };
+        let leads_sql = LEADS.replace("{not_interested}", not_interested);
+        let lead_rows = LeadRow::find_by_statement(statement(backend, &leads_sql, values))
             .all(self.db())
             .await
             .context("reading leads for analytics")?;
@@ -161,14 +167,11 @@ impl AnalyticsReader for SeaOrmStore {
             by_id.insert(row.id, (fact.source, fact.reached));
             leads.push(fact);
         }
-        let response_rows = ResponseRow::find_by_statement(statement(
-            backend,
-            RESPONSES,
-            window(tenant, from, to),
-        ))
-        .all(self.db())
-        .await
-        .context("reading first responses")?;
+        let response_rows =
+            ResponseRow::find_by_statement(statement(backend, RESPONSES, window(tenant, from, to)))
+                .all(self.db())
+                .await
+                .context("reading first responses")?;
         let mut responses = Vec::with_capacity(response_rows.len());
         for row in response_rows {
             let (Some(first_inbound), Some((source, reached))) =
@@ -200,20 +203,21 @@ impl AnalyticsReader for SeaOrmStore {
             .into_iter()
             .map(|r| Ok((channel(&r.key)?, r.detail, to_u64("failed replies", r.n)?)))
             .collect::<Result<Vec<_>, StoreError>>()?;
-        let usage = UsageRow::find_by_statement(statement(backend, USAGE, window(tenant, from, to)))
-            .one(self.db())
-            .await
-            .context("summing model usage for analytics")?
-            .map(|u| -> Result<UsageTotals, StoreError> {
-                Ok(UsageTotals {
-                    calls: to_u64("usage calls", u.calls)?,
-                    tokens_in: to_u64("input tokens", u.tokens_in)?,
-                    tokens_out: to_u64("output tokens", u.tokens_out)?,
-                    cost_usd: nanos_to_usd(u.cost_usd_nanos),
+        let usage =
+            UsageRow::find_by_statement(statement(backend, USAGE, window(tenant, from, to)))
+                .one(self.db())
+                .await
+                .context("summing model usage for analytics")?
+                .map(|u| -> Result<UsageTotals, StoreError> {
+                    Ok(UsageTotals {
+                        calls: to_u64("usage calls", u.calls)?,
+                        tokens_in: to_u64("input tokens", u.tokens_in)?,
+                        tokens_out: to_u64("output tokens", u.tokens_out)?,
+                        cost_usd: nanos_to_usd(u.cost_usd_nanos),
+                    })
                 })
-            })
-            .transpose()?
-            .unwrap_or_default();
+                .transpose()?
+                .unwrap_or_default();
         Ok(AnalyticsFacts {
             leads,
             responses,
@@ -244,8 +248,8 @@ struct ExperimentRow {
 
 impl ExperimentRow {
     fn experiment(self) -> Result<Experiment, StoreError> {
-        let variants: Vec<Variant> = serde_json::from_str(&self.variants)
-            .map_err(|e| corrupt("experiment variants", e))?;
+        let variants: Vec<Variant> =
+            serde_json::from_str(&self.variants).map_err(|e| corrupt("experiment variants", e))?;
         Ok(Experiment {
             id: ExperimentId::from_uuid(self.id),
             tenant_id: TenantId::from_uuid(self.tenant_id),

@@ -76,7 +76,10 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
             )
             .route("/usage", web::get().to(settings::usage))
             .route("/analytics", web::get().to(analytics::analytics))
-            .route("/analytics/{table}", web::get().to(analytics::analytics_csv))
+            .route(
+                "/analytics/{table}",
+                web::get().to(analytics::analytics_csv),
+            )
             .route("/experiments", web::get().to(analytics::experiments)),
     );
 }

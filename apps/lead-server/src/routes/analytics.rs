@@ -426,10 +426,7 @@ pub async fn list_experiments(
         .await
         .map_err(experiment_error)?;
     Ok(HttpResponse::Ok().json(ExperimentList {
-        items: all
-            .iter()
-            .map(|(e, r)| ExperimentView::of(e, r))
-            .collect(),
+        items: all.iter().map(|(e, r)| ExperimentView::of(e, r)).collect(),
     }))
 }
 

@@ -3,8 +3,8 @@
 
 use crate::error::{FieldError, Problem};
 use crate::routes::{
-    analytics, booking, clients, conversations, health, knowledge, leads, live_chat, twilio, users, webhooks,
-    widget_keys,
+    analytics, booking, clients, conversations, health, knowledge, leads, live_chat, twilio, users,
+    webhooks, widget_keys,
 };
 use crate::views;
 use actix_web::http::header::ContentType;

@@ -246,7 +246,9 @@ pub async fn stop_experiment(
     let store = store(deps)?;
     let (experiment, results) = experiment_results(deps, tenant, id).await?;
     if experiment.status == Status::Stopped {
-        return Err(ExperimentError::Conflict("the experiment is stopped already"));
+        return Err(ExperimentError::Conflict(
+            "the experiment is stopped already",
+        ));
     }
     let winner = match winner.map(|w| w.trim().to_ascii_lowercase()) {
         Some(key) => experiment
@@ -272,7 +274,9 @@ pub async fn stop_experiment(
         .stop_experiment(tenant, id, &winner, deps.clock.now())
         .await?
     {
-        return Err(ExperimentError::Conflict("the experiment is stopped already"));
+        return Err(ExperimentError::Conflict(
+            "the experiment is stopped already",
+        ));
     }
     experiment_results(deps, tenant, id).await
 }

@@ -306,9 +306,7 @@ async fn read_turn(
         .or(conversation.language)
         .unwrap_or(tenant.settings.default_language);
     let mut request_tenant = tenant.clone();
-    if let Some(voice) =
-        super::experiments::prompt_variant(deps, tenant, lead.id, language).await
-    {
+    if let Some(voice) = super::experiments::prompt_variant(deps, tenant, lead.id, language).await {
         request_tenant.settings.brand_voice = Some(voice);
     }
     let request = ModelRequest {

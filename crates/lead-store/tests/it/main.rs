@@ -1,5 +1,6 @@
 //! Integration tests of the sea-orm store on SQLite (temp file) and PostgreSQL (fresh database).
 
+mod analytics;
 mod batch;
 mod concurrency;
 mod connect;
