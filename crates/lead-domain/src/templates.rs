@@ -171,11 +171,12 @@ pub fn render(kind: TemplateKind, lang: Language, ctx: &TemplateContext<'_>) -> 
             Language::En => &o.text_en,
             Language::Ar => &o.text_ar,
         };
-        let name = ctx.lead_name.map(|n| format!(" {n}")).unwrap_or_default();
-        return text
-            .replace("{business}", ctx.business)
-            .replace(" {name}", &name)
-            .replace("{name}", name.trim_start());
+        let text = text.replace("{business}", ctx.business);
+        // Without a name, the placeholder goes with the space before it ("Hi {name}," -> "Hi,").
+        return match ctx.lead_name {
+            Some(name) => text.replace("{name}", name),
+            None => text.replace(" {name}", "").replace("{name}", ""),
+        };
     }
     let name_en = ctx.lead_name.map(|n| format!(" {n}")).unwrap_or_default();
     let name_ar = ctx.lead_name.map(|n| format!(" {n}")).unwrap_or_default();
@@ -375,5 +376,41 @@ mod tests {
         };
         assert!(render(TemplateKind::HandOff, Language::En, &ctx).contains("Sunday 09:00"));
         assert!(render(TemplateKind::HandOff, Language::Ar, &ctx).contains("الأحد 09:00"));
+    }
+
+    #[test]
+    fn an_override_replaces_its_template_with_the_name_and_business_filled_in() {
+        let hours = BusinessHours::closed(chrono_tz::Tz::UTC);
+        let overrides = [TemplateOverride {
+            kind: TemplateKind::Greeting,
+            text_en: "Hi {name}, welcome to {business}!".into(),
+            text_ar: "أهلاً {name} في {business}!".into(),
+        }];
+        let mut ctx = TemplateContext {
+            business: "Test Realty",
+            lead_name: Some("Sara"),
+            open_now: true,
+            next_opening: None,
+            hours: &hours,
+            overrides: &overrides,
+        };
+        assert_eq!(
+            render(TemplateKind::Greeting, Language::En, &ctx),
+            "Hi Sara, welcome to Test Realty!"
+        );
+        assert_eq!(
+            render(TemplateKind::Greeting, Language::Ar, &ctx),
+            "أهلاً Sara في Test Realty!"
+        );
+        ctx.lead_name = None;
+        assert_eq!(
+            render(TemplateKind::Greeting, Language::En, &ctx),
+            "Hi, welcome to Test Realty!"
+        );
+        // Other templates are untouched.
+        assert_eq!(
+            render(TemplateKind::Welcome, Language::En, &ctx),
+            "You're welcome, happy to help!"
+        );
     }
 }
