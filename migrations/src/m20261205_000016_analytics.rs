@@ -1,8 +1,11 @@
 //! Analytics and experiments: indexes that let the reports read a date range of one tenant
-//! without scanning others, the experiments of each tenant, and which variant each lead saw.
+//! without scanning others, every state a lead has reached as a bit set kept by a trigger on its
+//! history (so the funnel reads one row per lead, no join), the experiments of each tenant, and
+//! which variant each lead saw.
 
 use sea_orm_migration::prelude::*;
 use sea_orm_migration::schema::*;
+use sea_orm_migration::sea_orm::{ConnectionTrait, DbBackend};
 
 use crate::common::{Clients, cascade_fk, drop_tables, index, tenant_fk};
 
@@ -41,7 +44,24 @@ enum Leads {
     Id,
     TenantId,
     CreatedAt,
+    ReachedStates,
 }
+
+/// The bit of each state in `leads.reached_states`, as `lead_domain::analytics::StateSet` reads it.
+const STATE_BIT: &str = "CASE NEW.to_state WHEN 'NEW' THEN 1 WHEN 'QUALIFYING' THEN 2 \
+     WHEN 'QUALIFIED' THEN 4 WHEN 'APPOINTMENT_BOOKED' THEN 8 WHEN 'HANDED_OFF' THEN 16 \
+     WHEN 'NURTURING' THEN 32 WHEN 'DISQUALIFIED' THEN 64 ELSE 0 END";
+
+/// The same bits for the rows already stored.
+const BACKFILL: &str = "UPDATE leads SET reached_states = reached_states \
+     | (SELECT COALESCE(MAX(CASE WHEN h.to_state = 'NEW' THEN 1 ELSE 0 END), 0) \
+        + COALESCE(MAX(CASE WHEN h.to_state = 'QUALIFYING' THEN 2 ELSE 0 END), 0) \
+        + COALESCE(MAX(CASE WHEN h.to_state = 'QUALIFIED' THEN 4 ELSE 0 END), 0) \
+        + COALESCE(MAX(CASE WHEN h.to_state = 'APPOINTMENT_BOOKED' THEN 8 ELSE 0 END), 0) \
+        + COALESCE(MAX(CASE WHEN h.to_state = 'HANDED_OFF' THEN 16 ELSE 0 END), 0) \
+        + COALESCE(MAX(CASE WHEN h.to_state = 'NURTURING' THEN 32 ELSE 0 END), 0) \
+        + COALESCE(MAX(CASE WHEN h.to_state = 'DISQUALIFIED' THEN 64 ELSE 0 END), 0) \
+        FROM lead_state_history h WHERE h.lead_id = leads.id)";
 
 #[derive(DeriveIden)]
 enum Messages {
@@ -106,6 +126,44 @@ impl MigrationTrait for Migration {
         ];
         for statement in indexes {
             manager.create_index(statement).await?;
+        }
+        manager
+            .alter_table(
+                Table::alter()
+                    .table(Leads::Table)
+                    .add_column(integer(Leads::ReachedStates).default(0))
+                    .take(),
+            )
+            .await?;
+        let db = manager.get_connection();
+        db.execute_unprepared(BACKFILL).await?;
+        match db.get_database_backend() {
+            DbBackend::Sqlite => {
+                db.execute_unprepared(&format!(
+                    "CREATE TRIGGER IF NOT EXISTS trg_lead_reached_states \
+                     AFTER INSERT ON lead_state_history BEGIN \
+                     UPDATE leads SET reached_states = reached_states | ({STATE_BIT}) \
+                     WHERE id = NEW.lead_id; END"
+                ))
+                .await?;
+            }
+            _ => {
+                db.execute_unprepared(&format!(
+                    "CREATE OR REPLACE FUNCTION lead_reached_states() RETURNS trigger AS $$ \
+                     BEGIN UPDATE leads SET reached_states = reached_states | ({STATE_BIT}) \
+                     WHERE id = NEW.lead_id; RETURN NEW; END $$ LANGUAGE plpgsql"
+                ))
+                .await?;
+                db.execute_unprepared(
+                    "DROP TRIGGER IF EXISTS trg_lead_reached_states ON lead_state_history",
+                )
+                .await?;
+                db.execute_unprepared(
+                    "CREATE TRIGGER trg_lead_reached_states AFTER INSERT ON lead_state_history \
+                     FOR EACH ROW EXECUTE FUNCTION lead_reached_states()",
+                )
+                .await?;
+            }
         }
         // Variants are a small JSON list kept as text: they are read whole, never queried.
         manager
@@ -194,6 +252,29 @@ impl MigrationTrait for Migration {
             ],
         )
         .await?;
+        let db = manager.get_connection();
+        match db.get_database_backend() {
+            DbBackend::Sqlite => {
+                db.execute_unprepared("DROP TRIGGER IF EXISTS trg_lead_reached_states")
+                    .await?;
+            }
+            _ => {
+                db.execute_unprepared(
+                    "DROP TRIGGER IF EXISTS trg_lead_reached_states ON lead_state_history",
+                )
+                .await?;
+                db.execute_unprepared("DROP FUNCTION IF EXISTS lead_reached_states()")
+                    .await?;
+            }
+        }
+        manager
+            .alter_table(
+                Table::alter()
+                    .table(Leads::Table)
+                    .drop_column(Leads::ReachedStates)
+                    .take(),
+            )
+            .await?;
         for (name, table) in [
             ("ix_leads_tenant_created", Leads::Table.into_iden()),
             (

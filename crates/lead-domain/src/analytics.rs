@@ -138,6 +138,12 @@ fn local_midnight(tz: Tz, day: NaiveDate) -> DateTime<Utc> {
 pub struct StateSet(u8);
 
 impl StateSet {
+    /// The set from its bits: NEW 1, QUALIFYING 2, QUALIFIED 4, APPOINTMENT_BOOKED 8,
+    /// HANDED_OFF 16, NURTURING 32, DISQUALIFIED 64 (how the store keeps it).
+    pub const fn from_bits(bits: u8) -> Self {
+        Self(bits & 127)
+    }
+
     const fn bit(state: LeadState) -> u8 {
         match state {
             LeadState::New => 1,

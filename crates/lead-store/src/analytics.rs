@@ -22,20 +22,13 @@ use crate::SeaOrmStore;
 use crate::codec::{nanos_to_usd, statement, to_u64, ts};
 use crate::error::{Context, corrupt};
 
-/// Leads created in the range with the states their history reached and whether they said they
-/// are not interested (`{not_interested}` is the backend's JSON path expression).
+/// Leads created in the range with every state they reached (`reached_states`, kept by a
+/// trigger on their history) and whether they said they are not interested (`{not_interested}` is
+/// the backend's JSON path expression); one row per lead read by `ix_leads_tenant_created`.
 const LEADS: &str = "SELECT l.id AS id, l.created_at AS created_at, l.source_channel AS source, \
-     l.state AS state, l.score AS score, \
-     CAST(MAX(CASE WHEN h.to_state = 'QUALIFYING' THEN 1 ELSE 0 END) AS BIGINT) AS r_qualifying, \
-     CAST(MAX(CASE WHEN h.to_state = 'QUALIFIED' THEN 1 ELSE 0 END) AS BIGINT) AS r_qualified, \
-     CAST(MAX(CASE WHEN h.to_state = 'APPOINTMENT_BOOKED' THEN 1 ELSE 0 END) AS BIGINT) AS r_booked, \
-     CAST(MAX(CASE WHEN h.to_state = 'HANDED_OFF' THEN 1 ELSE 0 END) AS BIGINT) AS r_handed_off, \
-     CAST(MAX(CASE WHEN h.to_state = 'NURTURING' THEN 1 ELSE 0 END) AS BIGINT) AS r_nurturing, \
-     CAST(MAX(CASE WHEN h.to_state = 'DISQUALIFIED' THEN 1 ELSE 0 END) AS BIGINT) AS r_disqualified, \
-     CAST(MAX(CASE WHEN {not_interested} THEN 1 ELSE 0 END) AS BIGINT) AS not_interested \
-     FROM leads l LEFT JOIN lead_state_history h ON h.lead_id = l.id \
-     WHERE l.tenant_id = $1 AND l.created_at >= $2 AND l.created_at < $3 \
-     GROUP BY l.id, l.created_at, l.source_channel, l.state, l.score";
+     l.state AS state, l.score AS score, CAST(l.reached_states AS BIGINT) AS reached, \
+     CAST(CASE WHEN {not_interested} THEN 1 ELSE 0 END AS BIGINT) AS not_interested \
+     FROM leads l WHERE l.tenant_id = $1 AND l.created_at >= $2 AND l.created_at < $3";
 
 /// Each conversation of those leads with its first inbound message and first sent reply, both
 /// read by a seek on `ix_messages_conversation_direction`.
@@ -70,12 +63,7 @@ struct LeadRow {
     source: String,
     state: String,
     score: String,
-    r_qualifying: i64,
-    r_qualified: i64,
-    r_booked: i64,
-    r_handed_off: i64,
-    r_nurturing: i64,
-    r_disqualified: i64,
+    reached: i64,
     not_interested: i64,
 }
 
@@ -113,19 +101,9 @@ fn window(tenant: TenantId, from: DateTime<Utc>, to: DateTime<Utc>) -> Vec<Value
 impl LeadRow {
     fn fact(&self) -> Result<LeadFact, StoreError> {
         let state = LeadState::parse(&self.state).ok_or_else(|| corrupt("state", &self.state))?;
-        let mut reached = StateSet::default().with(LeadState::New).with(state);
-        for (flag, s) in [
-            (self.r_qualifying, LeadState::Qualifying),
-            (self.r_qualified, LeadState::Qualified),
-            (self.r_booked, LeadState::AppointmentBooked),
-            (self.r_handed_off, LeadState::HandedOff),
-            (self.r_nurturing, LeadState::Nurturing),
-            (self.r_disqualified, LeadState::Disqualified),
-        ] {
-            if flag > 0 {
-                reached = reached.with(s);
-            }
-        }
+        let bits =
+            u8::try_from(self.reached).map_err(|_| corrupt("reached states", self.reached))?;
+        let reached = StateSet::from_bits(bits).with(LeadState::New).with(state);
         Ok(LeadFact {
             created_at: self.created_at,
             source: channel(&self.source)?,
