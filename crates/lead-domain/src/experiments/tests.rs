@@ -178,7 +178,7 @@ proptest! {
         // Another instance, after a restart: a copy with other names and times agrees.
         let mut copy = e.clone();
         copy.name = "renamed".into();
-        copy.created_at = copy.created_at + chrono::Duration::days(3);
+        copy.created_at += chrono::Duration::days(3);
         prop_assert_eq!(first, assign(&copy, lead));
         prop_assert_eq!(first, assign(&e, lead));
         if let Some(i) = first {
