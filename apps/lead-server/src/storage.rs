@@ -43,6 +43,8 @@ pub struct Storage {
     pub analytics: Arc<dyn lead_domain::analytics::AnalyticsReader>,
     /// Experiments and which lead saw which variant.
     pub experiments: Arc<dyn lead_domain::experiments::ExperimentStore>,
+    /// Erasure on request and retention periods.
+    pub retention: Arc<dyn lead_domain::retention::DataRetention>,
 }
 
 impl Storage {
@@ -63,6 +65,7 @@ impl Storage {
             + InboxReader
             + lead_domain::analytics::AnalyticsReader
             + lead_domain::experiments::ExperimentStore
+            + lead_domain::retention::DataRetention
             + 'static,
     {
         Self {
@@ -79,7 +82,8 @@ impl Storage {
             users: store.clone(),
             inbox: store.clone(),
             analytics: store.clone(),
-            experiments: store,
+            experiments: store.clone(),
+            retention: store,
         }
     }
 }
@@ -160,9 +164,10 @@ async fn connect_with_keys(
 /// # Errors
 /// When the database cannot be reached or migrated.
 pub async fn open(settings: &Settings) -> anyhow::Result<Storage> {
-    let store = connect(settings).await?;
+    let store = Arc::new(connect(settings).await?);
     tracing::info!(backend = ?store.backend(), "database ready, migrations applied");
-    Ok(Storage::from_adapter(Arc::new(store)))
+    crate::metrics::watch_pool(store.clone());
+    Ok(Storage::from_adapter(store))
 }
 
 /// Re-encrypts every tenant's secrets under the current key (`lead-server admin

@@ -20,6 +20,7 @@ pub mod lifecycle;
 pub mod pipeline;
 pub mod ports;
 pub mod qualification;
+pub mod retention;
 pub mod scoring;
 pub mod templates;
 pub mod tenant;

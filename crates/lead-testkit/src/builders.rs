@@ -84,6 +84,7 @@ impl TenantBuilder {
                     default_region: "SA".into(),
                     llm: None,
                     booking: None,
+                    retention_days: None,
                 },
                 widget_key: format!("wk_{}", id.simple()),
                 created_at: now,
@@ -167,6 +168,7 @@ pub fn deps_with(
         knowledge: None,
         booking: None,
         experiments: None,
+        retention: store.clone(),
     };
     (
         deps,

@@ -16,7 +16,7 @@ use uuid::Uuid;
 use crate::auth::{AdminAuth, TenantAuth};
 use crate::error::ApiError;
 use crate::extract::parse_json;
-use crate::startup::AppState;
+use crate::state::AppState;
 
 /// The client a request may work on: any client with the admin token, its own with an API key.
 async fn authorize(req: &HttpRequest, state: &AppState, id: Uuid) -> Result<Tenant, ApiError> {

@@ -6,7 +6,7 @@ use crate::error::{ApiError, FieldError};
 use crate::extract::{OptionalJson, ValidJson};
 use crate::phone;
 use crate::presets;
-use crate::startup::AppState;
+use crate::state::AppState;
 use crate::views::{ClientCreated, ClientView};
 use actix_web::{HttpResponse, web};
 use base64::Engine;
@@ -190,6 +190,11 @@ pub struct UpdateClientRequest {
     #[serde(default, deserialize_with = "double_option")]
     #[schema(value_type = Option<Object>)]
     pub booking: Option<Option<crate::routes::booking::BookingPatch>>,
+    /// Days leads and messages are kept after their last activity (1 to 3650), removed by a daily
+    /// job; `null` keeps them.
+    #[serde(default, deserialize_with = "double_option")]
+    #[schema(value_type = Option<u32>)]
+    pub retention_days: Option<Option<u32>>,
 }
 
 /// The optional body of `POST /api/v1/clients/{id}/rotate-api-key`.
@@ -371,6 +376,7 @@ pub fn build_tenant(
             default_region: region,
             llm: None,
             booking: None,
+            retention_days: None,
         },
         widget_key: format!("wk_{}", URL_SAFE_NO_PAD.encode(widget)),
         created_at: now,
@@ -583,6 +589,18 @@ fn apply_update(tenant: &mut Tenant, req: UpdateClientRequest) -> Result<(), Api
                 crate::routes::booking::merge_booking(s.booking.as_ref(), patch, &mut errors)
         }
         Some(None) => s.booking = None,
+        None => {}
+    }
+    match req.retention_days {
+        Some(Some(days)) if (1..=lead_domain::retention::MAX_RETENTION_DAYS).contains(&days) => {
+            s.retention_days = Some(days);
+        }
+        Some(Some(_)) => errors.push(FieldError::new(
+            "retention_days",
+            "out_of_range",
+            "must be between 1 and 3650 days, or null to keep data",
+        )),
+        Some(None) => s.retention_days = None,
         None => {}
     }
     if !errors.is_empty() {

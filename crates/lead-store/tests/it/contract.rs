@@ -62,6 +62,11 @@ async fn bookings(db: &TestDb) {
     lead_testkit::booking_contract::bookings(&db.store).await;
 }
 
+async fn retention(db: &TestDb) {
+    lead_testkit::retention_contract::retention(&db.store).await;
+}
+
 on_both_backends! {
     contract_bookings => bookings;
+    contract_retention => retention;
 }
