@@ -167,6 +167,7 @@ pub fn deps_with(
         decisions: store.clone(),
         knowledge: None,
         booking: None,
+        experiments: None,
         retention: store.clone(),
     };
     (

@@ -446,7 +446,7 @@ pub async fn leads(
 
 /// One CSV cell: quoted when needed, and a leading `=`, `+`, `-` or `@` neutralised so a
 /// spreadsheet does not run it as a formula.
-fn csv_cell(value: &str) -> String {
+pub(crate) fn csv_cell(value: &str) -> String {
     let value = if value.starts_with(['=', '+', '-', '@', '\t', '\r']) {
         format!("'{value}")
     } else {

@@ -3,8 +3,8 @@
 
 use crate::error::{FieldError, Problem};
 use crate::routes::{
-    booking, clients, conversations, health, jobs, knowledge, leads, live_chat, twilio, users,
-    webhooks, widget_keys,
+    analytics, booking, clients, conversations, health, jobs, knowledge, leads, live_chat, twilio,
+    users, webhooks, widget_keys,
 };
 use crate::views;
 use actix_web::http::header::ContentType;
@@ -31,6 +31,8 @@ use utoipa::{Modify, OpenApi};
         knowledge::create_document, knowledge::list_documents, knowledge::get_document,
         knowledge::replace_document, knowledge::delete_document, knowledge::search,
         booking::calcom_webhook,
+        analytics::analytics, analytics::create_experiment, analytics::list_experiments,
+        analytics::get_experiment, analytics::stop_experiment,
     ),
     components(schemas(
         Problem, FieldError, health::HealthStatus,
@@ -49,6 +51,9 @@ use utoipa::{Modify, OpenApi};
         knowledge::SearchItem, knowledge::SearchResults, views::SourceView,
         views::EscalationView, views::LeadPage, views::ConversationPage, views::MessagePage,
         booking::BookingPatch, booking::BookingView, booking::LeadBookingView, booking::CalcomWebhookReceipt,
+        analytics::AnalyticsView, analytics::CreateExperimentRequest, analytics::VariantRequest,
+        analytics::StopExperimentRequest, analytics::ExperimentView, analytics::VariantView,
+        analytics::VerdictView, analytics::ExperimentList,
         jobs::JobView, jobs::JobPage, jobs::JobRetried,
     )),
     modifiers(&SecuritySchemes),
@@ -60,6 +65,7 @@ use utoipa::{Modify, OpenApi};
         (name = "conversations", description = "Conversations of the calling client (X-API-Key)"),
         (name = "webhooks", description = "Lead intake"),
         (name = "knowledge", description = "A client's knowledge base (platform admin token or the client's X-API-Key)"),
+        (name = "analytics", description = "A client's analytics and A/B experiments (platform admin token or the client's X-API-Key)"),
     )
 )]
 pub struct ApiDoc;

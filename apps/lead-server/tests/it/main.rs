@@ -4,6 +4,8 @@
 
 mod abuse;
 mod admin_auth;
+mod analytics;
+mod analytics_browser;
 mod anthropic;
 mod booking;
 mod cli;

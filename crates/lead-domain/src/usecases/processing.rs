@@ -169,7 +169,8 @@ pub async fn process_inbound(
     message_id: MessageId,
 ) -> Result<ProcessOutcome, UseCaseError> {
     let mut snapshot = load(deps, tenant_id, lead_id, conversation_id).await?;
-    let turn = read_turn(deps, &snapshot, message_id).await?;
+    let mut turn = read_turn(deps, &snapshot, message_id).await?;
+    super::experiments::apply_template_variants(deps, &snapshot, message_id, &mut turn).await;
     for _ in 0..DECIDE_ATTEMPTS {
         let now = deps.clock.now();
         let mut new_id = || deps.ids.new_uuid();
@@ -322,8 +323,12 @@ async fn read_turn(
         .or_else(|| detect_language(&inbound.body))
         .or(conversation.language)
         .unwrap_or(tenant.settings.default_language);
+    let mut request_tenant = tenant.clone();
+    if let Some(voice) = super::experiments::prompt_variant(deps, tenant, lead.id, language).await {
+        request_tenant.settings.brand_voice = Some(voice);
+    }
     let request = ModelRequest {
-        tenant: tenant.clone(),
+        tenant: request_tenant,
         turns: turns.clone(),
         known: lead.qualification.clone(),
         missing: merged(&lead.qualification, &turn.reading).missing_fields(),
