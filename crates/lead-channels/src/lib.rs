@@ -17,6 +17,8 @@ pub mod calcom;
 pub mod email;
 pub mod optout;
 pub mod sender;
+pub mod team;
 pub mod signature;
 pub mod twilio;
+pub mod webhooks;
 pub mod whatsapp;

@@ -180,6 +180,9 @@ pub struct TenantSettings {
     /// The calendar the AI books meetings in, when connected.
     #[serde(default)]
     pub booking: Option<crate::booking::BookingSettings>,
+    /// Who on the team is told of which events, in which language, and the webhook endpoints.
+    #[serde(default)]
+    pub notifications: crate::notifications::NotificationSettings,
 }
 
 /// A model provider a tenant can choose.

@@ -3,6 +3,7 @@
 
 pub mod conversations;
 pub mod decide;
+pub mod events;
 pub mod intake;
 pub mod jobs;
 pub mod outbound;
@@ -66,6 +67,8 @@ pub struct Deps {
     pub knowledge: Option<crate::knowledge::KnowledgeBase>,
     /// The calendar and booking records; `None` turns booking in the conversation off.
     pub booking: Option<booking::BookingDeps>,
+    /// Event fan-out, webhooks and pages to the team; `None` raises no events.
+    pub events: Option<crate::events::EventDeps>,
 }
 
 /// Why a use case failed.

@@ -11,7 +11,8 @@ pub mod memory;
 
 pub use builders::{TenantBuilder, deps_with};
 pub use fakes::{
-    FixedClock, RecordingNotifier, RecordingSender, ScriptedExtractor, ScriptedModel, SequentialIds,
+    FixedClock, RecordingNotifier, RecordingSender, RecordingTeam, ScriptedExtractor, ScriptedModel,
+    ScriptedWebhooks, SequentialIds,
 };
 pub use knowledge::InMemoryKnowledge;
 pub use memory::InMemoryStore;

@@ -371,6 +371,7 @@ pub fn build_tenant(
             default_region: region,
             llm: None,
             booking: None,
+            notifications: Default::default(),
         },
         widget_key: format!("wk_{}", URL_SAFE_NO_PAD.encode(widget)),
         created_at: now,
