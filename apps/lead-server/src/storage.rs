@@ -39,6 +39,8 @@ pub struct Storage {
     pub users: Arc<dyn UserRepository>,
     /// The sales inbox's read models.
     pub inbox: Arc<dyn InboxReader>,
+    /// Event fan-out and webhook deliveries.
+    pub events: Arc<dyn lead_domain::events::EventStore>,
 }
 
 impl Storage {
@@ -54,6 +56,7 @@ impl Storage {
             + WebhookLog
             + lead_domain::knowledge::KnowledgeStore
             + lead_domain::booking::BookingRepository
+            + lead_domain::events::EventStore
             + DecisionStore
             + UserRepository
             + InboxReader
@@ -69,6 +72,7 @@ impl Storage {
             webhooks: store.clone(),
             knowledge: store.clone(),
             bookings: store.clone(),
+            events: store.clone(),
             decisions: store.clone(),
             users: store.clone(),
             inbox: store,

@@ -167,6 +167,8 @@ pub struct ClientView {
     pub llm: Option<lead_domain::tenant::LlmOverride>,
     /// The connected calendar, without its key or webhook secret.
     pub booking: Option<crate::routes::booking::BookingView>,
+    /// Who on the team is paged, and the webhook endpoints (secrets never shown).
+    pub notifications: crate::routes::notifications::NotificationsView,
     /// Public key of the live-chat widget.
     pub widget_key: String,
     /// Created.
@@ -220,6 +222,7 @@ impl From<&Tenant> for ClientView {
                 .as_ref()
                 .map(|b| crate::routes::booking::BookingView::of(t.id, b)),
             llm: s.llm.clone(),
+            notifications: (&s.notifications).into(),
             widget_key: t.widget_key.clone(),
             created_at: t.created_at,
             updated_at: t.updated_at,

@@ -3,8 +3,8 @@
 
 use crate::error::{FieldError, Problem};
 use crate::routes::{
-    booking, clients, conversations, health, knowledge, leads, live_chat, twilio, users, webhooks,
-    widget_keys,
+    booking, clients, conversations, health, knowledge, leads, live_chat, notifications, twilio,
+    users, webhooks, widget_keys,
 };
 use crate::views;
 use actix_web::http::header::ContentType;
@@ -30,6 +30,7 @@ use utoipa::{Modify, OpenApi};
         knowledge::create_document, knowledge::list_documents, knowledge::get_document,
         knowledge::replace_document, knowledge::delete_document, knowledge::search,
         booking::calcom_webhook,
+        notifications::list_deliveries, notifications::retry_delivery,
     ),
     components(schemas(
         Problem, FieldError, health::HealthStatus,
@@ -48,6 +49,9 @@ use utoipa::{Modify, OpenApi};
         knowledge::SearchItem, knowledge::SearchResults, views::SourceView,
         views::EscalationView, views::LeadPage, views::ConversationPage, views::MessagePage,
         booking::BookingPatch, booking::BookingView, booking::LeadBookingView, booking::CalcomWebhookReceipt,
+        notifications::NotificationsPatch, notifications::WebhookPatch, notifications::NotificationsView,
+        notifications::WebhookView, notifications::DeliveryView, notifications::AttemptView,
+        notifications::DeliveryList,
     )),
     modifiers(&SecuritySchemes),
     tags(

@@ -2,6 +2,7 @@
 
 pub mod booking;
 pub mod clients;
+pub mod notifications;
 pub mod conversations;
 pub mod docs;
 pub mod health;
@@ -70,6 +71,14 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
                     web::post().to(clients::rotate),
                 )
                 .route("/clients/{id}/usage", web::get().to(clients::usage))
+                .route(
+                    "/clients/{id}/webhook-deliveries",
+                    web::get().to(notifications::list_deliveries),
+                )
+                .route(
+                    "/clients/{id}/webhook-deliveries/{delivery_id}/retry",
+                    web::post().to(notifications::retry_delivery),
+                )
                 .route(
                     "/clients/{id}/rotate-widget-key",
                     web::post().to(widget_keys::rotate_widget_key),
