@@ -87,8 +87,8 @@ fn configured(settings: &Settings) -> anyhow::Result<Option<Keyring>> {
     let Some(current) = &settings.secret_key else {
         return Ok(None);
     };
-    let current = SecretKey::from_base64(current.expose())
-        .map_err(|e| anyhow::anyhow!("SECRET_KEY: {e}"))?;
+    let current =
+        SecretKey::from_base64(current.expose()).map_err(|e| anyhow::anyhow!("SECRET_KEY: {e}"))?;
     let previous = match &settings.secret_key_previous {
         Some(previous) => parse_keys(previous.expose(), "SECRET_KEY_PREVIOUS")?,
         None => Vec::new(),
@@ -116,8 +116,7 @@ pub fn keyring(settings: &Settings) -> anyhow::Result<Arc<Keyring>> {
                      directory; set SECRET_KEY when several instances share the database"
                 );
             }
-            read_key_file(&path)?
-                .ok_or_else(|| anyhow::anyhow!("{} vanished", path.display()))?
+            read_key_file(&path)?.ok_or_else(|| anyhow::anyhow!("{} vanished", path.display()))?
         }
     };
     let mut keys = keys.into_iter();

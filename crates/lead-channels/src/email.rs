@@ -185,7 +185,11 @@ impl SmtpMailer {
     ///
     /// # Errors
     /// As [`SmtpMailer::send`].
-    pub async fn send_with_html(&self, email: &OutgoingEmail, html: &str) -> Result<(), EmailError> {
+    pub async fn send_with_html(
+        &self,
+        email: &OutgoingEmail,
+        html: &str,
+    ) -> Result<(), EmailError> {
         let to: Mailbox = email
             .to
             .trim()

@@ -51,9 +51,10 @@ impl TeamMessenger for TeamSender {
     async fn send_page(&self, tenant: &Tenant, message: &TeamMessage) -> Result<(), SendError> {
         match (message.channel, &message.to) {
             (PageChannel::Email, Address::Email(to)) => {
-                let mailer = self.email.as_ref().ok_or_else(|| {
-                    SendError::NotConfigured("SMTP is not configured".to_owned())
-                })?;
+                let mailer = self
+                    .email
+                    .as_ref()
+                    .ok_or_else(|| SendError::NotConfigured("SMTP is not configured".to_owned()))?;
                 let email = OutgoingEmail {
                     to: to.as_str().to_owned(),
                     subject: message.subject.clone(),

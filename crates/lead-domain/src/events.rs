@@ -277,11 +277,7 @@ pub fn decision_events(
     };
     let msg = inbound.id;
     if before.state == crate::lifecycle::LeadState::New {
-        raise(
-            EventType::LeadCreated,
-            after.id.to_string(),
-            base.clone(),
-        );
+        raise(EventType::LeadCreated, after.id.to_string(), base.clone());
     }
     if inbound.sender != crate::lead::Sender::System {
         raise(
@@ -300,7 +296,12 @@ pub fn decision_events(
             msg.to_string(),
             EventData {
                 previous_score: Some(before.score.score.as_str().to_owned()),
-                reasons: after.score.reasons.iter().map(ToString::to_string).collect(),
+                reasons: after
+                    .score
+                    .reasons
+                    .iter()
+                    .map(ToString::to_string)
+                    .collect(),
                 ..base.clone()
             },
         );
@@ -310,7 +311,12 @@ pub fn decision_events(
             EventType::LeadHot,
             msg.to_string(),
             EventData {
-                reasons: after.score.reasons.iter().map(ToString::to_string).collect(),
+                reasons: after
+                    .score
+                    .reasons
+                    .iter()
+                    .map(ToString::to_string)
+                    .collect(),
                 ..base.clone()
             },
         );

@@ -124,11 +124,9 @@ impl JobPayload {
             JobPayload::DeliverWebhook { delivery_id, round } => {
                 Some(format!("webhook:{delivery_id}:{round}"))
             }
-            JobPayload::PageTeam { event, channel, to } => Some(format!(
-                "page:{}:{}:{to}",
-                event.id,
-                channel.as_str()
-            )),
+            JobPayload::PageTeam { event, channel, to } => {
+                Some(format!("page:{}:{}:{to}", event.id, channel.as_str()))
+            }
         }
     }
 

@@ -316,7 +316,9 @@ pub fn render_page(
     let contact = contact_text(packet);
     let wants = packet.service.as_deref().map(service_text);
     let budget = budget_text(packet);
-    let timeline = packet.timeline.map(|t| timeline_text(t, language).to_owned());
+    let timeline = packet
+        .timeline
+        .map(|t| timeline_text(t, language).to_owned());
     let decides = packet
         .decision_maker
         .map(|d| if d { l.yes } else { l.no }.to_owned());
@@ -375,7 +377,11 @@ pub fn render_page(
     }
     text.push_str(&format!("\n{}: {link}", l.open));
 
-    let dir = if language == Language::Ar { "rtl" } else { "ltr" };
+    let dir = if language == Language::Ar {
+        "rtl"
+    } else {
+        "ltr"
+    };
     let mut html = format!(
         "<!doctype html><html lang=\"{}\" dir=\"{dir}\"><body><h2>{}</h2><table>",
         language.code(),

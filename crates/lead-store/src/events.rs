@@ -11,9 +11,7 @@ use lead_domain::ids::TenantId;
 use lead_domain::jobs::{JobPayload, NewJob};
 use lead_domain::ports::StoreError;
 use sea_orm::sea_query::{Expr, OnConflict};
-use sea_orm::{
-    ActiveValue::Set, ColumnTrait, EntityTrait, QueryFilter, QueryOrder, QuerySelect,
-};
+use sea_orm::{ActiveValue::Set, ColumnTrait, EntityTrait, QueryFilter, QueryOrder, QuerySelect};
 
 use crate::SeaOrmStore;
 use crate::codec::{from_json, name_of, parse_name, to_json, ts};
@@ -178,8 +176,7 @@ impl EventStore for SeaOrmStore {
             let row = Self::find_delivery(&txn, tenant, id)
                 .await?
                 .ok_or_else(|| StoreError::Stale(format!("webhook delivery {id} is gone")))?;
-            let mut attempts: Vec<DeliveryAttempt> =
-                from_json("delivery attempts", row.attempts)?;
+            let mut attempts: Vec<DeliveryAttempt> = from_json("delivery attempts", row.attempts)?;
             let mut attempt = outcome.attempt.clone();
             attempt.at = ts(attempt.at);
             attempts.push(attempt);

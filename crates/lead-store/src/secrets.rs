@@ -38,7 +38,9 @@ pub enum SecretError {
     #[error("a secret key must be 32 bytes in standard base64")]
     BadKey,
     /// A value was sealed under a key this keyring does not hold.
-    #[error("a secret was encrypted under key {0}, which is not configured (SECRET_KEY or SECRET_KEY_PREVIOUS)")]
+    #[error(
+        "a secret was encrypted under key {0}, which is not configured (SECRET_KEY or SECRET_KEY_PREVIOUS)"
+    )]
     UnknownKey(String),
     /// A sealed value is malformed or failed authentication.
     #[error("a stored secret is damaged or belongs to another tenant")]
@@ -324,7 +326,11 @@ mod tests {
         seal_settings(Some(&before), tenant, &mut stored);
         let new_only = Keyring::new(new.clone(), Vec::new());
         assert!(matches!(
-            open_settings(Some(&Arc::new(new_only.clone())), tenant, &mut stored.clone()),
+            open_settings(
+                Some(&Arc::new(new_only.clone())),
+                tenant,
+                &mut stored.clone()
+            ),
             Err(SecretError::UnknownKey(_))
         ));
         let both = Keyring::new(new, vec![old]);

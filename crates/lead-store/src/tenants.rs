@@ -13,10 +13,10 @@ use sea_orm::{
 use uuid::Uuid;
 
 use crate::SeaOrmStore;
-use crate::secrets;
 use crate::codec::{from_json, name_of, parse_name, to_json, ts};
 use crate::entity::{api_keys, clients, tenant_phone_numbers};
 use crate::error::Context;
+use crate::secrets;
 
 fn tenant_row(store: &SeaOrmStore, tenant: &Tenant) -> Result<clients::ActiveModel, StoreError> {
     Ok(clients::ActiveModel {
@@ -34,8 +34,9 @@ fn tenant_row(store: &SeaOrmStore, tenant: &Tenant) -> Result<clients::ActiveMod
 }
 
 fn tenant_from_row(store: &SeaOrmStore, mut row: clients::Model) -> Result<Tenant, StoreError> {
-    secrets::open_settings(store.keyring(), row.id, &mut row.settings)
-        .map_err(|e| StoreError::Unexpected(format!("reading the secrets of tenant {}: {e}", row.id)))?;
+    secrets::open_settings(store.keyring(), row.id, &mut row.settings).map_err(|e| {
+        StoreError::Unexpected(format!("reading the secrets of tenant {}: {e}", row.id))
+    })?;
     Ok(Tenant {
         id: TenantId::from_uuid(row.id),
         name: row.name,
@@ -148,7 +149,10 @@ impl SeaOrmStore {
             if !resealed {
                 continue;
             }
-            let txn = self.begin_write().await.context("starting a re-encryption")?;
+            let txn = self
+                .begin_write()
+                .await
+                .context("starting a re-encryption")?;
             clients::Entity::update_many()
                 .col_expr(clients::Column::Settings, Expr::value(row.settings))
                 .filter(clients::Column::Id.eq(row.id))

@@ -4,6 +4,7 @@
 pub mod booking_contract;
 pub mod builders;
 pub mod contract;
+pub mod events_contract;
 pub mod fakes;
 pub mod knowledge;
 pub mod knowledge_contract;
@@ -11,8 +12,8 @@ pub mod memory;
 
 pub use builders::{TenantBuilder, deps_with};
 pub use fakes::{
-    FixedClock, RecordingNotifier, RecordingSender, RecordingTeam, ScriptedExtractor, ScriptedModel,
-    ScriptedWebhooks, SequentialIds,
+    FixedClock, RecordingNotifier, RecordingSender, RecordingTeam, ScriptedExtractor,
+    ScriptedModel, ScriptedWebhooks, SequentialIds,
 };
 pub use knowledge::InMemoryKnowledge;
 pub use memory::InMemoryStore;

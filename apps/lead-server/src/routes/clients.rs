@@ -6,10 +6,10 @@ use crate::error::{ApiError, FieldError};
 use crate::extract::{OptionalJson, ValidJson};
 use crate::phone;
 use crate::presets;
+use crate::routes::notifications::{Caller, apply_notifications, authorize_client};
 use crate::startup::AppState;
 use crate::views::{ClientCreated, ClientView};
 use actix_web::{HttpRequest, HttpResponse, web};
-use crate::routes::notifications::{Caller, apply_notifications, authorize_client};
 use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use chrono::{DateTime, Datelike, NaiveDate, Utc};
@@ -550,12 +550,11 @@ pub async fn update(
     let mut generated = Vec::new();
     if let Some(patch) = notifications {
         let ids = state.deps.ids.clone();
-        let (next, secrets) = apply_notifications(
-            &tenant.settings.notifications,
-            patch,
-            &mut || ids.new_uuid(),
-        )
-        .map_err(ApiError::Validation)?;
+        let (next, secrets) =
+            apply_notifications(&tenant.settings.notifications, patch, &mut || {
+                ids.new_uuid()
+            })
+            .map_err(ApiError::Validation)?;
         tenant.settings.notifications = next;
         generated = secrets;
     }

@@ -2,13 +2,13 @@
 
 pub mod booking;
 pub mod clients;
-pub mod notifications;
 pub mod conversations;
 pub mod docs;
 pub mod health;
 pub mod knowledge;
 pub mod leads;
 pub mod live_chat;
+pub mod notifications;
 pub mod twilio;
 pub mod users;
 pub mod webhooks;

@@ -440,9 +440,10 @@ pub async fn retry_delivery(
 ) -> Result<HttpResponse, ApiError> {
     let (id, delivery_id) = path.into_inner();
     let (tenant, _) = authorize_client(&req, &state, id).await?;
-    let delivery = lead_domain::usecases::events::retry_delivery(&state.deps, &tenant, &delivery_id)
-        .await
-        .map_err(usecase_error)?;
+    let delivery =
+        lead_domain::usecases::events::retry_delivery(&state.deps, &tenant, &delivery_id)
+            .await
+            .map_err(usecase_error)?;
     state.wake.notify_waiters();
     Ok(HttpResponse::Accepted().json(DeliveryView::from(delivery)))
 }

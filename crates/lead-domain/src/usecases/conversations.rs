@@ -2,9 +2,9 @@
 
 use super::events::raise_event;
 use super::outbound::handoff_packet;
-use crate::events::{EventData, EventType, LeadSnapshot, state_change_data};
 use super::{Deps, UseCaseError};
 use crate::escalation::EscalationReason;
+use crate::events::{EventData, EventType, LeadSnapshot, state_change_data};
 use crate::ids::{ConversationId, EscalationId, LeadId};
 use crate::lead::{Conversation, Escalation, Lead};
 use crate::lifecycle::LeadEvent;

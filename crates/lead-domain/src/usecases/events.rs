@@ -7,8 +7,7 @@ use super::{Deps, UseCaseError};
 use crate::contact::{Address, Email, PhoneNumber};
 use crate::events::{
     AttemptOutcome, DeliveryAttempt, DeliveryFilter, DeliveryStatus, DomainEvent, EventData,
-    EventDeps, EventType, PageChannel, SignedWebhook, TeamMessage, WebhookAnswer,
-    WebhookDelivery,
+    EventDeps, EventType, PageChannel, SignedWebhook, TeamMessage, WebhookAnswer, WebhookDelivery,
 };
 use crate::ids::{JobId, TenantId};
 use crate::jobs::{Job, JobPayload, RetryDecision};
@@ -35,13 +34,7 @@ pub async fn raise_event(
     if !tenant.settings.notifications.listens_to(kind) {
         return Ok(());
     }
-    let event = DomainEvent::new(
-        deps.ids.new_uuid(),
-        kind,
-        tenant.id,
-        deps.clock.now(),
-        data,
-    );
+    let event = DomainEvent::new(deps.ids.new_uuid(), kind, tenant.id, deps.clock.now(), data);
     let job = event.into_job(cause, JobId::from_uuid(deps.ids.new_uuid()));
     events.store.queue_once(&[job]).await
 }
@@ -71,7 +64,11 @@ pub async fn dispatch_event(deps: &Deps, event: &DomainEvent) -> Result<usize, U
     let now = deps.clock.now();
     let mut deliveries = Vec::new();
     let mut jobs = Vec::new();
-    for endpoint in settings.webhooks.iter().filter(|w| w.subscribes(event.kind)) {
+    for endpoint in settings
+        .webhooks
+        .iter()
+        .filter(|w| w.subscribes(event.kind))
+    {
         let delivery = WebhookDelivery {
             id: format!("whd_{}", deps.ids.new_uuid().simple()),
             tenant_id: tenant.id,
@@ -240,7 +237,8 @@ pub async fn deliver_webhook(
             Ok(Some(why))
         }
         _ => {
-            let why = error.unwrap_or_else(|| format!("the receiver answered {}", code.unwrap_or(0)));
+            let why =
+                error.unwrap_or_else(|| format!("the receiver answered {}", code.unwrap_or(0)));
             let seed = deps.ids.new_uuid().as_u128() as u64;
             let wait = webhook_backoff(deps.retry.base, job.attempts, seed, retry_after);
             let next = deps

@@ -1,12 +1,12 @@
 //! Outbound messages: storing them with their send job, and delivering them once.
 
-use super::events::raise_event;
-use crate::events::{EventData, EventType, LeadSnapshot};
 use super::conversations::new_escalation;
+use super::events::raise_event;
 use super::processing::all_messages;
 use super::{Deps, UseCaseError};
 use crate::contact::Address;
 use crate::escalation::EscalationReason;
+use crate::events::{EventData, EventType, LeadSnapshot};
 use crate::ids::{ConversationId, JobId, MessageId, TenantId};
 use crate::jobs::{JobPayload, NewJob};
 use crate::lead::{Channel, Conversation, DeliveryStatus, Direction, Lead, Message, Sender};

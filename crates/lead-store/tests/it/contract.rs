@@ -65,3 +65,11 @@ async fn bookings(db: &TestDb) {
 on_both_backends! {
     contract_bookings => bookings;
 }
+
+async fn events(db: &TestDb) {
+    lead_testkit::events_contract::events(&db.store).await;
+}
+
+on_both_backends! {
+    contract_events => events;
+}

@@ -11,3 +11,8 @@ async fn in_memory_store_meets_every_contract() {
 async fn the_in_memory_store_passes_the_booking_contract() {
     lead_testkit::booking_contract::bookings(&InMemoryStore::new()).await;
 }
+
+#[tokio::test]
+async fn the_in_memory_store_passes_the_events_contract() {
+    lead_testkit::events_contract::events(&InMemoryStore::new()).await;
+}
