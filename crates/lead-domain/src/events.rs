@@ -118,7 +118,7 @@ pub struct LeadSnapshot {
     pub source: Channel,
     /// Lifecycle state.
     pub state: String,
-    /// `hot`, `warm` or `cold`.
+    /// `HOT`, `WARM`, `COLD` or `UNSCORED`.
     pub score: String,
     /// Points behind the score.
     pub points: u32,

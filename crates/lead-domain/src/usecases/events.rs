@@ -467,3 +467,27 @@ pub async fn retry_delivery(
         .await?
         .ok_or(UseCaseError::NotFound("webhook delivery"))
 }
+
+#[cfg(test)]
+mod tests {
+    use super::webhook_backoff;
+    use chrono::Duration;
+
+    #[test]
+    fn backoff_doubles_with_jitter_caps_at_an_hour_and_honours_retry_after() {
+        let base = Duration::seconds(2);
+        let ms = |attempt, seed| webhook_backoff(base, attempt, seed, None).num_milliseconds();
+        assert_eq!(ms(1, 200), 2_000);
+        assert_eq!(ms(1, 0), 1_600);
+        assert_eq!(ms(1, 399), 2_398);
+        assert_eq!(ms(3, 200), 8_000);
+        assert_eq!(ms(30, 200), 3_600_000);
+        assert_ne!(
+            ms(4, 17),
+            ms(4, 290),
+            "jitter spreads receivers that failed together"
+        );
+        let asked = webhook_backoff(base, 1, 200, Some(std::time::Duration::from_secs(120)));
+        assert_eq!(asked, Duration::seconds(120));
+    }
+}
