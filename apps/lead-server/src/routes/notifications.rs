@@ -447,3 +447,69 @@ pub async fn retry_delivery(
     state.wake.notify_waiters();
     Ok(HttpResponse::Accepted().json(DeliveryView::from(delivery)))
 }
+
+/// The type of a domain event, as sent in a webhook's `type` (see `docs/EVENTS.md`).
+#[derive(Debug, Clone, Copy, Serialize, ToSchema)]
+pub enum WebhookEventType {
+    /// A new lead's first message was processed.
+    #[serde(rename = "lead.created")]
+    LeadCreated,
+    /// The score changed.
+    #[serde(rename = "lead.scored")]
+    LeadScored,
+    /// The lead turned HOT.
+    #[serde(rename = "lead.hot")]
+    LeadHot,
+    /// The lifecycle moved.
+    #[serde(rename = "lead.state_changed")]
+    LeadStateChanged,
+    /// A conversation was handed to a person.
+    #[serde(rename = "conversation.escalated")]
+    ConversationEscalated,
+    /// A person gave it back to the AI.
+    #[serde(rename = "conversation.released")]
+    ConversationReleased,
+    /// The lead wrote.
+    #[serde(rename = "message.received")]
+    MessageReceived,
+    /// A reply reached the provider.
+    #[serde(rename = "message.sent")]
+    MessageSent,
+    /// A reply could not be delivered.
+    #[serde(rename = "message.failed")]
+    MessageFailed,
+    /// No configured channel can reach the lead.
+    #[serde(rename = "lead.undeliverable")]
+    LeadUndeliverable,
+    /// Model spending crossed 80% of the monthly budget.
+    #[serde(rename = "budget.alert")]
+    BudgetAlert,
+}
+
+/// The body of every outbound webhook, signed per Standard Webhooks (`webhook-id` is `id`,
+/// `webhook-timestamp`, `webhook-signature: v1,<base64 HMAC-SHA256 of "id.timestamp.body">`).
+#[derive(Debug, Clone, Serialize, ToSchema)]
+#[schema(example = json!({"id": "evt_0193a0c47a517c1e9f000123456789ab", "type": "lead.hot",
+    "created_at": "2026-12-05T09:30:00Z", "client_id": "0193a0c4-0000-7000-8000-000000000001",
+    "data": {"lead": {"id": "0193a0c4-0000-7000-8000-000000000002", "name": "Sara Ali",
+    "phone": "+966501234567", "source": "web_form", "state": "QUALIFIED", "score": "HOT",
+    "points": 85, "service": "buy_villa", "location": "Riyadh"},
+    "conversation_id": "0193a0c4-0000-7000-8000-000000000003",
+    "message_id": "0193a0c4-0000-7000-8000-000000000004",
+    "reasons": ["budget above the high-value threshold"]}}))]
+pub struct WebhookEvent {
+    /// `evt_...`, stable across retries: de-duplicate on it.
+    pub id: String,
+    /// What happened.
+    #[serde(rename = "type")]
+    pub kind: WebhookEventType,
+    /// When the change was made.
+    pub created_at: DateTime<Utc>,
+    /// The client.
+    pub client_id: Uuid,
+    /// The details: `lead`, `conversation_id`, `message_id`, `channel`, `body`, `previous_score`,
+    /// `from_state`, `to_state`, `reasons`, `by`, `month`, `spent_usd`, `budget_usd` as the type
+    /// calls for; absent fields are omitted.
+    #[schema(value_type = Object)]
+    pub data: serde_json::Value,
+}

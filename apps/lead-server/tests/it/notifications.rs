@@ -481,8 +481,18 @@ async fn a_410_disables_the_endpoint() {
     );
     let failed = deliveries(&s.app, &s.key, &s.client_id, "?status=failed").await;
     let items = failed.body["items"].as_array().expect("items");
-    assert!(!items.is_empty());
-    assert_eq!(items[0]["attempts"][0]["status_code"], 410);
+    assert!(
+        items.iter().any(|d| d["attempts"][0]["status_code"] == 410),
+        "{}",
+        failed.body
+    );
+    // Events after it are not posted to the disabled endpoint; their deliveries say why.
+    assert!(items.iter().all(|d| {
+        d["attempts"][0]["status_code"] == 410
+            || d["attempts"][0]["error"]
+                .as_str()
+                .is_some_and(|e| e.contains("disabled"))
+    }));
     // Nothing more is posted to a disabled endpoint.
     tokio::time::sleep(Duration::from_millis(800)).await;
     let posted = s
@@ -673,4 +683,157 @@ async fn clients_see_and_change_only_their_own_settings_and_deliveries() {
     );
     let bad_status = deliveries(&s.app, &s.key, &s.client_id, "?status=lost").await;
     assert_eq!(bad_status.status, 422);
+}
+
+/// Records when each Twilio request arrived, with its form.
+#[derive(Clone, Default)]
+struct Stamped(std::sync::Arc<std::sync::Mutex<Vec<(std::time::Instant, String, String)>>>);
+
+impl wiremock::Respond for Stamped {
+    fn respond(&self, request: &wiremock::Request) -> ResponseTemplate {
+        let form: Vec<(String, String)> = url::form_urlencoded::parse(&request.body)
+            .map(|(k, v)| (k.into_owned(), v.into_owned()))
+            .collect();
+        self.0.lock().expect("lock").push((
+            std::time::Instant::now(),
+            field(&form, "To").to_owned(),
+            field(&form, "Body").to_owned(),
+        ));
+        ResponseTemplate::new(201).set_body_json(json!({
+            "account_sid": ACCOUNT, "api_version": "2010-04-01", "body": "x",
+            "sid": "SM11111111111111111111111111111111", "status": "queued",
+            "to": TEAM_PHONE, "from": SMS_NUMBER, "error_code": null, "error_message": null,
+        }))
+    }
+}
+
+/// Measures the time from the message that makes a lead HOT to the team's SMS request reaching
+/// the local Twilio stand-in, for `HOT_BENCH_LEADS` leads (default 200) posted by 16 concurrent
+/// clients on PostgreSQL, and prints p50, p99 and the maximum. Run with
+/// `cargo test -p lead-server --test it hot_to_sms_latency -- --ignored --nocapture`.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[ignore = "a measurement, not a check: run by hand (see docs/EVENTS.md)"]
+async fn hot_to_sms_latency() {
+    let Some(db) = crate::helpers::PgDatabase::create("hot_to_sms_latency").await else {
+        return;
+    };
+    let twilio = MockServer::start().await;
+    let stamps = Stamped::default();
+    Mock::given(method("POST"))
+        .and(path(MESSAGES_PATH))
+        .respond_with(stamps.clone())
+        .mount(&twilio)
+        .await;
+    let smtp = SmtpSink::start().await;
+    let (base, port) = (twilio.uri(), smtp.port);
+    let app = crate::helpers::spawn_app_on(&db, move |s| {
+        s.public_base_url = Some(PUBLIC.to_owned());
+        s.twilio_api_base_url = base;
+        s.smtp_host = Some("127.0.0.1".to_owned());
+        s.smtp_port = port;
+        s.smtp_security = lead_server::config::SmtpSecurity::None;
+        s.smtp_from = Some("leads@service.example".to_owned());
+        s.db_max_connections = 10;
+        s.workers = 2;
+    })
+    .await;
+    let (client_id, key) = app.create_realty("latency-bench").await;
+    let patched = app
+        .admin(
+            Method::PATCH,
+            &format!("/api/v1/clients/{client_id}"),
+            Some(json!({
+                "twilio": {"account_sid": ACCOUNT, "auth_token": "tenant-auth-token",
+                    "phone_numbers": [SMS_NUMBER]},
+                "notifications": {"email": [TEAM_EMAIL], "sms": [TEAM_PHONE]}
+            })),
+        )
+        .await;
+    assert_eq!(patched.status, 200, "{}", patched.body);
+    let total: usize = std::env::var("HOT_BENCH_LEADS")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(200);
+    let sent = std::sync::Arc::new(std::sync::Mutex::new(Vec::new()));
+    let next = std::sync::Arc::new(std::sync::atomic::AtomicUsize::new(0));
+    let started = std::time::Instant::now();
+    let mut clients = Vec::new();
+    for _ in 0..16 {
+        let (http, url, key, sent, next) = (
+            app.http.clone(),
+            app.url("/webhooks/web-form"),
+            key.clone(),
+            sent.clone(),
+            next.clone(),
+        );
+        clients.push(tokio::spawn(async move {
+            loop {
+                let i = next.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+                if i >= total {
+                    return;
+                }
+                let (at, body) = loop {
+                    let at = std::time::Instant::now();
+                    let res = http
+                        .post(&url)
+                        .header("X-API-Key", &key)
+                        .json(&hot_lead(&format!("+9665{:08}", 10_000_000 + i)))
+                        .send()
+                        .await
+                        .expect("post");
+                    if res.status().as_u16() == 202 {
+                        break (at, res.json::<Value>().await.expect("json"));
+                    }
+                    tokio::time::sleep(Duration::from_millis(100)).await;
+                };
+                let lead = body["lead_id"].as_str().expect("lead").to_owned();
+                sent.lock().expect("lock").push((lead, at));
+            }
+        }));
+    }
+    for c in clients {
+        c.await.expect("client");
+    }
+    let posted = started.elapsed();
+    let all_paged = eventually(300, || {
+        let stamps = stamps.clone();
+        async move {
+            stamps
+                .0
+                .lock()
+                .expect("lock")
+                .iter()
+                .filter(|(_, to, _)| to == TEAM_PHONE)
+                .count()
+                >= total
+        }
+    })
+    .await;
+    let stamps = stamps.0.lock().expect("lock").clone();
+    let mut latencies: Vec<Duration> = sent
+        .lock()
+        .expect("lock")
+        .iter()
+        .filter_map(|(lead, at)| {
+            stamps
+                .iter()
+                .find(|(_, to, body)| to == TEAM_PHONE && body.ends_with(lead.as_str()))
+                .map(|(t, _, _)| t.duration_since(*at))
+        })
+        .collect();
+    latencies.sort();
+    let pick = |q: f64| {
+        latencies[((latencies.len() as f64 * q).ceil() as usize).clamp(1, latencies.len()) - 1]
+    };
+    println!(
+        "hot -> team SMS: {} leads in {:.1} s by 16 clients ({:.0} leads/s); paged {} (all: {all_paged}); p50 {:?}, p99 {:?}, max {:?}",
+        total,
+        posted.as_secs_f64(),
+        total as f64 / posted.as_secs_f64(),
+        latencies.len(),
+        pick(0.50),
+        pick(0.99),
+        pick(1.0)
+    );
+    db.drop_database().await;
 }

@@ -2,5 +2,6 @@
 
 mod contract;
 mod conversation;
+mod events;
 mod pipeline;
 mod usecases;
