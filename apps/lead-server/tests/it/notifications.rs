@@ -709,7 +709,8 @@ impl wiremock::Respond for Stamped {
 
 /// Measures the time from the message that makes a lead HOT to the team's SMS request reaching
 /// the local Twilio stand-in, for `HOT_BENCH_LEADS` leads (default 200) posted by 16 concurrent
-/// clients on PostgreSQL, and prints p50, p99 and the maximum. Run with
+/// clients at `HOT_BENCH_RATE` leads a second (default 10; 0 for as fast as they are answered) on
+/// PostgreSQL, and prints p50, p99 and the maximum. Run with
 /// `cargo test -p lead-server --test it hot_to_sms_latency -- --ignored --nocapture`.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 #[ignore = "a measurement, not a check: run by hand (see docs/EVENTS.md)"]
@@ -754,6 +755,11 @@ async fn hot_to_sms_latency() {
         .ok()
         .and_then(|v| v.parse().ok())
         .unwrap_or(200);
+    // Leads per second offered by all clients together; 0 sends as fast as the server answers.
+    let rate: f64 = std::env::var("HOT_BENCH_RATE")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(10.0);
     let sent = std::sync::Arc::new(std::sync::Mutex::new(Vec::new()));
     let next = std::sync::Arc::new(std::sync::atomic::AtomicUsize::new(0));
     let started = std::time::Instant::now();
@@ -771,6 +777,10 @@ async fn hot_to_sms_latency() {
                 let i = next.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
                 if i >= total {
                     return;
+                }
+                if rate > 0.0 {
+                    let due = started + Duration::from_secs_f64(i as f64 / rate);
+                    tokio::time::sleep_until(due.into()).await;
                 }
                 let (at, body) = loop {
                     let at = std::time::Instant::now();
@@ -826,7 +836,7 @@ async fn hot_to_sms_latency() {
         latencies[((latencies.len() as f64 * q).ceil() as usize).clamp(1, latencies.len()) - 1]
     };
     println!(
-        "hot -> team SMS: {} leads in {:.1} s by 16 clients ({:.0} leads/s); paged {} (all: {all_paged}); p50 {:?}, p99 {:?}, max {:?}",
+        "hot -> team SMS: {} leads in {:.1} s by 16 clients ({:.1} leads/s); paged {} (all: {all_paged}); p50 {:?}, p99 {:?}, max {:?}",
         total,
         posted.as_secs_f64(),
         total as f64 / posted.as_secs_f64(),
