@@ -11,6 +11,7 @@ use lead_domain::tenant::Tenant;
 pub struct SystemClock;
 
 impl Clock for SystemClock {
+    #[allow(clippy::disallowed_methods)]
     fn now(&self) -> DateTime<Utc> {
         Utc::now()
     }
@@ -21,6 +22,7 @@ impl Clock for SystemClock {
 pub struct UuidV7Ids;
 
 impl IdGenerator for UuidV7Ids {
+    #[allow(clippy::disallowed_methods)]
     fn new_uuid(&self) -> uuid::Uuid {
         uuid::Uuid::now_v7()
     }

@@ -3,7 +3,7 @@
 //! a rate budget per key), as actix extractors.
 
 use crate::error::ApiError;
-use crate::startup::AppState;
+use crate::state::AppState;
 use actix_web::dev::Payload;
 use actix_web::{FromRequest, HttpRequest, web};
 use argon2::Argon2;

@@ -2,7 +2,7 @@
 //! size limit, 400 for broken JSON, 422 with the field path for wrong, missing or unknown fields.
 
 use crate::error::{ApiError, FieldError};
-use crate::startup::AppState;
+use crate::state::AppState;
 use actix_web::dev::Payload;
 use actix_web::http::header::CONTENT_TYPE;
 use actix_web::{FromRequest, HttpRequest, web};

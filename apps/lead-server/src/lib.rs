@@ -25,6 +25,7 @@ pub mod ratelimit;
 pub mod routes;
 pub mod secret_keys;
 pub mod startup;
+pub mod state;
 pub mod storage;
 pub mod streams;
 pub mod telemetry;

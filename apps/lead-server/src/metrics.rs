@@ -97,16 +97,112 @@ fn describe() {
         "channel_sends_total",
         "Outbound sends by channel and outcome"
     );
+    metrics::describe_histogram!(
+        "lead_speed_to_lead_seconds",
+        metrics::Unit::Seconds,
+        "From a lead's first contact to its first reply, stored with its send queued, by channel"
+    );
+    metrics::describe_gauge!(
+        "lead_db_pool_connections",
+        "Database pool connections by state (in_use, idle), read at scrape time"
+    );
+    metrics::describe_gauge!(
+        "lead_jobs",
+        "Jobs not done by kind and status (queued, running, dead), sampled every few seconds"
+    );
+    metrics::describe_gauge!(
+        "lead_job_oldest_queued_seconds",
+        metrics::Unit::Seconds,
+        "How long the oldest queued job has been waiting (0 when none is queued)"
+    );
     metrics::describe_counter!(
         "lead_escalations_total",
         "Notifications to a team, by kind (hot_lead, escalated, undeliverable, budget_alert)"
     );
 }
 
+/// How often the queue's gauges are refreshed.
+pub const QUEUE_SAMPLE_EVERY: std::time::Duration = std::time::Duration::from_secs(5);
+
+/// Refreshes the queue gauges once: `lead_jobs{kind,status}` for jobs not done and
+/// `lead_job_oldest_queued_seconds`, read from the shared queue (so any process reports the whole
+/// queue, workers elsewhere included). `seen` remembers the pairs reported before, so a pair that
+/// empties drops to 0 instead of keeping its last count.
+///
+/// # Errors
+/// When the queue cannot be read; the gauges keep their last values.
+pub async fn sample_queue(
+    jobs: &dyn JobQueue,
+    now: chrono::DateTime<chrono::Utc>,
+    seen: &mut std::collections::BTreeSet<(String, &'static str)>,
+) -> Result<(), lead_domain::ports::StoreError> {
+    let stats = jobs.queue_stats(now).await?;
+    let mut current = std::collections::BTreeSet::new();
+    for (kind, status, count) in stats.counts {
+        let key = (kind, status.as_str());
+        metrics::gauge!("lead_jobs", "kind" => key.0.clone(), "status" => key.1).set(count as f64);
+        current.insert(key);
+    }
+    for (kind, status) in seen.difference(&current) {
+        metrics::gauge!("lead_jobs", "kind" => kind.clone(), "status" => *status).set(0.0);
+    }
+    seen.extend(current);
+    let waited = stats
+        .oldest_due
+        .map(|due| (now - due).num_milliseconds().max(0))
+        .unwrap_or(0);
+    metrics::gauge!("lead_job_oldest_queued_seconds").set(waited as f64 / 1000.0);
+    Ok(())
+}
+
+/// Observes `lead_speed_to_lead_seconds{channel}` when a stored decision answers a lead for the
+/// first time: its reply moves the lead out of NEW. The time runs from the lead's first contact to
+/// the reply's storage with its send queued; channel is where the lead first wrote.
+pub fn record_speed_to_lead(decision: &lead_domain::pipeline::Decision) {
+    let first_answer = decision
+        .changes
+        .iter()
+        .any(|c| c.from == lead_domain::lifecycle::LeadState::New);
+    if let (true, Some(reply)) = (first_answer, &decision.reply) {
+        let waited = (reply.message.created_at - decision.lead.created_at)
+            .num_milliseconds()
+            .max(0);
+        metrics::histogram!("lead_speed_to_lead_seconds", "channel" => decision.lead.source.as_str())
+            .record(waited as f64 / 1000.0);
+    }
+}
+
+/// Reads the database pool's usage at scrape time.
+type PoolProbe = Arc<dyn Fn() -> lead_store::PoolUsage + Send + Sync>;
+
+fn pool_probe() -> &'static Mutex<Option<PoolProbe>> {
+    static PROBE: OnceLock<Mutex<Option<PoolProbe>>> = OnceLock::new();
+    PROBE.get_or_init(|| Mutex::new(None))
+}
+
+/// Registers the store whose pool `lead_db_pool_connections{state}` reports (the last opened).
+pub fn watch_pool(store: Arc<lead_store::SeaOrmStore>) {
+    let probe: PoolProbe = Arc::new(move || store.pool_usage());
+    if let Ok(mut slot) = pool_probe().lock() {
+        *slot = Some(probe);
+    }
+}
+
+fn sample_pool() {
+    let probe = pool_probe().lock().ok().and_then(|slot| slot.clone());
+    if let Some(probe) = probe {
+        let usage = probe();
+        metrics::gauge!("lead_db_pool_connections", "state" => "in_use")
+            .set(f64::from(usage.in_use));
+        metrics::gauge!("lead_db_pool_connections", "state" => "idle").set(f64::from(usage.idle));
+    }
+}
+
 /// `GET /metrics`: every series in the Prometheus text format.
 pub async fn render() -> HttpResponse {
     match handle() {
         Some(handle) => {
+            sample_pool();
             handle.run_upkeep();
             HttpResponse::Ok()
                 .insert_header((header::CONTENT_TYPE, HeaderValue::from_static(CONTENT_TYPE)))
@@ -399,6 +495,13 @@ impl JobQueue for MeteredQueue {
         self.inner.list_jobs(status, page).await
     }
 
+    async fn queue_stats(
+        &self,
+        now: chrono::DateTime<chrono::Utc>,
+    ) -> Result<lead_domain::jobs::QueueStats, StoreError> {
+        self.inner.queue_stats(now).await
+    }
+
     async fn retry_dead(&self, id: JobId, now: DateTime<Utc>) -> Result<bool, StoreError> {
         self.inner.retry_dead(id, now).await
     }
@@ -430,8 +533,11 @@ impl lead_domain::pipeline::DecisionStore for MeteredDecisions {
     ) -> Result<(), lead_domain::pipeline::CommitError> {
         let completes = completion.is_some();
         let result = self.inner.commit_decision(decision, completion).await;
-        if completes && result.is_ok() {
-            record_job_run("process_inbound", "ok");
+        if result.is_ok() {
+            if completes {
+                record_job_run("process_inbound", "ok");
+            }
+            record_speed_to_lead(decision);
         }
         result
     }

@@ -7,6 +7,7 @@ use crate::config::{LlmProvider, Settings};
 use crate::error::PROBLEM_JSON;
 use crate::ratelimit::RateLimiter;
 use crate::routes;
+use crate::state::AppState;
 use crate::storage::{self, Storage};
 use crate::worker::{WorkerPool, WorkerSettings};
 use actix_web::body::MessageBody;
@@ -30,35 +31,6 @@ use tracing::Instrument;
 
 /// The header carrying the request id, echoed on every response.
 pub const REQUEST_ID: &str = "x-request-id";
-
-/// Everything handlers share.
-pub struct AppState {
-    /// The adapters behind the ports.
-    pub deps: Deps,
-    /// Storage ports the use cases do not carry (the webhook log).
-    pub storage: Storage,
-    /// The platform admin credential.
-    pub admin: AdminAuthority,
-    /// Recently resolved API keys.
-    pub keys: KeyCache,
-    /// Per-tenant rate limit; kept for the Redis readiness probe, the request budgets are in `limits`.
-    pub limiter: RateLimiter,
-    /// The rate budgets by kind of caller.
-    pub limits: crate::limits::Limits,
-    /// The reverse proxies whose forwarded headers are believed.
-    pub proxies: crate::proxies::TrustedProxies,
-    /// Caps on open live-chat streams, and their shutdown signal.
-    pub streams: Arc<crate::streams::StreamSlots>,
-    /// Wakes idle queue workers when an intake queued work.
-    pub wake: Arc<Notify>,
-    /// Notified by the in-process workers after each batch of jobs, so live-chat requests and
-    /// streams waiting for a reply look again without waiting for their next poll.
-    pub jobs_done: Arc<Notify>,
-    /// The settings in effect.
-    pub settings: Arc<Settings>,
-    /// Users, sessions and read models of the sales inbox at `/app`.
-    pub inbox: crate::app::InboxServices,
-}
 
 /// The adapters the settings select, ready for the use cases.
 pub struct Wiring {
@@ -133,6 +105,7 @@ pub async fn wire(settings: &Settings) -> anyhow::Result<Wiring> {
             reader: Arc::new(lead_nlu::OfflineRules),
         }),
         events: Some(event_deps(settings, &storage)?),
+        retention: storage.retention.clone(),
     };
     Ok(Wiring { deps, storage })
 }
@@ -594,7 +567,10 @@ async fn request_context(
                     .all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_')
         })
         .map(str::to_owned)
-        .unwrap_or_else(|| uuid::Uuid::now_v7().to_string());
+        .unwrap_or_else(|| {
+            use lead_domain::ports::IdGenerator as _;
+            crate::adapters::UuidV7Ids.new_uuid().to_string()
+        });
     let span = tracing::info_span!("request", request_id = %request_id);
     let method = req.method().to_string();
     let path = req.path().to_owned();

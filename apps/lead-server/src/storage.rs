@@ -41,6 +41,8 @@ pub struct Storage {
     pub inbox: Arc<dyn InboxReader>,
     /// Event fan-out and webhook deliveries.
     pub events: Arc<dyn lead_domain::events::EventStore>,
+    /// Erasure on request and retention periods.
+    pub retention: Arc<dyn lead_domain::retention::DataRetention>,
 }
 
 impl Storage {
@@ -60,6 +62,7 @@ impl Storage {
             + DecisionStore
             + UserRepository
             + InboxReader
+            + lead_domain::retention::DataRetention
             + 'static,
     {
         Self {
@@ -75,7 +78,8 @@ impl Storage {
             events: store.clone(),
             decisions: store.clone(),
             users: store.clone(),
-            inbox: store,
+            inbox: store.clone(),
+            retention: store,
         }
     }
 }
@@ -156,9 +160,10 @@ async fn connect_with_keys(
 /// # Errors
 /// When the database cannot be reached or migrated.
 pub async fn open(settings: &Settings) -> anyhow::Result<Storage> {
-    let store = connect(settings).await?;
+    let store = Arc::new(connect(settings).await?);
     tracing::info!(backend = ?store.backend(), "database ready, migrations applied");
-    Ok(Storage::from_adapter(Arc::new(store)))
+    crate::metrics::watch_pool(store.clone());
+    Ok(Storage::from_adapter(store))
 }
 
 /// Re-encrypts every tenant's secrets under the current key (`lead-server admin

@@ -74,12 +74,16 @@ macro_rules! page_type {
             pub limit: u32,
             /// The offset applied.
             pub offset: u64,
+            /// Where the next page starts (`cursor=`), when the list supports cursors and this page
+            /// is full (more rows may follow).
+            #[serde(skip_serializing_if = "Option::is_none")]
+            pub next_cursor: Option<String>,
         }
 
         impl $name {
             /// A page of views.
             pub fn new(items: Vec<$item>, total: u64, page: Page) -> Self {
-                Self { items, total, limit: page.limit, offset: page.offset }
+                Self { items, total, limit: page.limit, offset: page.offset, next_cursor: None }
             }
         }
     };
@@ -169,6 +173,8 @@ pub struct ClientView {
     pub booking: Option<crate::routes::booking::BookingView>,
     /// Who on the team is paged, and the webhook endpoints (secrets never shown).
     pub notifications: crate::routes::notifications::NotificationsView,
+    /// Days leads and messages are kept after their last activity; `null` keeps them.
+    pub retention_days: Option<u32>,
     /// Public key of the live-chat widget.
     pub widget_key: String,
     /// Created.
@@ -223,6 +229,7 @@ impl From<&Tenant> for ClientView {
                 .map(|b| crate::routes::booking::BookingView::of(t.id, b)),
             llm: s.llm.clone(),
             notifications: (&s.notifications).into(),
+            retention_days: s.retention_days,
             widget_key: t.widget_key.clone(),
             created_at: t.created_at,
             updated_at: t.updated_at,

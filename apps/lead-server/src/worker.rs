@@ -11,6 +11,63 @@ use std::time::Duration;
 use tokio::sync::{Notify, Semaphore, watch};
 use tokio::task::JoinHandle;
 
+/// How long after start the first retention pass runs (the process is up and serving by then).
+const RETENTION_FIRST_RUN: Duration = Duration::from_secs(60);
+
+/// How often the tenants' retention periods are applied.
+const RETENTION_EVERY: Duration = Duration::from_secs(24 * 60 * 60);
+
+/// Applies the tenants' retention periods once a day while the workers run; every worker process
+/// does it, and a pass that finds nothing to remove costs a few indexed queries.
+async fn run_retention(deps: Deps, mut stopped: watch::Receiver<bool>) {
+    let mut wait = RETENTION_FIRST_RUN;
+    loop {
+        tokio::select! {
+            _ = tokio::time::sleep(wait) => {}
+            _ = stopped.changed() => return,
+        }
+        wait = RETENTION_EVERY;
+        match usecases::retention::apply_retention(&deps).await {
+            Ok(report) => {
+                for (tenant, purged) in report.purged {
+                    if purged.leads + purged.messages > 0 {
+                        tracing::info!(client_id = %tenant, leads = purged.leads, messages = purged.messages, "retention applied");
+                    }
+                }
+                for (tenant, error) in report.failed {
+                    tracing::warn!(client_id = %tenant, %error, "retention could not be applied; the next pass tries again");
+                }
+            }
+            Err(error) => tracing::warn!(%error, "retention periods could not be read"),
+        }
+    }
+}
+
+/// Keeps the queue's gauges (`lead_jobs`, `lead_jobs_oldest_queued_seconds`) current.
+async fn run_queue_sampler(deps: Deps, mut stopped: watch::Receiver<bool>) {
+    // Every kind and status starts at 0, so the series exist before the first job.
+    let mut seen: std::collections::BTreeSet<(String, &'static str)> =
+        lead_domain::jobs::JobPayload::KINDS
+            .iter()
+            .flat_map(|kind| {
+                ["queued", "running", "dead"]
+                    .into_iter()
+                    .map(|status| ((*kind).to_owned(), status))
+            })
+            .collect();
+    loop {
+        if let Err(error) =
+            crate::metrics::sample_queue(deps.jobs.as_ref(), deps.clock.now(), &mut seen).await
+        {
+            tracing::debug!(%error, "the queue gauges could not be sampled");
+        }
+        tokio::select! {
+            _ = tokio::time::sleep(crate::metrics::QUEUE_SAMPLE_EVERY) => {}
+            _ = stopped.changed() => return,
+        }
+    }
+}
+
 /// How the workers poll.
 #[derive(Debug, Clone, Copy)]
 pub struct WorkerSettings {
@@ -30,6 +87,7 @@ pub struct WorkerSettings {
 pub struct WorkerPool {
     stop: watch::Sender<bool>,
     handles: Vec<JoinHandle<()>>,
+    workers: usize,
     drain: Duration,
 }
 
@@ -46,7 +104,7 @@ impl WorkerPool {
     ) -> Self {
         let (stop, stopped) = watch::channel(false);
         let suffix: u32 = rand::random();
-        let handles = (0..count)
+        let mut handles: Vec<JoinHandle<()>> = (0..count)
             .map(|i| {
                 let name = format!("{}-{:08x}-{i}", std::process::id(), suffix);
                 tokio::spawn(run_worker(
@@ -61,22 +119,28 @@ impl WorkerPool {
             .collect();
         if count > 0 {
             tracing::info!(workers = count, "queue workers started");
+            handles.push(tokio::spawn(run_retention(deps.clone(), stopped.clone())));
         }
+        handles.push(tokio::spawn(run_queue_sampler(
+            deps.clone(),
+            stopped.clone(),
+        )));
         Self {
             stop,
             handles,
+            workers: count,
             drain: settings.drain,
         }
     }
 
     /// How many workers run.
     pub fn len(&self) -> usize {
-        self.handles.len()
+        self.workers
     }
 
     /// Whether no worker runs (`--workers 0`).
     pub fn is_empty(&self) -> bool {
-        self.handles.is_empty()
+        self.workers == 0
     }
 
     /// Stops claiming new jobs and waits, up to the drain timeout, for the current batches.

@@ -71,6 +71,15 @@ pub enum JobPayload {
     },
 }
 
+/// The queue at a glance: jobs not done by kind and status, and the oldest due job's due time.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct QueueStats {
+    /// `(kind, status, count)` for every pair with jobs, done jobs left out.
+    pub counts: Vec<(String, JobStatus, u64)>,
+    /// When the queued job that has waited longest became due; `None` when nothing is due.
+    pub oldest_due: Option<DateTime<Utc>>,
+}
+
 /// What a queued notification tells the team; the handoff packet is built when it is sent.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(tag = "kind", rename_all = "snake_case")]
@@ -98,6 +107,10 @@ impl Notice {
 }
 
 impl JobPayload {
+    /// Every kind name, so metrics can report each kind before its first job.
+    pub const KINDS: &'static [&'static str] =
+        &["process_inbound", "send_outbound", "book_meeting", "notify"];
+
     /// The kind name, stored in its own column for filtering.
     pub const fn kind(&self) -> &'static str {
         match self {
@@ -407,6 +420,43 @@ impl RetryPolicy {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn every_kind_is_listed() {
+        let lead = LeadId::from_uuid(uuid::Uuid::from_u128(1));
+        let conversation = ConversationId::from_uuid(uuid::Uuid::from_u128(2));
+        let message = MessageId::from_uuid(uuid::Uuid::from_u128(3));
+        let payloads = [
+            JobPayload::ProcessInbound {
+                lead_id: lead,
+                conversation_id: conversation,
+                message_id: message,
+            },
+            JobPayload::SendOutbound {
+                conversation_id: conversation,
+                message_id: message,
+            },
+            JobPayload::BookMeeting {
+                lead_id: lead,
+                conversation_id: conversation,
+            },
+            JobPayload::Notify {
+                lead_id: lead,
+                conversation_id: conversation,
+                cause: message,
+                notice: Notice::HotLead {
+                    summary: String::new(),
+                },
+            },
+        ];
+        for payload in payloads {
+            assert!(
+                JobPayload::KINDS.contains(&payload.kind()),
+                "{}",
+                payload.kind()
+            );
+        }
+    }
 
     #[test]
     fn backoff_doubles_and_caps() {

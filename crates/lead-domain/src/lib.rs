@@ -20,6 +20,7 @@ pub mod notifications;
 pub mod pipeline;
 pub mod ports;
 pub mod qualification;
+pub mod retention;
 pub mod scoring;
 pub mod templates;
 pub mod tenant;

@@ -83,6 +83,10 @@ pub struct LeadFilter {
     pub created_from: Option<DateTime<Utc>>,
     /// Only leads created before.
     pub created_to: Option<DateTime<Utc>>,
+    /// A keyset cursor: only leads after this `(created_at, id)` in the list's order (newest
+    /// first), so deep pages cost what the first does; the total ignores it.
+    #[serde(default)]
+    pub after: Option<(DateTime<Utc>, LeadId)>,
 }
 
 /// How to reach a lead, as given by the inbound channel.
@@ -129,6 +133,10 @@ pub struct InboundIntake {
     /// `(provider, id)` of the webhook (`("twilio", MessageSid)`, `("idempotency", key)`): a second
     /// intake with the same pair stores nothing and returns the first receipt.
     pub dedup_key: Option<(String, String)>,
+    /// A digest of the request that carried `dedup_key` (an API idempotency key), so a key reused
+    /// for a different request is told apart from a retry.
+    #[serde(default)]
+    pub request_digest: Option<String>,
     /// Where replies go.
     pub reply_to: Option<Address>,
     /// Ids chosen by the caller for rows this intake may create.
@@ -167,6 +175,10 @@ pub struct IntakeReceipt {
     pub lead_created: bool,
     /// Whether this was a replay of an intake already stored (nothing new was written).
     pub duplicate: bool,
+    /// On a replay: the first request's digest differs from this one's (a reused idempotency
+    /// key); nothing was written.
+    #[serde(default)]
+    pub request_mismatch: bool,
 }
 
 /// An outbound message to store, with the job that will send it.
@@ -587,6 +599,13 @@ pub trait JobQueue: Send + Sync {
         decision: RetryDecision,
         now: DateTime<Utc>,
     ) -> Result<(), StoreError>;
+
+    /// Jobs not done, counted by kind and status, with when the longest-waiting due job became
+    /// due: the queue's health for metrics and alerts.
+    ///
+    /// # Errors
+    /// On database failure.
+    async fn queue_stats(&self, now: DateTime<Utc>) -> Result<crate::jobs::QueueStats, StoreError>;
 
     /// Jobs of every tenant in a state, oldest first: the operator's view of the dead letters.
     ///

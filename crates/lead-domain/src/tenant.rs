@@ -183,6 +183,9 @@ pub struct TenantSettings {
     /// Who on the team is told of which events, in which language, and the webhook endpoints.
     #[serde(default)]
     pub notifications: crate::notifications::NotificationSettings,
+    /// Days leads and messages are kept after their last activity; `None` keeps them.
+    #[serde(default)]
+    pub retention_days: Option<u32>,
 }
 
 /// A model provider a tenant can choose.

@@ -28,6 +28,7 @@ use std::sync::Arc;
 pub mod booking;
 pub mod knowledge;
 pub mod leads;
+pub mod retention;
 pub mod users;
 
 /// The adapters a use case runs on, chosen by the app at start.
@@ -69,6 +70,8 @@ pub struct Deps {
     pub booking: Option<booking::BookingDeps>,
     /// Event fan-out, webhooks and pages to the team; `None` raises no events.
     pub events: Option<crate::events::EventDeps>,
+    /// Erasure and retention.
+    pub retention: Arc<dyn crate::retention::DataRetention>,
 }
 
 /// Why a use case failed.
@@ -95,6 +98,9 @@ pub enum UseCaseError {
     /// Telling the team failed.
     #[error(transparent)]
     Notify(#[from] NotifyError),
+    /// An idempotency key already used for a different request; nothing was stored.
+    #[error("the idempotency key was already used for a different request")]
+    IdempotencyKeyReused,
 }
 
 impl From<CommitError> for UseCaseError {
@@ -117,7 +123,9 @@ impl UseCaseError {
                 StoreError::Unavailable(_) | StoreError::Stale(_) | StoreError::Unexpected(_),
             ) => true,
             UseCaseError::Store(StoreError::Conflict(_)) => false,
-            UseCaseError::NotFound(_) | UseCaseError::Invalid(_) => false,
+            UseCaseError::NotFound(_)
+            | UseCaseError::Invalid(_)
+            | UseCaseError::IdempotencyKeyReused => false,
             UseCaseError::Send(SendError::Retryable { .. }) => true,
             UseCaseError::Send(_) => false,
             UseCaseError::Calendar(e) => e.is_retryable(),

@@ -290,6 +290,7 @@ async fn insert_fresh(
             job_id,
             lead_created: true,
             duplicate: false,
+            request_mismatch: false,
         });
     }
     let mut webhook_rows = Vec::new();

@@ -174,10 +174,15 @@ pub(crate) async fn intake_in(
             ))
             .into());
         };
-        let first: IntakeReceipt = from_json("intake receipt", receipt)?;
+        let first: StoredReceipt = from_json("intake receipt", receipt)?;
+        let request_mismatch = matches!(
+            (&first.request_digest, &intake.request_digest),
+            (Some(a), Some(b)) if a != b
+        );
         return Ok(IntakeReceipt {
             duplicate: true,
-            ..first
+            request_mismatch,
+            ..first.receipt
         });
     }
 
@@ -211,6 +216,7 @@ pub(crate) async fn intake_in(
         job_id,
         lead_created,
         duplicate: false,
+        request_mismatch: false,
     };
     if let Some((provider, id)) = &intake.dedup_key {
         let row = webhook_row(intake, provider, id, &receipt)?;
@@ -608,6 +614,15 @@ pub(crate) fn intake_job(
 }
 
 /// The row remembering a provider's id with the receipt its intake got.
+/// An intake's receipt as stored with its delivery id, with the digest of the request.
+#[derive(serde::Serialize, serde::Deserialize)]
+struct StoredReceipt {
+    #[serde(flatten)]
+    receipt: IntakeReceipt,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    request_digest: Option<String>,
+}
+
 pub(crate) fn webhook_row(
     intake: &InboundIntake,
     provider: &str,
@@ -618,7 +633,13 @@ pub(crate) fn webhook_row(
         tenant_id: Set(intake.tenant_id.as_uuid()),
         provider: Set(provider.to_owned()),
         provider_id: Set(id.to_owned()),
-        receipt: Set(Some(to_json("intake receipt", receipt)?)),
+        receipt: Set(Some(to_json(
+            "intake receipt",
+            &StoredReceipt {
+                receipt: *receipt,
+                request_digest: intake.request_digest.clone(),
+            },
+        )?)),
         created_at: Set(ts(intake.received_at)),
     })
 }

@@ -18,7 +18,7 @@ use std::time::Duration;
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 use lead_domain::ids::{JobId, TenantId};
-use lead_domain::jobs::{Job, JobLease, JobStatus, NewJob, RetryDecision};
+use lead_domain::jobs::{Job, JobLease, JobStatus, NewJob, QueueStats, RetryDecision};
 use lead_domain::ports::{JobQueue, Page, PageOf, StoreError};
 use sea_orm::sea_query::OnConflict;
 use sea_orm::{
@@ -311,6 +311,41 @@ impl JobQueue for SeaOrmStore {
             return Ok(());
         }
         Err(self.lost(lease).await?)
+    }
+
+    async fn queue_stats(&self, now: DateTime<Utc>) -> Result<QueueStats, StoreError> {
+        let rows: Vec<(String, String, i64)> = jobs::Entity::find()
+            .select_only()
+            .column(jobs::Column::Kind)
+            .column(jobs::Column::Status)
+            .column_as(jobs::Column::Id.count(), "n")
+            .filter(jobs::Column::Status.is_in(["queued", "running", "dead"]))
+            .group_by(jobs::Column::Kind)
+            .group_by(jobs::Column::Status)
+            .into_tuple()
+            .all(self.db())
+            .await
+            .context("counting jobs by kind and status")?;
+        let counts = rows
+            .into_iter()
+            .map(|(kind, status, n)| {
+                let status = parse_name("job status", &status)?;
+                Ok((kind, status, u64::try_from(n).unwrap_or(0)))
+            })
+            .collect::<Result<Vec<_>, StoreError>>()?;
+        let oldest_due: Option<Option<DateTime<Utc>>> = jobs::Entity::find()
+            .select_only()
+            .column_as(jobs::Column::RunAt.min(), "oldest")
+            .filter(jobs::Column::Status.eq("queued"))
+            .filter(jobs::Column::RunAt.lte(ts(now)))
+            .into_tuple()
+            .one(self.db())
+            .await
+            .context("finding the oldest due job")?;
+        Ok(QueueStats {
+            counts,
+            oldest_due: oldest_due.flatten(),
+        })
     }
 
     async fn list_jobs(&self, status: JobStatus, page: Page) -> Result<PageOf<Job>, StoreError> {

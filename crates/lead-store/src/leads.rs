@@ -13,10 +13,9 @@ use lead_domain::ports::{
 use lead_domain::scoring::Score;
 use sea_orm::sea_query::Expr;
 use sea_orm::{
-    ActiveValue::Set, ColumnTrait, ConnectionTrait, EntityTrait, ExprTrait, PaginatorTrait,
-    QueryFilter, QueryOrder, QuerySelect,
+    ActiveValue::Set, ColumnTrait, Condition, ConnectionTrait, EntityTrait, ExprTrait,
+    PaginatorTrait, QueryFilter, QueryOrder, QuerySelect,
 };
-use uuid::Uuid;
 
 use crate::SeaOrmStore;
 use crate::codec::{from_json, name_of, page_bounds, parse_name, to_json, to_u32, ts};
@@ -149,7 +148,7 @@ fn history_row(
     change: &StateChange,
 ) -> Result<lead_state_history::ActiveModel, StoreError> {
     Ok(lead_state_history::ActiveModel {
-        id: Set(Uuid::now_v7()),
+        id: Set(crate::codec::row_id()),
         tenant_id: Set(lead.tenant_id.as_uuid()),
         lead_id: Set(lead.id.as_uuid()),
         from_state: Set(change.from.as_str().to_owned()),
@@ -502,6 +501,16 @@ impl LeadRepository for SeaOrmStore {
             .count(self.db())
             .await
             .context("counting leads")?;
+        if let Some((at, id)) = filter.after {
+            let at = ts(at);
+            query = query.filter(
+                Condition::any().add(leads::Column::CreatedAt.lt(at)).add(
+                    Condition::all()
+                        .add(leads::Column::CreatedAt.eq(at))
+                        .add(leads::Column::Id.lt(id.as_uuid())),
+                ),
+            );
+        }
         let (limit, offset) = page_bounds(page);
         let rows = query
             .order_by_desc(leads::Column::CreatedAt)

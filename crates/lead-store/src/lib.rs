@@ -22,6 +22,7 @@ mod knowledge;
 mod leads;
 mod opt_outs;
 mod pipeline;
+mod retention;
 pub mod secrets;
 mod tenants;
 mod usage;
@@ -97,6 +98,15 @@ impl Default for StoreOptions {
             keyring: None,
         }
     }
+}
+
+/// How many pooled connections are busy and how many wait idle.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct PoolUsage {
+    /// Connections running a query or holding a transaction.
+    pub in_use: u32,
+    /// Open connections waiting in the pool.
+    pub idle: u32,
 }
 
 /// The sea-orm adapter of every storage port, on SQLite or PostgreSQL chosen by URL.
@@ -315,6 +325,25 @@ impl SeaOrmStore {
             Backend::Postgres => self.db.begin().await?,
         };
         Ok(WriteTxn { txn, _slot: slot })
+    }
+
+    /// The connection pool's open and idle connections, for the operator's metrics.
+    pub fn pool_usage(&self) -> PoolUsage {
+        let (open, idle) = match self.backend {
+            Backend::Sqlite => {
+                let pool = self.db.get_sqlite_connection_pool();
+                (pool.size(), pool.num_idle())
+            }
+            Backend::Postgres => {
+                let pool = self.db.get_postgres_connection_pool();
+                (pool.size(), pool.num_idle())
+            }
+        };
+        let idle = u32::try_from(idle).unwrap_or(u32::MAX).min(open);
+        PoolUsage {
+            in_use: open - idle,
+            idle,
+        }
     }
 
     pub(crate) fn keyring(&self) -> Option<&Arc<secrets::Keyring>> {

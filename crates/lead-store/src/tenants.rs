@@ -51,7 +51,7 @@ fn tenant_from_row(store: &SeaOrmStore, mut row: clients::Model) -> Result<Tenan
 
 fn key_row(tenant: TenantId, key: &ApiKeyRecord) -> api_keys::ActiveModel {
     api_keys::ActiveModel {
-        id: Set(Uuid::now_v7()),
+        id: Set(crate::codec::row_id()),
         tenant_id: Set(tenant.as_uuid()),
         key_hash: Set(key.hash.clone()),
         prefix: Set(key.prefix.clone()),
@@ -82,7 +82,7 @@ fn number_rows(tenant: &Tenant) -> Result<Vec<tenant_phone_numbers::ActiveModel>
         .into_iter()
         .map(|(number, kind)| {
             Ok(tenant_phone_numbers::ActiveModel {
-                id: Set(Uuid::now_v7()),
+                id: Set(crate::codec::row_id()),
                 tenant_id: Set(tenant.id.as_uuid()),
                 number: Set(number.as_str().to_owned()),
                 kind: Set(name_of(&kind)?),

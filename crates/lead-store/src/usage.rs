@@ -7,7 +7,6 @@ use lead_domain::lead::{ModelUsageTotal, UsageRecord, YearMonth};
 use lead_domain::ports::{StoreError, UsageLedger};
 use sea_orm::sea_query::OnConflict;
 use sea_orm::{ActiveValue::Set, EntityTrait, FromQueryResult};
-use uuid::Uuid;
 
 use crate::SeaOrmStore;
 use crate::codec::{month_key, nanos_to_usd, statement, to_i64, to_u64, ts, usd_to_nanos};
@@ -39,7 +38,7 @@ impl UsageLedger for SeaOrmStore {
     async fn record_usage(&self, record: &UsageRecord) -> Result<(), StoreError> {
         let usage = &record.usage;
         let row = usage_logs::ActiveModel {
-            id: Set(Uuid::now_v7()),
+            id: Set(crate::codec::row_id()),
             tenant_id: Set(record.tenant_id.as_uuid()),
             conversation_id: Set(record.conversation_id.map(|c| c.as_uuid())),
             provider: Set(usage.provider.clone()),
@@ -94,7 +93,7 @@ impl UsageLedger for SeaOrmStore {
         at: DateTime<Utc>,
     ) -> Result<bool, StoreError> {
         let row = usage_alerts::ActiveModel {
-            id: Set(Uuid::now_v7()),
+            id: Set(crate::codec::row_id()),
             tenant_id: Set(tenant.as_uuid()),
             month: Set(month_key(month)),
             created_at: Set(ts(at)),

@@ -85,6 +85,7 @@ impl TenantBuilder {
                     llm: None,
                     booking: None,
                     notifications: Default::default(),
+                    retention_days: None,
                 },
                 widget_key: format!("wk_{}", id.simple()),
                 created_at: now,
@@ -179,6 +180,7 @@ pub fn deps_with(
             team: team.clone(),
             public_base_url: Some("https://leads.example".to_owned()),
         }),
+        retention: store.clone(),
     };
     (
         deps,

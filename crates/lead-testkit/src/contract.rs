@@ -122,6 +122,7 @@ pub fn intake(
         language: None,
         sender: Sender::Lead,
         dedup_key: None,
+        request_digest: None,
         reply_to: phone.map(Address::Phone),
         ids: IntakeIds {
             lead: LeadId::from_uuid(id()),
@@ -331,6 +332,28 @@ pub async fn intake_rules<S: Store + ?Sized>(store: &S) {
     );
     assert_eq!(replay_msgs.total, 1);
 
+    // An idempotency key reused with another request is told apart from a retry of the first.
+    let mut keyed = intake(tenant.id, Some(random_phone()), "first form", t0());
+    keyed.dedup_key = Some(("idempotency".into(), format!("key-{}", id().simple())));
+    keyed.request_digest = Some("digest-a".into());
+    let first = ok(store.record_inbound(&keyed).await, "keyed first");
+    keyed.ids.lead = LeadId::from_uuid(id());
+    keyed.ids.message = MessageId::from_uuid(id());
+    let retry = ok(store.record_inbound(&keyed).await, "keyed retry");
+    assert!(retry.duplicate && !retry.request_mismatch);
+    keyed.request_digest = Some("digest-b".into());
+    keyed.body = Some("another form".into());
+    let reused = ok(store.record_inbound(&keyed).await, "keyed reuse");
+    assert!(reused.duplicate && reused.request_mismatch);
+    assert_eq!(reused.lead_id, first.lead_id);
+    let keyed_msgs = ok(
+        store
+            .list_messages(tenant.id, first.conversation_id, Page::default())
+            .await,
+        "keyed msgs",
+    );
+    assert_eq!(keyed_msgs.total, 1, "a reused key stores nothing");
+
     // Email-only lead; and a paused tenant's intake enqueues nothing.
     let mut email_only = intake(tenant.id, None, "hi", t0());
     email_only.contact.email = Email::parse("lead@example.com").ok();
@@ -456,6 +479,29 @@ pub async fn leads<S: Store + ?Sized>(store: &S) {
         "list 2",
     );
     assert_eq!(rest.items.len(), 3);
+    // A keyset cursor after the first page gives what the offset gave, with the same total.
+    let last = &all.items[1];
+    let after = ok(
+        store
+            .list_leads(
+                tenant.id,
+                &LeadFilter {
+                    after: Some((last.created_at, last.id)),
+                    ..Default::default()
+                },
+                Page {
+                    limit: 10,
+                    offset: 0,
+                },
+            )
+            .await,
+        "list after a cursor",
+    );
+    assert_eq!(after.total, 5);
+    assert_eq!(
+        after.items.iter().map(|l| l.id).collect::<Vec<_>>(),
+        rest.items.iter().map(|l| l.id).collect::<Vec<_>>()
+    );
     assert!(
         all.items[0].created_at >= all.items[1].created_at,
         "newest first"
@@ -740,6 +786,22 @@ pub async fn job_queue<S: Store + ?Sized>(store: &S) {
     ok(store.enqueue(&b).await, "enqueue b");
     let lease = StdDuration::from_secs(30);
     let now = t0() + Duration::seconds(5);
+    // The queue's health counts them by kind and status and knows the oldest due time.
+    let stats = ok(store.queue_stats(now).await, "queue stats");
+    let queued_sends = stats
+        .counts
+        .iter()
+        .find(|(kind, status, _)| kind == "send_outbound" && *status == JobStatus::Queued)
+        .map_or(0, |(_, _, n)| *n);
+    assert!(queued_sends >= 2, "{stats:?}");
+    assert!(stats.oldest_due.is_some_and(|due| due <= t0()), "{stats:?}");
+    assert!(
+        stats
+            .counts
+            .iter()
+            .all(|(_, status, _)| *status != JobStatus::Done),
+        "done jobs are left out"
+    );
     let mine = |jobs: Vec<lead_domain::jobs::Job>| {
         jobs.into_iter()
             .filter(|j| j.tenant_id == tenant.id)

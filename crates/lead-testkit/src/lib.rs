@@ -1,5 +1,7 @@
 //! Test support for the lead response service: in-memory fakes of every port, builders, and
 //! contract suites that hold the fakes and the real adapters to the same behaviour.
+// Tests and fakes make their own random ids and read the real clock.
+#![allow(clippy::disallowed_methods, clippy::expect_used)]
 
 pub mod booking_contract;
 pub mod builders;
@@ -9,6 +11,7 @@ pub mod fakes;
 pub mod knowledge;
 pub mod knowledge_contract;
 pub mod memory;
+pub mod retention_contract;
 
 pub use builders::{TenantBuilder, deps_with};
 pub use fakes::{

@@ -26,6 +26,7 @@ use std::sync::Mutex;
 use std::time::Duration;
 
 mod booking;
+mod retention;
 
 #[derive(Default)]
 pub(crate) struct State {
@@ -41,7 +42,7 @@ pub(crate) struct State {
     pub(crate) alerts: HashSet<(TenantId, YearMonth)>,
     pub(crate) opt_outs: HashSet<(TenantId, String)>,
     pub(crate) jobs: Vec<(Job, String)>,
-    pub(crate) receipts: HashMap<(TenantId, String, String), IntakeReceipt>,
+    pub(crate) receipts: HashMap<(TenantId, String, String), (IntakeReceipt, Option<String>)>,
     pub(crate) webhooks: HashSet<(TenantId, String, String)>,
     /// Effect keys stored so far (escalations, replies, jobs), unique like the database's.
     pub(crate) effect_keys: HashSet<String>,
@@ -225,10 +226,15 @@ impl LeadRepository for InMemoryStore {
         let mut s = self.state();
         let t = intake.tenant_id;
         if let Some((provider, id)) = &intake.dedup_key
-            && let Some(first) = s.receipts.get(&(t, provider.clone(), id.clone()))
+            && let Some((first, digest)) = s.receipts.get(&(t, provider.clone(), id.clone()))
         {
+            let request_mismatch = matches!(
+                (digest, &intake.request_digest),
+                (Some(a), Some(b)) if a != b
+            );
             return Ok(IntakeReceipt {
                 duplicate: true,
+                request_mismatch,
                 ..*first
             });
         }
@@ -388,10 +394,13 @@ impl LeadRepository for InMemoryStore {
             job_id,
             lead_created,
             duplicate: false,
+            request_mismatch: false,
         };
         if let Some((provider, id)) = &intake.dedup_key {
-            s.receipts
-                .insert((t, provider.clone(), id.clone()), receipt);
+            s.receipts.insert(
+                (t, provider.clone(), id.clone()),
+                (receipt, intake.request_digest.clone()),
+            );
         }
         Ok(receipt)
     }
@@ -554,7 +563,14 @@ impl LeadRepository for InMemoryStore {
             .cloned()
             .collect();
         items.sort_by(|a, b| b.created_at.cmp(&a.created_at).then(b.id.cmp(&a.id)));
-        Ok(page(items, p))
+        let total = items.len() as u64;
+        if let Some(after) = filter.after {
+            items.retain(|l| (l.created_at, l.id) < after);
+        }
+        Ok(PageOf {
+            total,
+            ..page(items, p)
+        })
     }
 
     async fn lead_history(
@@ -1023,6 +1039,32 @@ impl JobQueue for InMemoryStore {
             _ => job.status = JobStatus::Dead,
         }
         Ok(())
+    }
+
+    async fn queue_stats(
+        &self,
+        now: DateTime<Utc>,
+    ) -> Result<lead_domain::jobs::QueueStats, StoreError> {
+        let s = self.state();
+        let mut counts: BTreeMap<(String, &'static str), (JobStatus, u64)> = BTreeMap::new();
+        for (job, _) in s.jobs.iter().filter(|(j, _)| j.status != JobStatus::Done) {
+            counts
+                .entry((job.payload.kind().to_owned(), job.status.as_str()))
+                .or_insert((job.status, 0))
+                .1 += 1;
+        }
+        Ok(lead_domain::jobs::QueueStats {
+            counts: counts
+                .into_iter()
+                .map(|((kind, _), (status, n))| (kind, status, n))
+                .collect(),
+            oldest_due: s
+                .jobs
+                .iter()
+                .filter(|(j, _)| j.status == JobStatus::Queued && j.run_at <= now)
+                .map(|(j, _)| j.run_at)
+                .min(),
+        })
     }
 
     async fn list_jobs(&self, status: JobStatus, p: Page) -> Result<PageOf<Job>, StoreError> {

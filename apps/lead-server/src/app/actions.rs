@@ -4,7 +4,7 @@
 
 use crate::app::auth::{PageError, Viewer};
 use crate::phone;
-use crate::startup::AppState;
+use crate::state::AppState;
 use actix_web::http::header;
 use actix_web::{HttpResponse, web};
 use lead_domain::contact::Email;

@@ -4,7 +4,7 @@
 use crate::app::i18n::{Tr, language_from_header};
 use crate::app::pages::render;
 use crate::auth::sha256_hex;
-use crate::startup::AppState;
+use crate::state::AppState;
 use actix_web::dev::Payload;
 use actix_web::http::StatusCode;
 use actix_web::http::header::{self, ContentType};

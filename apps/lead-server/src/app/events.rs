@@ -3,7 +3,7 @@
 //! change (compared across instances through the database), so the page refreshes its content.
 
 use crate::app::auth::{PageError, Viewer};
-use crate::startup::AppState;
+use crate::state::AppState;
 use actix_web::http::header;
 use actix_web::{HttpResponse, web};
 use chrono::{DateTime, Utc};

@@ -4,7 +4,7 @@
 use crate::app::auth::{PageError, Viewer};
 use crate::app::format::{self, Segment};
 use crate::app::i18n::Tr;
-use crate::startup::AppState;
+use crate::state::AppState;
 use actix_web::http::header::{self, ContentType};
 use actix_web::{HttpRequest, HttpResponse, web};
 use askama::Template;
@@ -293,6 +293,7 @@ impl ListQuery {
                 source,
                 created_from,
                 created_to,
+                after: None,
             },
             channel,
             text: nonempty(self.q.as_ref()).map(|s| s.chars().take(100).collect()),

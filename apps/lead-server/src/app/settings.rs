@@ -4,7 +4,7 @@
 use crate::app::auth::{PageError, Viewer};
 use crate::app::format;
 use crate::app::pages::{Chrome, html};
-use crate::startup::AppState;
+use crate::state::AppState;
 use actix_web::http::header;
 use actix_web::{HttpRequest, HttpResponse, web};
 use askama::Template;

@@ -2,7 +2,7 @@
 //! webhook secret are write-only), and Cal.com's webhooks at `POST /webhooks/calcom/{client_id}`.
 
 use crate::error::{ApiError, FieldError};
-use crate::startup::AppState;
+use crate::state::AppState;
 use actix_web::{HttpRequest, HttpResponse, web};
 use lead_channels::calcom::webhook::{SIGNATURE_HEADER, Trigger, parse_event, verify_signature};
 use lead_domain::booking::{BookingProvider, BookingRecord, BookingSettings};

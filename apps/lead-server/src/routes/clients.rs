@@ -7,7 +7,7 @@ use crate::extract::{OptionalJson, ValidJson};
 use crate::phone;
 use crate::presets;
 use crate::routes::notifications::{Caller, apply_notifications, authorize_client};
-use crate::startup::AppState;
+use crate::state::AppState;
 use crate::views::{ClientCreated, ClientView};
 use actix_web::{HttpRequest, HttpResponse, web};
 use base64::Engine;
@@ -195,6 +195,11 @@ pub struct UpdateClientRequest {
     /// "language", "events", "webhooks": [{"url", "events", "secret"}]}`); a client may change
     /// these with its own API key.
     pub notifications: Option<crate::routes::notifications::NotificationsPatch>,
+    /// Days leads and messages are kept after their last activity (1 to 3650), removed by a daily
+    /// job; `null` keeps them.
+    #[serde(default, deserialize_with = "double_option")]
+    #[schema(value_type = Option<u32>)]
+    pub retention_days: Option<Option<u32>>,
 }
 
 /// The optional body of `POST /api/v1/clients/{id}/rotate-api-key`.
@@ -377,6 +382,7 @@ pub fn build_tenant(
             llm: None,
             booking: None,
             notifications: Default::default(),
+            retention_days: None,
         },
         widget_key: format!("wk_{}", URL_SAFE_NO_PAD.encode(widget)),
         created_at: now,
@@ -659,6 +665,18 @@ fn apply_update(tenant: &mut Tenant, req: UpdateClientRequest) -> Result<(), Api
                 crate::routes::booking::merge_booking(s.booking.as_ref(), patch, &mut errors)
         }
         Some(None) => s.booking = None,
+        None => {}
+    }
+    match req.retention_days {
+        Some(Some(days)) if (1..=lead_domain::retention::MAX_RETENTION_DAYS).contains(&days) => {
+            s.retention_days = Some(days);
+        }
+        Some(Some(_)) => errors.push(FieldError::new(
+            "retention_days",
+            "out_of_range",
+            "must be between 1 and 3650 days, or null to keep data",
+        )),
+        Some(None) => s.retention_days = None,
         None => {}
     }
     if !errors.is_empty() {

@@ -5,7 +5,7 @@ use crate::auth::TenantAuth;
 use crate::error::ApiError;
 use crate::extract::{OptionalJson, ValidJson};
 use crate::routes::leads::lead_error;
-use crate::startup::AppState;
+use crate::state::AppState;
 use crate::views::{
     ConversationDetail, ConversationPage, ConversationView, EscalationView, MessagePage,
     MessageView, PageQuery,

@@ -3,8 +3,8 @@
 
 use crate::error::{FieldError, Problem};
 use crate::routes::{
-    booking, clients, conversations, health, knowledge, leads, live_chat, notifications, twilio,
-    users, webhooks, widget_keys,
+    booking, clients, conversations, health, jobs, knowledge, leads, live_chat, notifications,
+    twilio, users, webhooks, widget_keys,
 };
 use crate::views;
 use actix_web::http::header::ContentType;
@@ -21,7 +21,8 @@ use utoipa::{Modify, OpenApi};
         health::health, health::live, health::ready,
         clients::create, clients::get, clients::update, clients::activate, clients::pause, clients::rotate, clients::usage, widget_keys::rotate_widget_key,
         users::create, users::list, users::delete,
-        leads::create, leads::list, leads::get, leads::update, leads::score, leads::handoff, leads::merge, leads::hot,
+        jobs::list, jobs::retry,
+        leads::create, leads::list, leads::get, leads::update, leads::erase, leads::score, leads::handoff, leads::merge, leads::hot,
         conversations::get, conversations::messages, conversations::add_message, conversations::escalate,
         conversations::release, conversations::active,
         webhooks::web_form, twilio::sms_inbound, twilio::whatsapp_inbound, twilio::missed_call,
@@ -52,11 +53,13 @@ use utoipa::{Modify, OpenApi};
         notifications::NotificationsPatch, notifications::WebhookPatch, notifications::NotificationsView,
         notifications::WebhookView, notifications::DeliveryView, notifications::AttemptView,
         notifications::DeliveryList, notifications::WebhookEvent, notifications::WebhookEventType,
+        jobs::JobView, jobs::JobPage, jobs::JobRetried,
     )),
     modifiers(&SecuritySchemes),
     tags(
         (name = "health", description = "Probes"),
         (name = "clients", description = "Client management (platform admin token; a client's own X-API-Key may read itself, its usage and webhook deliveries, and change its notifications). Outbound webhooks carry a `WebhookEvent`"),
+        (name = "jobs", description = "The job queue: dead jobs listed and re-driven (platform admin token)"),
         (name = "leads", description = "Leads of the calling client (X-API-Key)"),
         (name = "conversations", description = "Conversations of the calling client (X-API-Key)"),
         (name = "webhooks", description = "Lead intake"),

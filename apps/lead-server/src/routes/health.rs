@@ -2,7 +2,7 @@
 //! `/health/ready` (the database and, when configured, Redis answer).
 
 use crate::error::ApiError;
-use crate::startup::AppState;
+use crate::state::AppState;
 use actix_web::{HttpResponse, web};
 use lead_domain::ids::TenantId;
 use serde::Serialize;

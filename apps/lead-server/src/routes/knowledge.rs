@@ -20,7 +20,7 @@ use uuid::Uuid;
 use crate::auth::{AdminAuth, TenantAuth};
 use crate::error::ApiError;
 use crate::extract::parse_json;
-use crate::startup::AppState;
+use crate::state::AppState;
 
 /// The limits every client's knowledge base is held to.
 pub const LIMITS: KnowledgeLimits = KnowledgeLimits {

@@ -5,7 +5,7 @@ use crate::auth::TenantAuth;
 use crate::error::{ApiError, FieldError};
 use crate::extract::{OptionalJson, ValidJson};
 use crate::phone;
-use crate::startup::AppState;
+use crate::state::AppState;
 use crate::views::{ConversationView, LeadDetail, LeadPage, LeadView, PageQuery, StateChangeView};
 use actix_web::{HttpResponse, web};
 use chrono::{DateTime, Utc};
@@ -68,6 +68,11 @@ pub fn usecase_error(err: UseCaseError) -> ApiError {
         UseCaseError::Store(e) => e.into(),
         UseCaseError::NotFound(what) => ApiError::NotFound(what),
         UseCaseError::Invalid(why) => ApiError::field("phone", "required", why),
+        UseCaseError::IdempotencyKeyReused => ApiError::field(
+            "header:Idempotency-Key",
+            "idempotency_key_reused",
+            "this key was already used for a different request; use a new key for a new submission",
+        ),
         UseCaseError::Send(e) => ApiError::Internal(anyhow::anyhow!("send failed: {e}")),
         UseCaseError::Calendar(e) => ApiError::Internal(anyhow::anyhow!("calendar failed: {e}")),
         e @ (UseCaseError::LeaseLost | UseCaseError::Notify(_)) => {
@@ -164,6 +169,7 @@ pub async fn create(
             body: req.message,
             source_detail: req.source_detail,
             dedup_key: None,
+            request_digest: None,
             sender: None,
         },
     )
@@ -194,8 +200,34 @@ pub struct LeadListQuery {
     pub created_to: Option<DateTime<Utc>>,
     /// Rows to return, 1 to 200.
     pub limit: Option<u32>,
-    /// Rows to skip.
+    /// Rows to skip; use `cursor` instead to page deep.
     pub offset: Option<u64>,
+    /// The `next_cursor` of the previous page: the page after it, at the cost of the first page
+    /// however deep (not combined with `offset`).
+    pub cursor: Option<String>,
+}
+
+/// A lead list cursor: where the previous page ended, as `created_at` and id.
+fn encode_cursor(lead: &Lead) -> String {
+    use base64::Engine as _;
+    let raw = format!(
+        "{}|{}",
+        lead.created_at
+            .to_rfc3339_opts(chrono::SecondsFormat::Micros, true),
+        lead.id
+    );
+    base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(raw)
+}
+
+fn decode_cursor(text: &str) -> Option<(DateTime<Utc>, LeadId)> {
+    use base64::Engine as _;
+    let raw = base64::engine::general_purpose::URL_SAFE_NO_PAD
+        .decode(text.trim())
+        .ok()?;
+    let raw = String::from_utf8(raw).ok()?;
+    let (at, id) = raw.split_once('|')?;
+    let at = DateTime::parse_from_rfc3339(at).ok()?.with_timezone(&Utc);
+    Some((at, LeadId::from_uuid(id.parse().ok()?)))
 }
 
 /// Leads of the client, newest first.
@@ -250,7 +282,24 @@ pub async fn list(
         }),
         created_from: q.created_from,
         created_to: q.created_to,
+        after: q.cursor.as_deref().and_then(|c| {
+            decode_cursor(c).or_else(|| {
+                errors.push(FieldError::new(
+                    "cursor",
+                    "invalid_cursor",
+                    "not a cursor this list returned",
+                ));
+                None
+            })
+        }),
     };
+    if filter.after.is_some() && page.offset > 0 {
+        errors.push(FieldError::new(
+            "offset",
+            "conflicts_with_cursor",
+            "give either cursor or offset",
+        ));
+    }
     if !errors.is_empty() {
         return Err(ApiError::Validation(errors));
     }
@@ -259,11 +308,14 @@ pub async fn list(
         .leads
         .list_leads(tenant.id, &filter, page)
         .await?;
-    Ok(HttpResponse::Ok().json(LeadPage::new(
+    let full = result.items.len() == page.limit as usize;
+    let mut body = LeadPage::new(
         result.items.iter().map(LeadView::from).collect(),
         result.total,
         page,
-    )))
+    );
+    body.next_cursor = result.items.last().filter(|_| full).map(encode_cursor);
+    Ok(HttpResponse::Ok().json(body))
 }
 
 async fn load(state: &AppState, tenant: TenantId, id: Uuid) -> Result<Lead, ApiError> {
@@ -338,6 +390,31 @@ pub struct UpdateLeadRequest {
     /// Why the state changes (kept in the history).
     #[validate(length(min = 1, max = 500))]
     pub reason: Option<String>,
+}
+
+/// Erases a lead on the person's request (right to erasure): the lead, its conversations and
+/// messages, history, escalations and booking. Model usage and cost (no personal data) stay for
+/// billing, and an opt-out stays so the person is not messaged again.
+#[utoipa::path(
+    delete, path = "/api/v1/leads/{id}", operation_id = "erase_lead", tag = "leads",
+    params(("id" = Uuid, Path, description = "Lead id")),
+    responses(
+        (status = 204, description = "Erased"),
+        (status = 404, description = "No such lead for this client", body = crate::error::Problem, content_type = "application/problem+json"),
+    ),
+    security(("api_key" = []))
+)]
+pub async fn erase(
+    TenantAuth(tenant): TenantAuth,
+    state: web::Data<AppState>,
+    id: web::Path<Uuid>,
+) -> Result<HttpResponse, ApiError> {
+    let id = LeadId::from_uuid(id.into_inner());
+    usecases::retention::erase_lead(&state.deps, &tenant, id)
+        .await
+        .map_err(lead_error)?;
+    tracing::info!(client_id = %tenant.id, lead_id = %id, "lead erased on request");
+    Ok(HttpResponse::NoContent().finish())
 }
 
 /// Edits a lead's contact details or moves it through the lifecycle.

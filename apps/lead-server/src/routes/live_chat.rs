@@ -5,7 +5,7 @@
 use crate::error::ApiError;
 use crate::extract::ValidJson;
 use crate::routes::leads::parse_contact;
-use crate::startup::AppState;
+use crate::state::AppState;
 use actix_web::http::StatusCode;
 use actix_web::http::header::{self, HeaderMap, HeaderValue};
 use actix_web::{HttpRequest, HttpResponse, HttpResponseBuilder, web};
@@ -363,6 +363,7 @@ async fn accept(
             body: Some(chat.message),
             source_detail: Some("live chat".to_owned()),
             dedup_key: None,
+            request_digest: None,
             sender: None,
         },
     )

@@ -5,6 +5,7 @@ pub mod clients;
 pub mod conversations;
 pub mod docs;
 pub mod health;
+pub mod jobs;
 pub mod knowledge;
 pub mod leads;
 pub mod live_chat;
@@ -21,7 +22,7 @@ use lead_domain::tenant::Tenant;
 use lead_domain::usecases::{self, InboundRequest};
 
 use crate::error::ApiError;
-use crate::startup::AppState;
+use crate::state::AppState;
 
 /// Accepts an inbound contact for `tenant` and, when it queued work, wakes an idle queue worker,
 /// so every intake route answers only after the lead is stored and never leaves a job waiting
@@ -113,11 +114,14 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
                     "/clients/{id}/knowledge/{doc_id}",
                     web::delete().to(knowledge::delete_document),
                 )
+                .route("/jobs", web::get().to(jobs::list))
+                .route("/jobs/{id}/retry", web::post().to(jobs::retry))
                 .route("/leads", web::post().to(leads::create))
                 .route("/leads", web::get().to(leads::list))
                 .route("/leads/client/{id}/hot", web::get().to(leads::hot))
                 .route("/leads/{id}", web::get().to(leads::get))
                 .route("/leads/{id}", web::patch().to(leads::update))
+                .route("/leads/{id}", web::delete().to(leads::erase))
                 .route("/leads/{id}/score", web::patch().to(leads::score))
                 .route("/leads/{id}/handoff", web::post().to(leads::handoff))
                 .route("/leads/{id}/merge", web::post().to(leads::merge))

@@ -3,7 +3,7 @@
 
 use crate::error::{ApiError, FieldError};
 use crate::extract::FormBody;
-use crate::startup::AppState;
+use crate::state::AppState;
 use actix_web::{HttpRequest, HttpResponse, web};
 use lead_channels::optout::{self, KeywordIntent};
 use lead_channels::signature::{RequestUrlParts, RequestValidator, SIGNATURE_HEADER, parse_form};
@@ -187,6 +187,7 @@ async fn inbound(
             body: Some(text),
             source_detail: None,
             dedup_key: Some(("twilio".to_owned(), message.message_sid.clone())),
+            request_digest: None,
             sender: None,
         },
     )
@@ -287,6 +288,7 @@ pub async fn missed_call(
             body: Some(format!("Missed call ({status})")),
             source_detail: Some("missed call".to_owned()),
             dedup_key: Some(("twilio-call".to_owned(), call.call_sid.clone())),
+            request_digest: None,
             sender: Some(Sender::System),
         },
     )

@@ -4,7 +4,7 @@
 use crate::auth::{AdminAuth, TenantAuth};
 use crate::error::ApiError;
 use crate::extract::ValidJson;
-use crate::startup::AppState;
+use crate::state::AppState;
 use actix_web::dev::Payload;
 use actix_web::http::header;
 use actix_web::{FromRequest, HttpRequest, HttpResponse, web};

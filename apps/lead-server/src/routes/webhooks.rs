@@ -5,7 +5,7 @@ use crate::auth::TenantAuth;
 use crate::error::{ApiError, FieldError};
 use crate::extract::ValidJson;
 use crate::routes::leads::parse_contact;
-use crate::startup::AppState;
+use crate::state::AppState;
 use actix_web::{HttpRequest, HttpResponse, web};
 use lead_domain::lead::{Channel, Sender};
 use lead_domain::usecases::InboundRequest;
@@ -60,6 +60,16 @@ pub struct IntakeAccepted {
     pub duplicate: bool,
 }
 
+/// The SHA-256 of a request's fields in a canonical form (sorted keys), so a retry that
+/// re-serialises the same form matches and a different form does not.
+fn request_digest(fields: &serde_json::Value) -> String {
+    use sha2::{Digest, Sha256};
+    Sha256::digest(fields.to_string().as_bytes())
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect()
+}
+
 fn idempotency_key(req: &HttpRequest) -> Result<Option<String>, ApiError> {
     let Some(value) = req.headers().get(IDEMPOTENCY_HEADER) else {
         return Ok(None);
@@ -105,6 +115,10 @@ pub async fn web_form(
 ) -> Result<HttpResponse, ApiError> {
     let form = body.0;
     let key = idempotency_key(&req)?;
+    let digest_input = serde_json::json!({
+        "name": form.name, "phone": form.phone, "email": form.email,
+        "message": form.message, "source": form.source,
+    });
     let mut errors = Vec::new();
     let contact = parse_contact(
         &tenant,
@@ -133,6 +147,7 @@ pub async fn web_form(
                 .source
                 .map(|s| s.trim().to_owned())
                 .filter(|s| !s.is_empty()),
+            request_digest: key.as_ref().map(|_| request_digest(&digest_input)),
             dedup_key: key.map(|k| ("idempotency".to_owned(), k)),
             sender: Some(sender),
         },

@@ -4,7 +4,7 @@
 use crate::auth::AdminAuth;
 use crate::error::ApiError;
 use crate::routes::clients::{load, save};
-use crate::startup::AppState;
+use crate::state::AppState;
 use crate::views::ClientView;
 use actix_web::{HttpResponse, web};
 use base64::Engine;

@@ -307,3 +307,127 @@ async fn a_lead_created_with_a_message_is_processed_without_waiting_for_a_poll()
         .await;
     assert_ne!(lead["state"], "NEW", "still unprocessed: {lead}");
 }
+
+/// `DELETE /api/v1/leads/{id}` erases a person's data for the owning client only.
+#[tokio::test]
+async fn a_lead_is_erased_on_request_by_its_own_client_only() {
+    let app = crate::helpers::spawn_app().await;
+    let (_, key) = app.create_realty("erase-realty").await;
+    let (_, other_key) = app.create_realty("erase-other").await;
+    let form = app.web_form(&key, crate::helpers::ahmed_body(), None).await;
+    assert_eq!(form.status, 202);
+    let lead = form.body["lead_id"].as_str().expect("lead id").to_owned();
+    let conversation = form.body["conversation_id"]
+        .as_str()
+        .expect("id")
+        .to_owned();
+    let path = format!("/api/v1/leads/{lead}");
+    let foreign = app
+        .send_as(&other_key, reqwest::Method::DELETE, &path, None)
+        .await;
+    assert_eq!(foreign.status, 404, "another client cannot erase it");
+    assert_eq!(app.get_as(&key, &path).await.status, 200);
+    let erased = app
+        .send_as(&key, reqwest::Method::DELETE, &path, None)
+        .await;
+    assert_eq!(erased.status, 204, "{}", erased.body);
+    assert_eq!(app.get_as(&key, &path).await.status, 404);
+    let messages = app
+        .get_as(
+            &key,
+            &format!("/api/v1/conversations/{conversation}/messages"),
+        )
+        .await;
+    assert_eq!(messages.status, 404, "{}", messages.body);
+    let again = app
+        .send_as(&key, reqwest::Method::DELETE, &path, None)
+        .await;
+    assert_eq!(again.status, 404);
+}
+
+/// `retention_days` is set, shown and cleared through the client's settings, within bounds.
+#[tokio::test]
+async fn a_client_sets_its_retention_period_within_bounds() {
+    use reqwest::Method;
+    let app = crate::helpers::spawn_app().await;
+    let (id, _) = app.create_realty("retention-realty").await;
+    let path = format!("/api/v1/clients/{id}");
+    for bad in [serde_json::json!(0), serde_json::json!(3651)] {
+        let reply = app
+            .admin(
+                Method::PATCH,
+                &path,
+                Some(serde_json::json!({"retention_days": bad})),
+            )
+            .await;
+        assert_eq!(reply.status, 422, "{bad}: {}", reply.body);
+        assert_eq!(reply.fields(), vec!["retention_days".to_owned()]);
+    }
+    let set = app
+        .admin(
+            Method::PATCH,
+            &path,
+            Some(serde_json::json!({"retention_days": 30})),
+        )
+        .await;
+    assert_eq!(set.status, 200, "{}", set.body);
+    assert_eq!(set.body["retention_days"], 30);
+    let cleared = app
+        .admin(
+            Method::PATCH,
+            &path,
+            Some(serde_json::json!({"retention_days": null})),
+        )
+        .await;
+    assert_eq!(cleared.body["retention_days"], serde_json::Value::Null);
+}
+
+/// Cursor pagination walks the whole list in the same order as offsets, each lead once.
+#[tokio::test]
+async fn cursors_walk_the_lead_list_like_offsets() {
+    let app = spawn_app_with(|s| s.workers = 0).await;
+    let (_, key) = app.create_realty("cursor-realty").await;
+    for i in 0..7 {
+        let created = app
+            .send_as(
+                &key,
+                Method::POST,
+                "/api/v1/leads",
+                Some(json!({"name": format!("Lead {i}"), "phone": format!("+96650765432{i}")})),
+            )
+            .await;
+        assert_eq!(created.status, 201, "{}", created.body);
+    }
+    let ids = |page: &serde_json::Value| -> Vec<String> {
+        page["items"]
+            .as_array()
+            .expect("items")
+            .iter()
+            .map(|l| l["id"].as_str().expect("id").to_owned())
+            .collect()
+    };
+    let everything = ids(&app.get_as(&key, "/api/v1/leads?limit=50").await.body);
+    assert_eq!(everything.len(), 7);
+    let mut walked = Vec::new();
+    let mut path = "/api/v1/leads?limit=3".to_owned();
+    for _ in 0..5 {
+        let page = app.get_as(&key, &path).await;
+        assert_eq!(page.status, 200, "{}", page.body);
+        assert_eq!(page.body["total"], 7);
+        walked.extend(ids(&page.body));
+        match page.body["next_cursor"].as_str() {
+            Some(cursor) => path = format!("/api/v1/leads?limit=3&cursor={cursor}"),
+            None => break,
+        }
+    }
+    assert_eq!(walked, everything);
+    let bad = app.get_as(&key, "/api/v1/leads?cursor=not-a-cursor").await;
+    assert_eq!(bad.status, 422);
+    assert_eq!(bad.fields(), vec!["cursor".to_owned()]);
+    let first = app.get_as(&key, "/api/v1/leads?limit=3").await;
+    let cursor = first.body["next_cursor"].as_str().expect("cursor");
+    let both = app
+        .get_as(&key, &format!("/api/v1/leads?offset=3&cursor={cursor}"))
+        .await;
+    assert_eq!(both.status, 422);
+}

@@ -259,6 +259,29 @@ async fn metrics_cover_intake_jobs_and_sends_without_tenant_labels() {
         .is_empty(),
         "no SMS send counted"
     );
+    assert!(
+        !find(&scrape, "lead_jobs", &[("kind", "process_inbound")]).is_empty(),
+        "no job gauge by kind"
+    );
+    assert!(
+        !find(&scrape, "lead_job_oldest_queued_seconds", &[]).is_empty(),
+        "no oldest-queued gauge"
+    );
+    assert!(
+        !find(
+            &scrape,
+            "lead_speed_to_lead_seconds_count",
+            &[("channel", "web_form")]
+        )
+        .is_empty(),
+        "no speed-to-lead histogram"
+    );
+    for state in ["in_use", "idle"] {
+        assert!(
+            !find(&scrape, "lead_db_pool_connections", &[("state", state)]).is_empty(),
+            "no {state} pool gauge"
+        );
+    }
     for sample in &scrape {
         for (label, value) in &sample.labels {
             assert!(

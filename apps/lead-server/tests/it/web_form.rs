@@ -53,3 +53,36 @@ async fn the_same_phone_is_the_same_lead() {
     assert_eq!(b.body["lead_created"], false);
     assert_eq!(app.get_as(&key, "/api/v1/leads").await.body["total"], 1);
 }
+
+#[tokio::test]
+async fn an_idempotency_key_reused_with_a_different_body_is_422_and_stores_nothing() {
+    let app = spawn_app().await;
+    let (_, key) = app.create_realty("idem-reuse-realty").await;
+    let first = app.web_form(&key, ahmed_body(), Some("form-9")).await;
+    assert_eq!(first.status, 202, "{}", first.body);
+    let mut other = ahmed_body();
+    other["message"] = json!("Actually I want a villa in Khobar");
+    let reused = app.web_form(&key, other, Some("form-9")).await;
+    assert_eq!(reused.status, 422, "{}", reused.body);
+    assert_eq!(reused.fields(), vec!["header:Idempotency-Key".to_owned()]);
+    // A faithful retry still gets the first receipt.
+    let retry = app.web_form(&key, ahmed_body(), Some("form-9")).await;
+    assert_eq!(retry.status, 202);
+    assert_eq!(retry.body["duplicate"], true);
+    let conversation = first.body["conversation_id"].as_str().expect("id");
+    let messages = app
+        .get_as(
+            &key,
+            &format!("/api/v1/conversations/{conversation}/messages"),
+        )
+        .await;
+    let inbound: Vec<_> = messages.body["items"]
+        .as_array()
+        .expect("items")
+        .iter()
+        .filter(|m| m["direction"] == "inbound")
+        .map(|m| m["body"].as_str().unwrap_or_default().to_owned())
+        .collect();
+    assert_eq!(inbound.len(), 1, "{inbound:?}");
+    assert!(!inbound[0].contains("villa"));
+}

@@ -137,6 +137,7 @@ fn tenant(twilio: Option<TwilioSettings>) -> Tenant {
             llm: None,
             booking: None,
             notifications: Default::default(),
+            retention_days: None,
         },
         widget_key: "wk_test".to_owned(),
         created_at: now(),

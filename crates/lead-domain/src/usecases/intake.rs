@@ -22,6 +22,9 @@ pub struct InboundRequest {
     pub source_detail: Option<String>,
     /// Provider id or idempotency key.
     pub dedup_key: Option<(String, String)>,
+    /// A digest of the request an idempotency key came with: the same key with another request
+    /// is refused instead of answered with the first receipt.
+    pub request_digest: Option<String>,
     /// Who wrote it; defaults to the lead.
     pub sender: Option<Sender>,
 }
@@ -123,6 +126,7 @@ pub async fn accept_inbound(
         language,
         sender,
         dedup_key: req.dedup_key,
+        request_digest: req.request_digest,
         reply_to,
         ids: IntakeIds {
             lead: LeadId::from_uuid(deps.ids.new_uuid()),
@@ -132,5 +136,9 @@ pub async fn accept_inbound(
         },
         received_at: deps.clock.now(),
     };
-    Ok(deps.leads.record_inbound(&intake).await?)
+    let receipt = deps.leads.record_inbound(&intake).await?;
+    if receipt.request_mismatch {
+        return Err(UseCaseError::IdempotencyKeyReused);
+    }
+    Ok(receipt)
 }

@@ -62,8 +62,13 @@ async fn bookings(db: &TestDb) {
     lead_testkit::booking_contract::bookings(&db.store).await;
 }
 
+async fn retention(db: &TestDb) {
+    lead_testkit::retention_contract::retention(&db.store).await;
+}
+
 on_both_backends! {
     contract_bookings => bookings;
+    contract_retention => retention;
 }
 
 async fn events(db: &TestDb) {
