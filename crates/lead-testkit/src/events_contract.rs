@@ -224,7 +224,9 @@ pub async fn deliveries<S: Store + EventStore + ?Sized>(store: &S) {
     // The dispatch runs again (a retried job): new ids, same event and endpoints.
     let (d1_again, j1_again) = delivery(&e, "we_one");
     ok(
-        store.fan_out(&[d1_again.clone()], &[j1_again]).await,
+        store
+            .fan_out(std::slice::from_ref(&d1_again), &[j1_again])
+            .await,
         "fan out again",
     );
     let all = ok(
@@ -327,8 +329,8 @@ pub async fn deliveries<S: Store + EventStore + ?Sized>(store: &S) {
         "failed",
     );
     assert_eq!(
-        failed.iter().map(|d| d.id.clone()).collect::<Vec<_>>(),
-        [d2.id.clone()]
+        failed.iter().map(|d| d.id.as_str()).collect::<Vec<_>>(),
+        [d2.id.as_str()]
     );
 
     // A re-send puts it back to pending with one job per round.

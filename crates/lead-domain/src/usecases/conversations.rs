@@ -74,7 +74,10 @@ pub async fn escalate_manually(
     deps.leads.update_conversation(&conversation).await?;
     let mut changed = None;
     if let Ok(change) = lead.apply(LeadEvent::HandOff, reason.to_string(), now) {
-        lead = deps.leads.update_lead(&lead, &[change.clone()]).await?;
+        lead = deps
+            .leads
+            .update_lead(&lead, std::slice::from_ref(&change))
+            .await?;
         changed = Some(change);
     }
     let base = EventData {

@@ -257,7 +257,10 @@ pub async fn hand_off(
         .collect();
     if open.is_empty() {
         let change = lead.apply(LeadEvent::HandOff, reason, deps.clock.now())?;
-        let lead = deps.leads.update_lead(&lead, &[change.clone()]).await?;
+        let lead = deps
+            .leads
+            .update_lead(&lead, std::slice::from_ref(&change))
+            .await?;
         usecases::events::raise_event(
             deps,
             tenant,
