@@ -18,6 +18,7 @@ mod m20261205_000006_pipeline;
 mod m20261205_000008_knowledge;
 mod m20261205_000010_inbox;
 mod m20261205_000013_booking;
+mod m20261205_000014_notifications;
 mod m20261205_000016_analytics;
 
 pub use sea_orm_migration;
@@ -41,6 +42,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261205_000008_knowledge::Migration),
             Box::new(m20261205_000010_inbox::Migration),
             Box::new(m20261205_000013_booking::Migration),
+            Box::new(m20261205_000014_notifications::Migration),
             Box::new(m20261205_000016_analytics::Migration),
         ]
     }
@@ -69,6 +71,7 @@ pub const TABLES: &[&str] = &[
     "users",
     "user_sessions",
     "sign_in_failures",
+    "webhook_deliveries",
     "experiments",
     "experiment_assignments",
 ];

@@ -105,6 +105,7 @@ pub async fn wire(settings: &Settings) -> anyhow::Result<Wiring> {
             reader: Arc::new(lead_nlu::OfflineRules),
         }),
         experiments: Some(storage.experiments.clone()),
+        events: Some(event_deps(settings, &storage)?),
         retention: storage.retention.clone(),
     };
     Ok(Wiring { deps, storage })
@@ -211,6 +212,64 @@ pub fn message_sender(
         }
     };
     Ok(Arc::new(ChannelSender::new(Some(twilio), email)))
+}
+
+/// Event delivery: the store's deliveries, signed webhooks over HTTP, and pages to the team on
+/// the tenant's Twilio account and the operator's SMTP server.
+///
+/// # Errors
+/// When the Twilio base URL or the SMTP settings are unusable.
+pub fn event_deps(
+    settings: &Settings,
+    storage: &Storage,
+) -> anyhow::Result<lead_domain::events::EventDeps> {
+    let twilio = TwilioClient::new(
+        &settings.twilio_api_base_url,
+        lead_channels::twilio::DEFAULT_TIMEOUT,
+    )
+    .map_err(|e| anyhow::anyhow!("invalid configuration TWILIO_API_BASE_URL: {e}"))?;
+    let mailer = match smtp_config(settings) {
+        Some(config) => Some(
+            SmtpMailer::new(&config)
+                .map_err(|e| anyhow::anyhow!("invalid configuration SMTP_HOST: {e}"))?,
+        ),
+        None => None,
+    };
+    let webhooks =
+        lead_channels::webhooks::HttpWebhookSender::new(lead_channels::webhooks::DEFAULT_TIMEOUT)
+            .map_err(|e| anyhow::anyhow!("building the webhook client: {e}"))?;
+    Ok(lead_domain::events::EventDeps {
+        store: storage.events.clone(),
+        webhooks: Arc::new(webhooks),
+        team: Arc::new(lead_channels::team::TeamSender::new(twilio, mailer)),
+        public_base_url: settings.public_base_url.clone(),
+    })
+}
+
+/// The SMTP settings, when `SMTP_HOST` and `SMTP_FROM` are set.
+fn smtp_config(settings: &Settings) -> Option<SmtpConfig> {
+    let (Some(host), Some(from)) = (&settings.smtp_host, &settings.smtp_from) else {
+        return None;
+    };
+    Some(SmtpConfig {
+        host: host.clone(),
+        port: Some(settings.smtp_port),
+        security: match settings.smtp_security {
+            crate::config::SmtpSecurity::Starttls => lead_channels::email::SmtpSecurity::StartTls,
+            crate::config::SmtpSecurity::Tls => lead_channels::email::SmtpSecurity::Tls,
+            crate::config::SmtpSecurity::None => lead_channels::email::SmtpSecurity::Plain,
+        },
+        credentials: settings.smtp_username.clone().map(|user| {
+            let password = settings
+                .smtp_password
+                .as_ref()
+                .map(|p| p.expose().to_owned())
+                .unwrap_or_default();
+            (user, secrecy::SecretString::from(password))
+        }),
+        from: from.clone(),
+        timeout: Duration::from_secs(30),
+    })
 }
 
 /// The queue worker settings from the service settings.

@@ -43,6 +43,8 @@ pub struct Storage {
     pub analytics: Arc<dyn lead_domain::analytics::AnalyticsReader>,
     /// Experiments and which lead saw which variant.
     pub experiments: Arc<dyn lead_domain::experiments::ExperimentStore>,
+    /// Event fan-out and webhook deliveries.
+    pub events: Arc<dyn lead_domain::events::EventStore>,
     /// Erasure on request and retention periods.
     pub retention: Arc<dyn lead_domain::retention::DataRetention>,
 }
@@ -60,6 +62,7 @@ impl Storage {
             + WebhookLog
             + lead_domain::knowledge::KnowledgeStore
             + lead_domain::booking::BookingRepository
+            + lead_domain::events::EventStore
             + DecisionStore
             + UserRepository
             + InboxReader
@@ -78,6 +81,7 @@ impl Storage {
             webhooks: store.clone(),
             knowledge: store.clone(),
             bookings: store.clone(),
+            events: store.clone(),
             decisions: store.clone(),
             users: store.clone(),
             inbox: store.clone(),

@@ -171,6 +171,8 @@ pub struct ClientView {
     pub llm: Option<lead_domain::tenant::LlmOverride>,
     /// The connected calendar, without its key or webhook secret.
     pub booking: Option<crate::routes::booking::BookingView>,
+    /// Who on the team is paged, and the webhook endpoints (secrets never shown).
+    pub notifications: crate::routes::notifications::NotificationsView,
     /// Days leads and messages are kept after their last activity; `null` keeps them.
     pub retention_days: Option<u32>,
     /// Public key of the live-chat widget.
@@ -226,6 +228,7 @@ impl From<&Tenant> for ClientView {
                 .as_ref()
                 .map(|b| crate::routes::booking::BookingView::of(t.id, b)),
             llm: s.llm.clone(),
+            notifications: (&s.notifications).into(),
             retention_days: s.retention_days,
             widget_key: t.widget_key.clone(),
             created_at: t.created_at,

@@ -3,7 +3,7 @@
 use std::time::Duration;
 
 use lettre::message::header::{ContentTransferEncoding, ContentType};
-use lettre::message::{Mailbox, SinglePart};
+use lettre::message::{Mailbox, MultiPart, SinglePart};
 use lettre::transport::smtp::authentication::Credentials;
 use lettre::{AsyncSmtpTransport, AsyncTransport, Message, Tokio1Executor};
 use secrecy::{ExposeSecret, SecretString};
@@ -170,6 +170,53 @@ impl SmtpMailer {
             .to(to)
             .subject(email.subject.clone())
             .singlepart(part)
+            .map_err(|e| EmailError::Build(e.to_string()))?;
+        self.transport.send(message).await.map(|_| ()).map_err(|e| {
+            if e.is_permanent() {
+                EmailError::Rejected(e)
+            } else {
+                EmailError::Transient(e)
+            }
+        })
+    }
+
+    /// Sends one email with an HTML part beside the plain-text body (`multipart/alternative`),
+    /// for the team's notifications.
+    ///
+    /// # Errors
+    /// As [`SmtpMailer::send`].
+    pub async fn send_with_html(
+        &self,
+        email: &OutgoingEmail,
+        html: &str,
+    ) -> Result<(), EmailError> {
+        let to: Mailbox = email
+            .to
+            .trim()
+            .parse()
+            .map_err(|_| EmailError::InvalidRecipient)?;
+        let text = SinglePart::builder()
+            .header(ContentType::TEXT_PLAIN)
+            .header(ContentTransferEncoding::Base64)
+            .body(email.body.clone());
+        let html = SinglePart::builder()
+            .header(ContentType::TEXT_HTML)
+            .header(ContentTransferEncoding::Base64)
+            .body(html.to_owned());
+        let from = match email
+            .from_name
+            .as_deref()
+            .map(str::trim)
+            .filter(|n| !n.is_empty())
+        {
+            Some(name) => Mailbox::new(Some(name.to_owned()), self.from.email.clone()),
+            None => self.from.clone(),
+        };
+        let message = Message::builder()
+            .from(from)
+            .to(to)
+            .subject(email.subject.clone())
+            .multipart(MultiPart::alternative().singlepart(text).singlepart(html))
             .map_err(|e| EmailError::Build(e.to_string()))?;
         self.transport.send(message).await.map(|_| ()).map_err(|e| {
             if e.is_permanent() {

@@ -18,5 +18,7 @@ pub mod email;
 pub mod optout;
 pub mod sender;
 pub mod signature;
+pub mod team;
 pub mod twilio;
+pub mod webhooks;
 pub mod whatsapp;

@@ -44,6 +44,31 @@ pub enum JobPayload {
         /// What to tell.
         notice: Notice,
     },
+    /// Fan a domain event out to the tenant's webhooks and people; stored with the change it
+    /// describes, so the job queue is the event outbox.
+    DispatchEvent {
+        /// `"{type}:{key of the change}"`: the event's exactly-once key.
+        cause: String,
+        /// The event.
+        event: Box<crate::events::DomainEvent>,
+    },
+    /// Post one webhook delivery, retried with backoff until it is answered or a day has passed.
+    DeliverWebhook {
+        /// The delivery (`whd_...`).
+        delivery_id: String,
+        /// Which sending of it this is (0, then 1, 2... for each re-send a person asks for).
+        #[serde(default)]
+        round: u32,
+    },
+    /// Page one person of the team about an event with the handoff packet.
+    PageTeam {
+        /// The event.
+        event: Box<crate::events::DomainEvent>,
+        /// Channel.
+        channel: crate::events::PageChannel,
+        /// Email address or E.164 number.
+        to: String,
+    },
 }
 
 /// The queue at a glance: jobs not done by kind and status, and the oldest due job's due time.
@@ -93,6 +118,9 @@ impl JobPayload {
             JobPayload::SendOutbound { .. } => "send_outbound",
             JobPayload::BookMeeting { .. } => "book_meeting",
             JobPayload::Notify { .. } => "notify",
+            JobPayload::DispatchEvent { .. } => "dispatch_event",
+            JobPayload::DeliverWebhook { .. } => "deliver_webhook",
+            JobPayload::PageTeam { .. } => "page_team",
         }
     }
 
@@ -105,6 +133,13 @@ impl JobPayload {
             JobPayload::Notify { cause, notice, .. } => {
                 Some(format!("notify:{cause}:{}", notice.kind()))
             }
+            JobPayload::DispatchEvent { cause, .. } => Some(format!("event:{cause}")),
+            JobPayload::DeliverWebhook { delivery_id, round } => {
+                Some(format!("webhook:{delivery_id}:{round}"))
+            }
+            JobPayload::PageTeam { event, channel, to } => {
+                Some(format!("page:{}:{}:{to}", event.id, channel.as_str()))
+            }
         }
     }
 
@@ -115,6 +150,9 @@ impl JobPayload {
             JobPayload::ProcessInbound { .. } => 50,
             JobPayload::SendOutbound { .. } => 100,
             JobPayload::Notify { .. } | JobPayload::BookMeeting { .. } => 50,
+            JobPayload::DispatchEvent { .. }
+            | JobPayload::DeliverWebhook { .. }
+            | JobPayload::PageTeam { .. } => 60,
         }
     }
 
@@ -125,6 +163,9 @@ impl JobPayload {
             JobPayload::SendOutbound { .. } => BudgetClass::Sending,
             JobPayload::Notify { .. } => BudgetClass::Notifying,
             JobPayload::BookMeeting { .. } => BudgetClass::Processing,
+            JobPayload::DispatchEvent { .. }
+            | JobPayload::DeliverWebhook { .. }
+            | JobPayload::PageTeam { .. } => BudgetClass::Notifying,
         }
     }
 
@@ -155,6 +196,12 @@ impl JobPayload {
             JobPayload::Notify {
                 conversation_id, ..
             } => format!("notify:{conversation_id}"),
+            // Events and their deliveries never wait for one another: each runs on its own.
+            JobPayload::DispatchEvent { cause, .. } => format!("event:{cause}"),
+            JobPayload::DeliverWebhook { delivery_id, .. } => format!("webhook:{delivery_id}"),
+            JobPayload::PageTeam { event, channel, to } => {
+                format!("page:{}:{}:{to}", event.id, channel.as_str())
+            }
         }
     }
 }

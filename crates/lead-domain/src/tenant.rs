@@ -180,6 +180,9 @@ pub struct TenantSettings {
     /// The calendar the AI books meetings in, when connected.
     #[serde(default)]
     pub booking: Option<crate::booking::BookingSettings>,
+    /// Who on the team is told of which events, in which language, and the webhook endpoints.
+    #[serde(default)]
+    pub notifications: crate::notifications::NotificationSettings,
     /// Days leads and messages are kept after their last activity; `None` keeps them.
     #[serde(default)]
     pub retention_days: Option<u32>,

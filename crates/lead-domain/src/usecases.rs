@@ -3,6 +3,7 @@
 
 pub mod conversations;
 pub mod decide;
+pub mod events;
 pub mod intake;
 pub mod jobs;
 pub mod outbound;
@@ -70,6 +71,8 @@ pub struct Deps {
     pub booking: Option<booking::BookingDeps>,
     /// A/B tests of greetings, questions and prompts; `None` runs without experiments.
     pub experiments: Option<Arc<dyn crate::experiments::ExperimentStore>>,
+    /// Event fan-out, webhooks and pages to the team; `None` raises no events.
+    pub events: Option<crate::events::EventDeps>,
     /// Erasure and retention.
     pub retention: Arc<dyn crate::retention::DataRetention>,
 }

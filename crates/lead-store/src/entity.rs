@@ -335,3 +335,28 @@ pub(crate) mod bookings {
 
     impl ActiveModelBehavior for ActiveModel {}
 }
+
+pub(crate) mod webhook_deliveries {
+    use sea_orm::entity::prelude::*;
+
+    #[sea_orm::model]
+    #[derive(Clone, Debug, PartialEq, DeriveEntityModel)]
+    #[sea_orm(table_name = "webhook_deliveries")]
+    pub struct Model {
+        #[sea_orm(primary_key, auto_increment = false)]
+        pub id: String,
+        pub tenant_id: Uuid,
+        pub event_id: String,
+        pub event_type: String,
+        pub endpoint_id: String,
+        pub url: String,
+        pub event: Json,
+        pub status: String,
+        pub attempts: Json,
+        pub next_attempt_at: Option<DateTimeUtc>,
+        pub created_at: DateTimeUtc,
+        pub updated_at: DateTimeUtc,
+    }
+
+    impl ActiveModelBehavior for ActiveModel {}
+}

@@ -15,6 +15,7 @@ mod codec;
 mod entity;
 mod error;
 mod escalations;
+mod events;
 mod inbox;
 mod intake;
 mod jobs;

@@ -84,6 +84,7 @@ impl TenantBuilder {
                     default_region: "SA".into(),
                     llm: None,
                     booking: None,
+                    notifications: Default::default(),
                     retention_days: None,
                 },
                 widget_key: format!("wk_{}", id.simple()),
@@ -137,6 +138,10 @@ pub struct Fakes {
     pub notifier: Arc<RecordingNotifier>,
     /// Clock.
     pub clock: Arc<FixedClock>,
+    /// Pages to the team.
+    pub team: Arc<crate::fakes::RecordingTeam>,
+    /// The webhook receiver.
+    pub webhooks: Arc<crate::fakes::ScriptedWebhooks>,
 }
 
 /// Builds use-case dependencies on in-memory fakes with the given model and extractor.
@@ -149,6 +154,8 @@ pub fn deps_with(
     let sender = Arc::new(RecordingSender::default());
     let notifier = Arc::new(RecordingNotifier::default());
     let clock = Arc::new(FixedClock::at_str(now));
+    let team = Arc::new(crate::fakes::RecordingTeam::default());
+    let webhooks = Arc::new(crate::fakes::ScriptedWebhooks::default());
     let deps = Deps {
         tenants: store.clone(),
         leads: store.clone(),
@@ -168,6 +175,12 @@ pub fn deps_with(
         knowledge: None,
         booking: None,
         experiments: None,
+        events: Some(lead_domain::events::EventDeps {
+            store: store.clone(),
+            webhooks: webhooks.clone(),
+            team: team.clone(),
+            public_base_url: Some("https://leads.example".to_owned()),
+        }),
         retention: store.clone(),
     };
     (
@@ -177,6 +190,8 @@ pub fn deps_with(
             sender,
             notifier,
             clock,
+            team,
+            webhooks,
         },
     )
 }

@@ -225,3 +225,79 @@ impl OfflineExtractor for ScriptedExtractor {
         lock(&self.reading).clone()
     }
 }
+
+/// A team messenger that records pages, failing the first `fail_first` sends (retryable).
+#[derive(Debug, Default)]
+pub struct RecordingTeam {
+    pages: Mutex<Vec<lead_domain::events::TeamMessage>>,
+    fail_first: Mutex<u32>,
+}
+
+impl RecordingTeam {
+    /// Pages so far.
+    pub fn pages(&self) -> Vec<lead_domain::events::TeamMessage> {
+        lock(&self.pages).clone()
+    }
+
+    /// Makes the next `n` sends fail with a retryable error, like a provider outage.
+    pub fn fail_next(&self, n: u32) {
+        *lock(&self.fail_first) = n;
+    }
+}
+
+#[async_trait]
+impl lead_domain::events::TeamMessenger for RecordingTeam {
+    async fn send_page(
+        &self,
+        _tenant: &Tenant,
+        message: &lead_domain::events::TeamMessage,
+    ) -> Result<(), SendError> {
+        {
+            let mut fail = lock(&self.fail_first);
+            if *fail > 0 {
+                *fail -= 1;
+                return Err(SendError::Retryable {
+                    message: "provider down".to_owned(),
+                    retry_after: None,
+                });
+            }
+        }
+        lock(&self.pages).push(message.clone());
+        Ok(())
+    }
+}
+
+/// A webhook receiver that answers from a script (then 200 when it runs out) and records requests.
+#[derive(Debug, Default)]
+pub struct ScriptedWebhooks {
+    answers: Mutex<VecDeque<lead_domain::events::WebhookAnswer>>,
+    posted: Mutex<Vec<lead_domain::events::SignedWebhook>>,
+}
+
+impl ScriptedWebhooks {
+    /// Queues an answer.
+    pub fn push(&self, answer: lead_domain::events::WebhookAnswer) {
+        lock(&self.answers).push_back(answer);
+    }
+
+    /// Requests so far.
+    pub fn posted(&self) -> Vec<lead_domain::events::SignedWebhook> {
+        lock(&self.posted).clone()
+    }
+}
+
+#[async_trait]
+impl lead_domain::events::WebhookSender for ScriptedWebhooks {
+    async fn post(
+        &self,
+        webhook: &lead_domain::events::SignedWebhook,
+    ) -> lead_domain::events::WebhookAnswer {
+        lock(&self.posted).push(webhook.clone());
+        lock(&self.answers)
+            .pop_front()
+            .unwrap_or(lead_domain::events::WebhookAnswer::Status {
+                code: 200,
+                retry_after: None,
+            })
+    }
+}

@@ -6,6 +6,7 @@
 pub mod booking_contract;
 pub mod builders;
 pub mod contract;
+pub mod events_contract;
 pub mod fakes;
 pub mod knowledge;
 pub mod knowledge_contract;
@@ -14,7 +15,8 @@ pub mod retention_contract;
 
 pub use builders::{TenantBuilder, deps_with};
 pub use fakes::{
-    FixedClock, RecordingNotifier, RecordingSender, ScriptedExtractor, ScriptedModel, SequentialIds,
+    FixedClock, RecordingNotifier, RecordingSender, RecordingTeam, ScriptedExtractor,
+    ScriptedModel, ScriptedWebhooks, SequentialIds,
 };
 pub use knowledge::InMemoryKnowledge;
 pub use memory::InMemoryStore;

@@ -1,5 +1,6 @@
 //! `InMemoryStore`: every storage port in memory, with the same contract as the database adapter.
 
+mod events;
 mod pipeline;
 
 use async_trait::async_trait;
@@ -46,6 +47,7 @@ pub(crate) struct State {
     /// Effect keys stored so far (escalations, replies, jobs), unique like the database's.
     pub(crate) effect_keys: HashSet<String>,
     pub(crate) bookings: BTreeMap<(TenantId, LeadId), lead_domain::booking::BookingRecord>,
+    pub(crate) deliveries: Vec<lead_domain::events::WebhookDelivery>,
 }
 
 /// Every storage port in memory; one mutex, so every method is atomic like a transaction.

@@ -6,9 +6,10 @@ use crate::error::{ApiError, FieldError};
 use crate::extract::{OptionalJson, ValidJson};
 use crate::phone;
 use crate::presets;
+use crate::routes::notifications::{Caller, apply_notifications, authorize_client};
 use crate::state::AppState;
 use crate::views::{ClientCreated, ClientView};
-use actix_web::{HttpResponse, web};
+use actix_web::{HttpRequest, HttpResponse, web};
 use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use chrono::{DateTime, Datelike, NaiveDate, Utc};
@@ -190,6 +191,10 @@ pub struct UpdateClientRequest {
     #[serde(default, deserialize_with = "double_option")]
     #[schema(value_type = Option<Object>)]
     pub booking: Option<Option<crate::routes::booking::BookingPatch>>,
+    /// Who on the team is paged and the webhook endpoints (`{"email", "sms", "whatsapp",
+    /// "language", "events", "webhooks": [{"url", "events", "secret"}]}`); a client may change
+    /// these with its own API key.
+    pub notifications: Option<crate::routes::notifications::NotificationsPatch>,
     /// Days leads and messages are kept after their last activity (1 to 3650), removed by a daily
     /// job; `null` keeps them.
     #[serde(default, deserialize_with = "double_option")]
@@ -376,6 +381,7 @@ pub fn build_tenant(
             default_region: region,
             llm: None,
             booking: None,
+            notifications: Default::default(),
             retention_days: None,
         },
         widget_key: format!("wk_{}", URL_SAFE_NO_PAD.encode(widget)),
@@ -511,14 +517,14 @@ pub async fn create(
     get, path = "/api/v1/clients/{id}", operation_id = "get_client", tag = "clients",
     params(("id" = Uuid, Path, description = "Client id")),
     responses((status = 200, description = "The client", body = ClientView), (status = 404, description = "No such client", body = crate::error::Problem, content_type = "application/problem+json")),
-    security(("admin_token" = []))
+    security(("admin_token" = []), ("api_key" = []))
 )]
 pub async fn get(
-    _admin: AdminAuth,
+    req: HttpRequest,
     state: web::Data<AppState>,
     id: web::Path<Uuid>,
 ) -> Result<HttpResponse, ApiError> {
-    let tenant = load(&state, id.into_inner()).await?;
+    let (tenant, _) = authorize_client(&req, &state, id.into_inner()).await?;
     Ok(HttpResponse::Ok().json(ClientView::from(&tenant)))
 }
 
@@ -533,19 +539,89 @@ pub async fn get(
         (status = 409, description = "A number belongs to another client", body = crate::error::Problem, content_type = "application/problem+json"),
         (status = 422, description = "Invalid fields", body = crate::error::Problem, content_type = "application/problem+json"),
     ),
-    security(("admin_token" = []))
+    security(("admin_token" = []), ("api_key" = []))
 )]
 pub async fn update(
-    _admin: AdminAuth,
+    req: HttpRequest,
     state: web::Data<AppState>,
     id: web::Path<Uuid>,
     body: ValidJson<UpdateClientRequest>,
 ) -> Result<HttpResponse, ApiError> {
-    let mut tenant = load(&state, id.into_inner()).await?;
-    apply_update(&mut tenant, body.0)?;
+    let (mut tenant, caller) = authorize_client(&req, &state, id.into_inner()).await?;
+    let mut body = body.0;
+    let notifications = body.notifications.take();
+    if caller == Caller::Client {
+        only_notifications(&req, &body)?;
+    }
+    let mut generated = Vec::new();
+    if let Some(patch) = notifications {
+        let ids = state.deps.ids.clone();
+        let (next, secrets) =
+            apply_notifications(&tenant.settings.notifications, patch, &mut || {
+                ids.new_uuid()
+            })
+            .map_err(ApiError::Validation)?;
+        tenant.settings.notifications = next;
+        generated = secrets;
+    }
+    apply_update(&mut tenant, body)?;
     tenant.updated_at = state.deps.clock.now();
     save(&state, &tenant).await?;
-    Ok(HttpResponse::Ok().json(ClientView::from(&tenant)))
+    let mut view = ClientView::from(&tenant);
+    // A generated secret is shown in this answer only; it is never readable again.
+    for (endpoint, secret) in generated {
+        if let Some(w) = view
+            .notifications
+            .webhooks
+            .iter_mut()
+            .find(|w| w.id == endpoint)
+        {
+            w.secret = Some(secret);
+        }
+    }
+    Ok(HttpResponse::Ok().json(view))
+}
+
+/// A client's own key may change only its notification settings.
+fn only_notifications(req: &HttpRequest, body: &UpdateClientRequest) -> Result<(), ApiError> {
+    let _ = req;
+    let r = body;
+    let given = [
+        ("name", r.name.is_some()),
+        ("industry", r.industry.is_some()),
+        ("timezone", r.timezone.is_some()),
+        ("business_hours", r.business_hours.is_some()),
+        ("holidays", r.holidays.is_some()),
+        ("services", r.services.is_some()),
+        ("qualification_rules", r.qualification_rules.is_some()),
+        ("escalation", r.escalation.is_some()),
+        ("monthly_budget_usd", r.monthly_budget_usd.is_some()),
+        ("brand_voice", r.brand_voice.is_some()),
+        ("default_language", r.default_language.is_some()),
+        ("extra_locations", r.extra_locations.is_some()),
+        ("phone_reply_channel", r.phone_reply_channel.is_some()),
+        ("twilio", r.twilio.is_some()),
+        ("allowed_origins", r.allowed_origins.is_some()),
+        ("default_region", r.default_region.is_some()),
+        ("llm", r.llm.is_some()),
+        ("booking", r.booking.is_some()),
+    ];
+    let errors: Vec<FieldError> = given
+        .into_iter()
+        .filter(|(_, set)| *set)
+        .map(|(field, _)| {
+            FieldError::new(
+                field,
+                "admin_only",
+                "only the platform admin may change this; a client's key may change notifications",
+            )
+        })
+        .collect();
+    if errors.is_empty() {
+        Ok(())
+    } else {
+        Err(ApiError::Validation(errors))
+    }
 }
 
 fn apply_update(tenant: &mut Tenant, req: UpdateClientRequest) -> Result<(), ApiError> {
@@ -727,15 +803,15 @@ pub async fn rotate(
     get, path = "/api/v1/clients/{id}/usage", operation_id = "get_client_usage", tag = "clients",
     params(("id" = Uuid, Path, description = "Client id"), UsageQuery),
     responses((status = 200, description = "The client's model usage and cost for the month", body = UsageView), (status = 404, description = "No such client", body = crate::error::Problem, content_type = "application/problem+json")),
-    security(("admin_token" = []))
+    security(("admin_token" = []), ("api_key" = []))
 )]
 pub async fn usage(
-    _admin: AdminAuth,
+    req: HttpRequest,
     state: web::Data<AppState>,
     id: web::Path<Uuid>,
     query: web::Query<UsageQuery>,
 ) -> Result<HttpResponse, ApiError> {
-    let tenant = load(&state, id.into_inner()).await?;
+    let (tenant, _) = authorize_client(&req, &state, id.into_inner()).await?;
     let month = match &query.month {
         None => YearMonth::of(state.deps.clock.now()),
         Some(m) => parse_month(m)

@@ -3,8 +3,8 @@
 
 use crate::error::{FieldError, Problem};
 use crate::routes::{
-    analytics, booking, clients, conversations, health, jobs, knowledge, leads, live_chat, twilio,
-    users, webhooks, widget_keys,
+    analytics, booking, clients, conversations, health, jobs, knowledge, leads, live_chat,
+    notifications, twilio, users, webhooks, widget_keys,
 };
 use crate::views;
 use actix_web::http::header::ContentType;
@@ -33,6 +33,7 @@ use utoipa::{Modify, OpenApi};
         booking::calcom_webhook,
         analytics::analytics, analytics::create_experiment, analytics::list_experiments,
         analytics::get_experiment, analytics::stop_experiment,
+        notifications::list_deliveries, notifications::retry_delivery,
     ),
     components(schemas(
         Problem, FieldError, health::HealthStatus,
@@ -54,12 +55,15 @@ use utoipa::{Modify, OpenApi};
         analytics::AnalyticsView, analytics::CreateExperimentRequest, analytics::VariantRequest,
         analytics::StopExperimentRequest, analytics::ExperimentView, analytics::VariantView,
         analytics::VerdictView, analytics::ExperimentList,
+        notifications::NotificationsPatch, notifications::WebhookPatch, notifications::NotificationsView,
+        notifications::WebhookView, notifications::DeliveryView, notifications::AttemptView,
+        notifications::DeliveryList, notifications::WebhookEvent, notifications::WebhookEventType,
         jobs::JobView, jobs::JobPage, jobs::JobRetried,
     )),
     modifiers(&SecuritySchemes),
     tags(
         (name = "health", description = "Probes"),
-        (name = "clients", description = "Client management (platform admin token)"),
+        (name = "clients", description = "Client management (platform admin token; a client's own X-API-Key may read itself, its usage and webhook deliveries, and change its notifications). Outbound webhooks carry a `WebhookEvent`"),
         (name = "jobs", description = "The job queue: dead jobs listed and re-driven (platform admin token)"),
         (name = "leads", description = "Leads of the calling client (X-API-Key)"),
         (name = "conversations", description = "Conversations of the calling client (X-API-Key)"),

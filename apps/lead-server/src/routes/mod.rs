@@ -10,6 +10,7 @@ pub mod jobs;
 pub mod knowledge;
 pub mod leads;
 pub mod live_chat;
+pub mod notifications;
 pub mod twilio;
 pub mod users;
 pub mod webhooks;
@@ -91,6 +92,14 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
                 .route(
                     "/clients/{id}/experiments/{exp_id}/stop",
                     web::post().to(analytics::stop_experiment),
+                )
+                .route(
+                    "/clients/{id}/webhook-deliveries",
+                    web::get().to(notifications::list_deliveries),
+                )
+                .route(
+                    "/clients/{id}/webhook-deliveries/{delivery_id}/retry",
+                    web::post().to(notifications::retry_delivery),
                 )
                 .route(
                     "/clients/{id}/rotate-widget-key",

@@ -136,6 +136,7 @@ fn tenant(twilio: Option<TwilioSettings>) -> Tenant {
             default_region: "SA".to_owned(),
             llm: None,
             booking: None,
+            notifications: Default::default(),
             retention_days: None,
         },
         widget_key: "wk_test".to_owned(),

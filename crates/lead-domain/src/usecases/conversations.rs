@@ -1,8 +1,10 @@
 //! What a person does with a conversation: take it over, give it back, merge two leads.
 
+use super::events::raise_event;
 use super::outbound::handoff_packet;
 use super::{Deps, UseCaseError};
 use crate::escalation::EscalationReason;
+use crate::events::{EventData, EventType, LeadSnapshot, state_change_data};
 use crate::ids::{ConversationId, EscalationId, LeadId};
 use crate::lead::{Conversation, Escalation, Lead};
 use crate::lifecycle::LeadEvent;
@@ -70,9 +72,42 @@ pub async fn escalate_manually(
     conversation.escalated = true;
     conversation.updated_at = now;
     deps.leads.update_conversation(&conversation).await?;
+    let mut changed = None;
     if let Ok(change) = lead.apply(LeadEvent::HandOff, reason.to_string(), now) {
-        lead = deps.leads.update_lead(&lead, &[change]).await?;
+        lead = deps
+            .leads
+            .update_lead(&lead, std::slice::from_ref(&change))
+            .await?;
+        changed = Some(change);
     }
+    let base = EventData {
+        lead: Some(LeadSnapshot::of(&lead)),
+        conversation_id: Some(conversation_id),
+        ..EventData::default()
+    };
+    let cause = format!("manual:{conversation_id}:{}", now.timestamp_micros());
+    if let Some(change) = &changed {
+        raise_event(
+            deps,
+            tenant,
+            EventType::LeadStateChanged,
+            &cause,
+            state_change_data(&base, change, by),
+        )
+        .await?;
+    }
+    raise_event(
+        deps,
+        tenant,
+        EventType::ConversationEscalated,
+        &cause,
+        EventData {
+            reasons: vec![reason.to_string()],
+            by: Some(by.to_owned()),
+            ..base
+        },
+    )
+    .await?;
     let packet = handoff_packet(deps, &lead, &conversation).await?;
     let _ = deps
         .notifier
@@ -114,6 +149,20 @@ pub async fn release_conversation(
         conversation.escalated = false;
         conversation.updated_at = now;
         deps.leads.update_conversation(&conversation).await?;
+        let lead = deps.leads.get_lead(tenant.id, conversation.lead_id).await?;
+        raise_event(
+            deps,
+            tenant,
+            EventType::ConversationReleased,
+            &format!("{conversation_id}:{}", now.timestamp_micros()),
+            EventData {
+                lead: lead.as_ref().map(LeadSnapshot::of),
+                conversation_id: Some(conversation_id),
+                by: Some(by.to_owned()),
+                ..EventData::default()
+            },
+        )
+        .await?;
     }
     Ok(conversation)
 }

@@ -350,7 +350,7 @@ pub fn decide(
         .collect();
     if !escalated_for.is_empty() {
         notify(Notice::Escalated {
-            reasons: escalated_for,
+            reasons: escalated_for.clone(),
         });
     }
     if became_hot {
@@ -434,6 +434,21 @@ pub fn decide(
         }
         _ => outcome.silent_because = silent_because,
     }
+    jobs.extend(crate::events::decision_events(
+        tenant,
+        &snapshot.lead,
+        &lead,
+        &changes,
+        conversation.id,
+        inbound,
+        &escalated_for
+            .iter()
+            .map(ToString::to_string)
+            .collect::<Vec<_>>(),
+        became_hot,
+        now,
+        new_id,
+    ));
     let decision = Decision {
         lead,
         changes,

@@ -70,6 +70,21 @@ pub async fn run_job(deps: &Deps, job: &Job) -> Result<JobRun, UseCaseError> {
             .await?;
             Ok(JobRun::default())
         }
+        JobPayload::DispatchEvent { event, .. } => {
+            let queued = super::events::dispatch_event(deps, event).await?;
+            Ok(JobRun {
+                note: (queued == 0).then(|| "nobody listens to this event now".to_owned()),
+                completed: false,
+            })
+        }
+        JobPayload::DeliverWebhook { delivery_id, .. } => Ok(JobRun {
+            note: super::events::deliver_webhook(deps, job, delivery_id).await?,
+            completed: false,
+        }),
+        JobPayload::PageTeam { event, channel, to } => {
+            super::events::page_team(deps, event, *channel, to).await?;
+            Ok(JobRun::default())
+        }
         JobPayload::BookMeeting {
             lead_id,
             conversation_id,

@@ -4,6 +4,7 @@
 //! channel. Handlers parse, call one of these, and render.
 
 use crate::contact::{Email, PhoneNumber};
+use crate::events::{EventData, EventType, LeadSnapshot, state_change_data};
 use crate::ids::{ConversationId, LeadId};
 use crate::language::detect_language;
 use crate::lead::{Conversation, ConversationStatus, Lead, Message, Sender};
@@ -161,7 +162,25 @@ pub async fn edit_lead(
         changes.push(lead.apply(event, edit.reason, now)?);
     }
     lead.updated_at = now;
-    Ok(deps.leads.update_lead(&lead, &changes).await?)
+    let lead = deps.leads.update_lead(&lead, &changes).await?;
+    for change in &changes {
+        usecases::events::raise_event(
+            deps,
+            tenant,
+            EventType::LeadStateChanged,
+            &format!("{}:{}", lead.id, lead.version),
+            state_change_data(
+                &EventData {
+                    lead: Some(LeadSnapshot::of(&lead)),
+                    ..EventData::default()
+                },
+                change,
+                "person",
+            ),
+        )
+        .await?;
+    }
+    Ok(lead)
 }
 
 /// Sets a lead's score by hand with a reason; the score is no longer recomputed automatically.
@@ -238,7 +257,25 @@ pub async fn hand_off(
         .collect();
     if open.is_empty() {
         let change = lead.apply(LeadEvent::HandOff, reason, deps.clock.now())?;
-        deps.leads.update_lead(&lead, &[change]).await?;
+        let lead = deps
+            .leads
+            .update_lead(&lead, std::slice::from_ref(&change))
+            .await?;
+        usecases::events::raise_event(
+            deps,
+            tenant,
+            EventType::LeadStateChanged,
+            &format!("{}:{}", lead.id, lead.version),
+            state_change_data(
+                &EventData {
+                    lead: Some(LeadSnapshot::of(&lead)),
+                    ..EventData::default()
+                },
+                &change,
+                by,
+            ),
+        )
+        .await?;
     } else {
         for c in open {
             usecases::escalate_manually(deps, tenant, c.id, reason.clone(), by).await?;

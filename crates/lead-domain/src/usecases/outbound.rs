@@ -1,10 +1,12 @@
 //! Outbound messages: storing them with their send job, and delivering them once.
 
 use super::conversations::new_escalation;
+use super::events::raise_event;
 use super::processing::all_messages;
 use super::{Deps, UseCaseError};
 use crate::contact::Address;
 use crate::escalation::EscalationReason;
+use crate::events::{EventData, EventType, LeadSnapshot};
 use crate::ids::{ConversationId, JobId, MessageId, TenantId};
 use crate::jobs::{JobPayload, NewJob};
 use crate::lead::{Channel, Conversation, DeliveryStatus, Direction, Lead, Message, Sender};
@@ -215,6 +217,7 @@ pub async fn deliver_outbound(
                     None,
                 )
                 .await?;
+            message_event(deps, &tenant, &lead, &message, EventType::MessageSent, None).await?;
             if lead.undeliverable.is_some() {
                 let mut lead = lead;
                 lead.undeliverable = None;
@@ -236,6 +239,15 @@ pub async fn deliver_outbound(
                     Some(e.to_string()),
                 )
                 .await?;
+            message_event(
+                deps,
+                &tenant,
+                &lead,
+                &message,
+                EventType::MessageFailed,
+                Some(e.to_string()),
+            )
+            .await?;
             // A rejected address will never work: a person takes the conversation over. With no
             // channel configured at all the conversation goes on, and a person reaches the lead
             // another way.
@@ -290,6 +302,32 @@ pub(crate) async fn mark_undeliverable(
     lead.undeliverable = Some(why.clone());
     lead.updated_at = now;
     let lead = deps.leads.update_lead(&lead, &changes).await?;
+    let base = EventData {
+        lead: Some(LeadSnapshot::of(&lead)),
+        conversation_id: Some(conversation.id),
+        reasons: vec![why.clone()],
+        by: Some("system".to_owned()),
+        ..EventData::default()
+    };
+    let cause = format!("{}:{}", lead.id, lead.version);
+    raise_event(
+        deps,
+        tenant,
+        EventType::LeadUndeliverable,
+        &cause,
+        base.clone(),
+    )
+    .await?;
+    if hand_over {
+        raise_event(
+            deps,
+            tenant,
+            EventType::ConversationEscalated,
+            &format!("undeliverable:{cause}"),
+            base,
+        )
+        .await?;
+    }
     let packet = handoff_packet(deps, &lead, &conversation).await?;
     let notification = if hand_over {
         Notification::Escalated {
@@ -318,4 +356,31 @@ pub(crate) async fn handoff_packet(
 ) -> Result<Box<HandoffPacket>, StoreError> {
     let messages = all_messages(deps, lead.tenant_id, conversation.id).await?;
     Ok(Box::new(HandoffPacket::of(lead, conversation, &messages)))
+}
+
+/// Raises `message.sent` or `message.failed` for an outbound message after its delivery state was stored.
+async fn message_event(
+    deps: &Deps,
+    tenant: &Tenant,
+    lead: &Lead,
+    message: &crate::lead::Message,
+    kind: EventType,
+    error: Option<String>,
+) -> Result<(), StoreError> {
+    raise_event(
+        deps,
+        tenant,
+        kind,
+        &message.id.to_string(),
+        EventData {
+            lead: Some(LeadSnapshot::of(lead)),
+            conversation_id: Some(message.conversation_id),
+            message_id: Some(message.id),
+            channel: Some(message.channel),
+            body: Some(message.body.clone()),
+            reasons: error.into_iter().collect(),
+            ..EventData::default()
+        },
+    )
+    .await
 }

@@ -465,6 +465,19 @@ pub(crate) async fn check_budget_alert(
         return Ok(());
     };
     if spent >= 0.8 * budget && deps.usage.mark_budget_alert(tenant.id, month, now).await? {
+        super::events::raise_event(
+            deps,
+            tenant,
+            crate::events::EventType::BudgetAlert,
+            &month.to_string(),
+            crate::events::EventData {
+                month: Some(month.to_string()),
+                spent_usd: Some(spent),
+                budget_usd: Some(budget),
+                ..crate::events::EventData::default()
+            },
+        )
+        .await?;
         let _ = deps
             .notifier
             .notify(

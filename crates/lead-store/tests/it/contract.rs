@@ -70,3 +70,11 @@ on_both_backends! {
     contract_bookings => bookings;
     contract_retention => retention;
 }
+
+async fn events(db: &TestDb) {
+    lead_testkit::events_contract::events(&db.store).await;
+}
+
+on_both_backends! {
+    contract_events => events;
+}

@@ -13,6 +13,11 @@ async fn the_in_memory_store_passes_the_booking_contract() {
 }
 
 #[tokio::test]
+async fn the_in_memory_store_passes_the_events_contract() {
+    lead_testkit::events_contract::events(&InMemoryStore::new()).await;
+}
+
+#[tokio::test]
 async fn the_in_memory_store_passes_the_retention_contract() {
     lead_testkit::retention_contract::retention(&InMemoryStore::new()).await;
 }

@@ -4,5 +4,6 @@
 
 mod contract;
 mod conversation;
+mod events;
 mod pipeline;
 mod usecases;
