@@ -816,6 +816,7 @@ pub(crate) async fn fresh_deps(clock: Arc<StepClock>) -> anyhow::Result<Deps> {
         }),
         booking: None,
         retention: storage.retention,
+        crm: None,
     })
 }
 

@@ -105,6 +105,7 @@ pub async fn wire(settings: &Settings) -> anyhow::Result<Wiring> {
             reader: Arc::new(lead_nlu::OfflineRules),
         }),
         retention: storage.retention.clone(),
+        crm: None,
     };
     Ok(Wiring { deps, storage })
 }

@@ -44,6 +44,11 @@ pub enum JobPayload {
         /// What to tell.
         notice: Notice,
     },
+    /// Send a lead's contact, deal and note to the tenant's CRM.
+    CrmSync {
+        /// Lead.
+        lead_id: LeadId,
+    },
 }
 
 /// The queue at a glance: jobs not done by kind and status, and the oldest due job's due time.
@@ -84,7 +89,13 @@ impl Notice {
 impl JobPayload {
     /// Every kind name, so metrics can report each kind before its first job.
     pub const KINDS: &'static [&'static str] =
-        &["process_inbound", "send_outbound", "book_meeting", "notify"];
+        &[
+        "process_inbound",
+        "send_outbound",
+        "book_meeting",
+        "notify",
+        "crm_sync",
+    ];
 
     /// The kind name, stored in its own column for filtering.
     pub const fn kind(&self) -> &'static str {
@@ -93,6 +104,7 @@ impl JobPayload {
             JobPayload::SendOutbound { .. } => "send_outbound",
             JobPayload::BookMeeting { .. } => "book_meeting",
             JobPayload::Notify { .. } => "notify",
+            JobPayload::CrmSync { .. } => "crm_sync",
         }
     }
 
@@ -100,7 +112,10 @@ impl JobPayload {
     /// applied twice queues it once: a message's send, an inbound message's notification.
     pub fn effect_key(&self) -> Option<String> {
         match self {
-            JobPayload::ProcessInbound { .. } | JobPayload::BookMeeting { .. } => None,
+            // A sync is idempotent (stored ids, note fingerprint): a second one changes nothing.
+            JobPayload::ProcessInbound { .. }
+            | JobPayload::BookMeeting { .. }
+            | JobPayload::CrmSync { .. } => None,
             JobPayload::SendOutbound { message_id, .. } => Some(format!("send:{message_id}")),
             JobPayload::Notify { cause, notice, .. } => {
                 Some(format!("notify:{cause}:{}", notice.kind()))
@@ -114,7 +129,9 @@ impl JobPayload {
         match self {
             JobPayload::ProcessInbound { .. } => 50,
             JobPayload::SendOutbound { .. } => 100,
-            JobPayload::Notify { .. } | JobPayload::BookMeeting { .. } => 50,
+            JobPayload::Notify { .. }
+            | JobPayload::BookMeeting { .. }
+            | JobPayload::CrmSync { .. } => 50,
         }
     }
 
@@ -123,7 +140,7 @@ impl JobPayload {
         match self {
             JobPayload::ProcessInbound { .. } => BudgetClass::Processing,
             JobPayload::SendOutbound { .. } => BudgetClass::Sending,
-            JobPayload::Notify { .. } => BudgetClass::Notifying,
+            JobPayload::Notify { .. } | JobPayload::CrmSync { .. } => BudgetClass::Notifying,
             JobPayload::BookMeeting { .. } => BudgetClass::Processing,
         }
     }
@@ -155,6 +172,8 @@ impl JobPayload {
             JobPayload::Notify {
                 conversation_id, ..
             } => format!("notify:{conversation_id}"),
+            // One lead's syncs run one at a time, apart from its conversation's work.
+            JobPayload::CrmSync { lead_id } => format!("crm:{lead_id}"),
         }
     }
 }
@@ -401,6 +420,7 @@ mod tests {
                     summary: String::new(),
                 },
             },
+            JobPayload::CrmSync { lead_id: lead },
         ];
         for payload in payloads {
             assert!(

@@ -6,6 +6,7 @@
 pub mod booking;
 pub mod contact;
 pub mod corrections;
+pub mod crm;
 pub mod escalation;
 pub mod hours;
 pub mod ids;

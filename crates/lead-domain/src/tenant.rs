@@ -180,6 +180,9 @@ pub struct TenantSettings {
     /// The calendar the AI books meetings in, when connected.
     #[serde(default)]
     pub booking: Option<crate::booking::BookingSettings>,
+    /// The CRM leads are synced to; `None` keeps them here only.
+    #[serde(default)]
+    pub crm: Option<crate::crm::CrmSettings>,
     /// Days leads and messages are kept after their last activity; `None` keeps them.
     #[serde(default)]
     pub retention_days: Option<u32>,

@@ -25,6 +25,7 @@ use crate::ports::{
 use std::sync::Arc;
 
 pub mod booking;
+pub mod crm;
 pub mod knowledge;
 pub mod leads;
 pub mod retention;
@@ -69,6 +70,8 @@ pub struct Deps {
     pub booking: Option<booking::BookingDeps>,
     /// Erasure and retention.
     pub retention: Arc<dyn crate::retention::DataRetention>,
+    /// The CRM and each lead's CRM ids; `None` turns CRM sync off.
+    pub crm: Option<crm::CrmDeps>,
 }
 
 /// Why a use case failed.
@@ -98,6 +101,9 @@ pub enum UseCaseError {
     /// An idempotency key already used for a different request; nothing was stored.
     #[error("the idempotency key was already used for a different request")]
     IdempotencyKeyReused,
+    /// The CRM failed.
+    #[error(transparent)]
+    Crm(#[from] crate::crm::CrmError),
 }
 
 impl From<CommitError> for UseCaseError {
@@ -128,6 +134,7 @@ impl UseCaseError {
             UseCaseError::Calendar(e) => e.is_retryable(),
             UseCaseError::LeaseLost => false,
             UseCaseError::Notify(_) => true,
+            UseCaseError::Crm(e) => e.is_retryable(),
         }
     }
 
@@ -139,6 +146,9 @@ impl UseCaseError {
                 ..
             })
             | UseCaseError::Calendar(crate::booking::CalendarError::RateLimited {
+                retry_after: Some(d),
+            })
+            | UseCaseError::Crm(crate::crm::CrmError::RateLimited {
                 retry_after: Some(d),
             }) => chrono::Duration::from_std(*d).ok(),
             _ => None,

@@ -85,6 +85,7 @@ impl TenantBuilder {
                     llm: None,
                     booking: None,
                     retention_days: None,
+                    crm: None,
                 },
                 widget_key: format!("wk_{}", id.simple()),
                 created_at: now,
@@ -168,6 +169,7 @@ pub fn deps_with(
         knowledge: None,
         booking: None,
         retention: store.clone(),
+        crm: None,
     };
     (
         deps,

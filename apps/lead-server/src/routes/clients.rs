@@ -377,6 +377,7 @@ pub fn build_tenant(
             llm: None,
             booking: None,
             retention_days: None,
+            crm: None,
         },
         widget_key: format!("wk_{}", URL_SAFE_NO_PAD.encode(widget)),
         created_at: now,

@@ -137,6 +137,7 @@ fn tenant(twilio: Option<TwilioSettings>) -> Tenant {
             llm: None,
             booking: None,
             retention_days: None,
+            crm: None,
         },
         widget_key: "wk_test".to_owned(),
         created_at: now(),

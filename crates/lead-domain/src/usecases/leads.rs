@@ -161,7 +161,11 @@ pub async fn edit_lead(
         changes.push(lead.apply(event, edit.reason, now)?);
     }
     lead.updated_at = now;
-    Ok(deps.leads.update_lead(&lead, &changes).await?)
+    let lead = deps.leads.update_lead(&lead, &changes).await?;
+    if !changes.is_empty() {
+        usecases::crm::queue_after_change(deps, tenant, &lead).await?;
+    }
+    Ok(lead)
 }
 
 /// Sets a lead's score by hand with a reason; the score is no longer recomputed automatically.
@@ -244,7 +248,9 @@ pub async fn hand_off(
             usecases::escalate_manually(deps, tenant, c.id, reason.clone(), by).await?;
         }
     }
-    load_lead(deps, tenant, id).await
+    let lead = load_lead(deps, tenant, id).await?;
+    usecases::crm::queue_after_change(deps, tenant, &lead).await?;
+    Ok(lead)
 }
 
 /// A person takes a conversation over: escalation recorded with who and why, AI replies stop,
