@@ -18,6 +18,7 @@ mod m20261205_000006_pipeline;
 mod m20261205_000008_knowledge;
 mod m20261205_000010_inbox;
 mod m20261205_000013_booking;
+mod m20261205_000015_crm;
 
 pub use sea_orm_migration;
 pub use sea_orm_migration::MigratorTrait;
@@ -40,6 +41,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261205_000008_knowledge::Migration),
             Box::new(m20261205_000010_inbox::Migration),
             Box::new(m20261205_000013_booking::Migration),
+            Box::new(m20261205_000015_crm::Migration),
         ]
     }
 }
@@ -67,4 +69,5 @@ pub const TABLES: &[&str] = &[
     "users",
     "user_sessions",
     "sign_in_failures",
+    "crm_links",
 ];
