@@ -25,6 +25,7 @@ use std::sync::Mutex;
 use std::time::Duration;
 
 mod booking;
+mod crm;
 mod retention;
 
 #[derive(Default)]
@@ -46,6 +47,7 @@ pub(crate) struct State {
     /// Effect keys stored so far (escalations, replies, jobs), unique like the database's.
     pub(crate) effect_keys: HashSet<String>,
     pub(crate) bookings: BTreeMap<(TenantId, LeadId), lead_domain::booking::BookingRecord>,
+    pub(crate) crm_links: BTreeMap<(TenantId, LeadId), lead_domain::crm::CrmLink>,
 }
 
 /// Every storage port in memory; one mutex, so every method is atomic like a transaction.

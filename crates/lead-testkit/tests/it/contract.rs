@@ -13,6 +13,11 @@ async fn the_in_memory_store_passes_the_booking_contract() {
 }
 
 #[tokio::test]
+async fn the_in_memory_store_passes_the_crm_link_contract() {
+    lead_testkit::crm_contract::crm_links(&InMemoryStore::new()).await;
+}
+
+#[tokio::test]
 async fn the_in_memory_store_passes_the_retention_contract() {
     lead_testkit::retention_contract::retention(&InMemoryStore::new()).await;
 }
