@@ -167,6 +167,8 @@ pub struct ClientView {
     pub llm: Option<lead_domain::tenant::LlmOverride>,
     /// The connected calendar, without its key or webhook secret.
     pub booking: Option<crate::routes::booking::BookingView>,
+    /// The connected CRM, without its token.
+    pub crm: Option<crate::routes::crm::CrmView>,
     /// Days leads and messages are kept after their last activity; `null` keeps them.
     pub retention_days: Option<u32>,
     /// Public key of the live-chat widget.
@@ -221,6 +223,7 @@ impl From<&Tenant> for ClientView {
                 .booking
                 .as_ref()
                 .map(|b| crate::routes::booking::BookingView::of(t.id, b)),
+            crm: s.crm.as_ref().map(crate::routes::crm::CrmView::of),
             llm: s.llm.clone(),
             retention_days: s.retention_days,
             widget_key: t.widget_key.clone(),
@@ -357,6 +360,8 @@ pub struct LeadDetail {
     pub conversations: Vec<ConversationView>,
     /// The lead's meeting booking, when one was offered or made.
     pub booking: Option<crate::routes::booking::LeadBookingView>,
+    /// The lead's records in the client's CRM, once a sync ran.
+    pub crm: Option<crate::routes::crm::LeadCrmView>,
 }
 
 /// A conversation as the API shows it.

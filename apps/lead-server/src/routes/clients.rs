@@ -190,6 +190,12 @@ pub struct UpdateClientRequest {
     #[serde(default, deserialize_with = "double_option")]
     #[schema(value_type = Option<Object>)]
     pub booking: Option<Option<crate::routes::booking::BookingPatch>>,
+    /// The CRM leads are synced to (`{"provider": "hubspot", "access_token", "sync",
+    /// "deal": {"pipeline", "stage_by_state"}, "owner_id"}`); the token is write-only; `null`
+    /// disconnects it.
+    #[serde(default, deserialize_with = "double_option")]
+    #[schema(value_type = Option<Object>)]
+    pub crm: Option<Option<crate::routes::crm::CrmPatch>>,
     /// Days leads and messages are kept after their last activity (1 to 3650), removed by a daily
     /// job; `null` keeps them.
     #[serde(default, deserialize_with = "double_option")]
@@ -590,6 +596,13 @@ fn apply_update(tenant: &mut Tenant, req: UpdateClientRequest) -> Result<(), Api
                 crate::routes::booking::merge_booking(s.booking.as_ref(), patch, &mut errors)
         }
         Some(None) => s.booking = None,
+        None => {}
+    }
+    match req.crm.clone() {
+        Some(Some(patch)) => {
+            s.crm = crate::routes::crm::merge_crm(s.crm.as_ref(), patch, &mut errors);
+        }
+        Some(None) => s.crm = None,
         None => {}
     }
     match req.retention_days {

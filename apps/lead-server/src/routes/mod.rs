@@ -1,6 +1,7 @@
 //! The HTTP routes, one module per resource, and the table that mounts them.
 
 pub mod booking;
+pub mod crm;
 pub mod clients;
 pub mod conversations;
 pub mod docs;
@@ -116,6 +117,7 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
                 .route("/leads/{id}/score", web::patch().to(leads::score))
                 .route("/leads/{id}/handoff", web::post().to(leads::handoff))
                 .route("/leads/{id}/merge", web::post().to(leads::merge))
+                .route("/leads/{id}/crm-sync", web::post().to(crm::sync))
                 .route(
                     "/conversations/client/{id}/active",
                     web::get().to(conversations::active),
