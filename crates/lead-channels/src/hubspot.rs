@@ -321,8 +321,7 @@ impl Crm for HubspotClient {
         settings: &CrmSettings,
         phone: &str,
     ) -> Result<Option<String>, CrmError> {
-        let filter =
-            |property: &str| json!({"filters": [{"propertyName": property, "operator": "EQ", "value": phone}]});
+        let filter = |property: &str| json!({"filters": [{"propertyName": property, "operator": "EQ", "value": phone}]});
         let answer = self
             .call(
                 reqwest::Method::POST,

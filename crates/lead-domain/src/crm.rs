@@ -192,7 +192,10 @@ pub fn contact_properties(lead: &Lead, owner_id: Option<&str>) -> Properties {
     put("lastname", last);
     put("email", contact_email(lead).map(str::to_owned));
     put("phone", contact_phone(lead).map(str::to_owned));
-    put("lifecyclestage", Some(lifecycle_stage(lead.state).to_owned()));
+    put(
+        "lifecyclestage",
+        Some(lifecycle_stage(lead.state).to_owned()),
+    );
     put("hs_lead_status", Some(lead_status(lead.state).to_owned()));
     put("hubspot_owner_id", owner_id.map(str::to_owned));
     let q = &lead.qualification;
@@ -215,7 +218,10 @@ pub fn contact_properties(lead: &Lead, owner_id: Option<&str>) -> Properties {
         "lead_decision_maker",
         q.decision_maker.as_ref().map(|f| f.value.to_string()),
     );
-    put("lead_location", q.location.as_ref().map(|f| f.value.clone()));
+    put(
+        "lead_location",
+        q.location.as_ref().map(|f| f.value.clone()),
+    );
     put("lead_language", q.language.map(|l| l.to_string()));
     put("lead_source_channel", Some(lead.source.as_str().to_owned()));
     p
@@ -317,15 +323,30 @@ pub fn note_text(lead: &Lead) -> String {
         lead.score.explain()
     );
     let quotes: Vec<(&str, &str)> = [
-        ("service", q.service.as_ref().and_then(|f| f.evidence.as_ref())),
-        ("budget", q.budget.as_ref().and_then(|f| f.evidence.as_ref())),
-        ("timeline", q.timeline.as_ref().and_then(|f| f.evidence.as_ref())),
-        ("urgency", q.urgency.as_ref().and_then(|f| f.evidence.as_ref())),
+        (
+            "service",
+            q.service.as_ref().and_then(|f| f.evidence.as_ref()),
+        ),
+        (
+            "budget",
+            q.budget.as_ref().and_then(|f| f.evidence.as_ref()),
+        ),
+        (
+            "timeline",
+            q.timeline.as_ref().and_then(|f| f.evidence.as_ref()),
+        ),
+        (
+            "urgency",
+            q.urgency.as_ref().and_then(|f| f.evidence.as_ref()),
+        ),
         (
             "decision maker",
             q.decision_maker.as_ref().and_then(|f| f.evidence.as_ref()),
         ),
-        ("location", q.location.as_ref().and_then(|f| f.evidence.as_ref())),
+        (
+            "location",
+            q.location.as_ref().and_then(|f| f.evidence.as_ref()),
+        ),
     ]
     .into_iter()
     .filter_map(|(k, e)| e.map(|e| (k, e.quote.as_str())))

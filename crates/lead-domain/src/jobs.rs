@@ -88,8 +88,7 @@ impl Notice {
 
 impl JobPayload {
     /// Every kind name, so metrics can report each kind before its first job.
-    pub const KINDS: &'static [&'static str] =
-        &[
+    pub const KINDS: &'static [&'static str] = &[
         "process_inbound",
         "send_outbound",
         "book_meeting",

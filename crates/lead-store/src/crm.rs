@@ -81,7 +81,10 @@ impl CrmLinks for SeaOrmStore {
                 Expr::value(link.contact_id.clone()),
             )
             .col_expr(crm_links::Column::DealId, Expr::value(link.deal_id.clone()))
-            .col_expr(crm_links::Column::SyncedAt, Expr::value(link.synced_at.map(ts)))
+            .col_expr(
+                crm_links::Column::SyncedAt,
+                Expr::value(link.synced_at.map(ts)),
+            )
             .col_expr(
                 crm_links::Column::LastError,
                 Expr::value(link.last_error.clone()),

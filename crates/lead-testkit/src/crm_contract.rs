@@ -28,8 +28,14 @@ pub async fn crm_links<S: Store + CrmLinks + ?Sized>(store: &S) {
     claim.claimed_at = Some(t0());
     let saved = ok(store.save_crm_link(&claim).await, "claim");
     assert_eq!(saved.version, 1);
-    assert_eq!(ok(store.crm_link(tenant.id, lead).await, "load"), Some(saved.clone()));
-    assert_eq!(ok(store.crm_link(other.id, lead).await, "other tenant"), None);
+    assert_eq!(
+        ok(store.crm_link(tenant.id, lead).await, "load"),
+        Some(saved.clone())
+    );
+    assert_eq!(
+        ok(store.crm_link(other.id, lead).await, "other tenant"),
+        None
+    );
 
     // A second worker's claim from its own fresh read loses.
     assert!(matches!(
@@ -46,7 +52,10 @@ pub async fn crm_links<S: Store + CrmLinks + ?Sized>(store: &S) {
     done.last_error = Some("was down".into());
     let done = ok(store.save_crm_link(&done).await, "update");
     assert_eq!(done.version, 2);
-    assert_eq!(ok(store.crm_link(tenant.id, lead).await, "reload"), Some(done));
+    assert_eq!(
+        ok(store.crm_link(tenant.id, lead).await, "reload"),
+        Some(done)
+    );
 
     // A save from the version before is refused.
     assert!(matches!(

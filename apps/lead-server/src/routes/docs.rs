@@ -3,7 +3,7 @@
 
 use crate::error::{FieldError, Problem};
 use crate::routes::{
-    booking, clients, crm, conversations, health, jobs, knowledge, leads, live_chat, twilio, users,
+    booking, clients, conversations, crm, health, jobs, knowledge, leads, live_chat, twilio, users,
     webhooks, widget_keys,
 };
 use crate::views;

@@ -1,9 +1,9 @@
 //! The HTTP routes, one module per resource, and the table that mounts them.
 
 pub mod booking;
-pub mod crm;
 pub mod clients;
 pub mod conversations;
+pub mod crm;
 pub mod docs;
 pub mod health;
 pub mod jobs;

@@ -28,16 +28,20 @@ async fn hubspot() -> MockServer {
         .await;
     Mock::given(method("POST"))
         .and(path("/crm/v3/properties/contacts/batch/create"))
-        .respond_with(ResponseTemplate::new(201).set_body_json(json!({"status": "COMPLETE", "results": []})))
+        .respond_with(
+            ResponseTemplate::new(201).set_body_json(json!({"status": "COMPLETE", "results": []})),
+        )
         .mount(&server)
         .await;
     Mock::given(method("POST"))
         .and(path("/crm/v3/objects/contacts/batch/upsert"))
         .and(header("authorization", auth.as_str()))
-        .respond_with(ResponseTemplate::new(200).set_body_json(json!({"status": "COMPLETE",
+        .respond_with(
+            ResponseTemplate::new(200).set_body_json(json!({"status": "COMPLETE",
             "results": [{"id": "512", "properties": {}, "createdAt": "2026-12-05T06:00:00.000Z",
             "updatedAt": "2026-12-05T06:00:00.000Z", "archived": false, "new": true}],
-            "startedAt": "2026-12-05T06:00:00.000Z", "completedAt": "2026-12-05T06:00:00.100Z"})))
+            "startedAt": "2026-12-05T06:00:00.000Z", "completedAt": "2026-12-05T06:00:00.100Z"})),
+        )
         .mount(&server)
         .await;
     Mock::given(method("PATCH"))
@@ -93,7 +97,11 @@ async fn a_hot_web_form_lead_lands_in_hubspot_with_a_deal_and_a_note() {
     let shown = app
         .admin(Method::GET, &format!("/api/v1/clients/{id}"), None)
         .await;
-    assert_eq!(shown.body["crm"]["access_token_set"], true, "{}", shown.body);
+    assert_eq!(
+        shown.body["crm"]["access_token_set"], true,
+        "{}",
+        shown.body
+    );
     assert_eq!(shown.body["crm"]["broken"], Value::Null);
     assert!(!shown.body.to_string().contains(TOKEN));
 
@@ -131,7 +139,10 @@ async fn a_hot_web_form_lead_lands_in_hubspot_with_a_deal_and_a_note() {
     let deals = bodies(&requests, "POST", "/crm/v3/objects/deals");
     assert_eq!(deals.len(), 1, "one deal");
     assert_eq!(deals[0]["associations"][0]["to"]["id"], "512");
-    assert_eq!(deals[0]["associations"][0]["types"][0]["associationTypeId"], 3);
+    assert_eq!(
+        deals[0]["associations"][0]["types"][0]["associationTypeId"],
+        3
+    );
     let notes = bodies(&requests, "POST", "/crm/v3/objects/notes");
     assert_eq!(notes.len(), 1, "one note");
     assert!(
@@ -144,7 +155,12 @@ async fn a_hot_web_form_lead_lands_in_hubspot_with_a_deal_and_a_note() {
 
     // A forced sync with nothing new updates the same records and writes no second note.
     let forced = app
-        .send_as(&key, Method::POST, &format!("/api/v1/leads/{lead_id}/crm-sync"), None)
+        .send_as(
+            &key,
+            Method::POST,
+            &format!("/api/v1/leads/{lead_id}/crm-sync"),
+            None,
+        )
         .await;
     assert_eq!(forced.status, 202, "{}", forced.body);
     assert!(forced.body["job_id"].is_string());
@@ -158,8 +174,14 @@ async fn a_hot_web_form_lead_lands_in_hubspot_with_a_deal_and_a_note() {
     tokio::time::sleep(std::time::Duration::from_millis(300)).await;
     let requests = server.received_requests().await.expect("recorded");
     assert!(requests.len() > before, "the forced sync called HubSpot");
-    assert_eq!(bodies(&requests, "POST", "/crm/v3/objects/contacts/batch/upsert").len(), 1);
+    assert_eq!(
+        bodies(&requests, "POST", "/crm/v3/objects/contacts/batch/upsert").len(),
+        1
+    );
     assert_eq!(bodies(&requests, "POST", "/crm/v3/objects/deals").len(), 1);
     assert_eq!(bodies(&requests, "POST", "/crm/v3/objects/notes").len(), 1);
-    assert_eq!(bodies(&requests, "PATCH", "/crm/v3/objects/contacts/512").len(), 1);
+    assert_eq!(
+        bodies(&requests, "PATCH", "/crm/v3/objects/contacts/512").len(),
+        1
+    );
 }

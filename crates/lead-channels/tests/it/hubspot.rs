@@ -51,8 +51,12 @@ async fn missing_properties_are_created_once_per_portal() {
         .mount(&server)
         .await;
     let c = client(&server);
-    c.ensure_properties(&settings(), &CUSTOM_PROPERTIES).await.unwrap();
-    c.ensure_properties(&settings(), &CUSTOM_PROPERTIES).await.unwrap();
+    c.ensure_properties(&settings(), &CUSTOM_PROPERTIES)
+        .await
+        .unwrap();
+    c.ensure_properties(&settings(), &CUSTOM_PROPERTIES)
+        .await
+        .unwrap();
     let requests = server.received_requests().await.unwrap();
     let created: serde_json::Value = requests
         .iter()
@@ -67,9 +71,15 @@ async fn missing_properties_are_created_once_per_portal() {
         .collect();
     assert_eq!(names.len(), CUSTOM_PROPERTIES.len() - 1);
     assert!(!names.contains(&"lead_score"));
-    assert!(created["inputs"].as_array().unwrap().iter().any(
-        |p| p["name"] == "lead_budget_max" && p["type"] == "number" && p["fieldType"] == "number"
-    ));
+    assert!(
+        created["inputs"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|p| p["name"] == "lead_budget_max"
+                && p["type"] == "number"
+                && p["fieldType"] == "number")
+    );
 }
 
 #[tokio::test]
@@ -108,20 +118,26 @@ async fn phones_are_found_by_search_and_contacts_created_and_updated() {
         .await;
     Mock::given(method("POST"))
         .and(path("/crm/v3/objects/contacts/search"))
-        .and(body_partial_json(json!({"filterGroups": [{"filters": [{"value": "+966500000000"}]}]})))
+        .and(body_partial_json(
+            json!({"filterGroups": [{"filters": [{"value": "+966500000000"}]}]}),
+        ))
         .respond_with(ResponseTemplate::new(200).set_body_json(json!({"total": 0, "results": []})))
         .mount(&server)
         .await;
     Mock::given(method("POST"))
         .and(path("/crm/v3/objects/contacts"))
-        .and(body_partial_json(json!({"properties": {"phone": "+966500000000"}})))
+        .and(body_partial_json(
+            json!({"properties": {"phone": "+966500000000"}}),
+        ))
         .respond_with(ResponseTemplate::new(201).set_body_json(object("78")))
         .expect(1)
         .mount(&server)
         .await;
     Mock::given(method("PATCH"))
         .and(path("/crm/v3/objects/contacts/77"))
-        .and(body_partial_json(json!({"properties": {"hs_lead_status": "OPEN"}})))
+        .and(body_partial_json(
+            json!({"properties": {"hs_lead_status": "OPEN"}}),
+        ))
         .respond_with(ResponseTemplate::new(200).set_body_json(object("77")))
         .expect(1)
         .mount(&server)
@@ -129,12 +145,20 @@ async fn phones_are_found_by_search_and_contacts_created_and_updated() {
     let c = client(&server);
     let s = settings();
     assert_eq!(
-        c.find_contact_by_phone(&s, "+966501234567").await.unwrap().as_deref(),
+        c.find_contact_by_phone(&s, "+966501234567")
+            .await
+            .unwrap()
+            .as_deref(),
         Some("77")
     );
-    assert_eq!(c.find_contact_by_phone(&s, "+966500000000").await.unwrap(), None);
     assert_eq!(
-        c.create_contact(&s, &props(&[("phone", "+966500000000")])).await.unwrap(),
+        c.find_contact_by_phone(&s, "+966500000000").await.unwrap(),
+        None
+    );
+    assert_eq!(
+        c.create_contact(&s, &props(&[("phone", "+966500000000")]))
+            .await
+            .unwrap(),
         "78"
     );
     c.update_contact(&s, "77", &props(&[("hs_lead_status", "OPEN")]))
@@ -157,7 +181,9 @@ async fn deals_and_notes_are_associated_and_stages_move() {
         .await;
     Mock::given(method("PATCH"))
         .and(path("/crm/v3/objects/deals/9001"))
-        .and(body_partial_json(json!({"properties": {"dealstage": "qualifiedtobuy"}})))
+        .and(body_partial_json(
+            json!({"properties": {"dealstage": "qualifiedtobuy"}}),
+        ))
         .respond_with(ResponseTemplate::new(200).set_body_json(object("9001")))
         .expect(1)
         .mount(&server)
@@ -181,7 +207,11 @@ async fn deals_and_notes_are_associated_and_stages_move() {
         .create_deal(
             &s,
             "512",
-            &props(&[("dealstage", "appointmentscheduled"), ("pipeline", "default"), ("amount", "1200000")]),
+            &props(&[
+                ("dealstage", "appointmentscheduled"),
+                ("pipeline", "default"),
+                ("amount", "1200000"),
+            ]),
         )
         .await
         .unwrap();
@@ -242,18 +272,30 @@ async fn errors_map_to_what_the_job_does_next() {
     assert_eq!(e401, CrmError::Unauthorized);
     assert!(!e401.is_retryable());
     let e429 = c.update_contact(&s, "429", &p).await.unwrap_err();
-    assert_eq!(e429, CrmError::RateLimited { retry_after: Some(Duration::from_secs(7)) });
+    assert_eq!(
+        e429,
+        CrmError::RateLimited {
+            retry_after: Some(Duration::from_secs(7))
+        }
+    );
     assert!(e429.is_retryable());
     assert_eq!(
         c.update_contact(&s, "430", &p).await.unwrap_err(),
-        CrmError::RateLimited { retry_after: Some(Duration::from_secs(1)) }
+        CrmError::RateLimited {
+            retry_after: Some(Duration::from_secs(1))
+        }
     );
     let e502 = c.update_contact(&s, "502", &p).await.unwrap_err();
     assert!(matches!(e502, CrmError::Unavailable(_)) && e502.is_retryable());
-    assert!(matches!(c.update_contact(&s, "404", &p).await.unwrap_err(), CrmError::NotFound(_)));
+    assert!(matches!(
+        c.update_contact(&s, "404", &p).await.unwrap_err(),
+        CrmError::NotFound(_)
+    ));
     assert_eq!(
         c.create_contact(&s, &p).await.unwrap_err(),
-        CrmError::Conflict { existing_id: Some("37765128953".into()) }
+        CrmError::Conflict {
+            existing_id: Some("37765128953".into())
+        }
     );
 }
 
@@ -264,8 +306,11 @@ async fn an_unreachable_hubspot_is_retryable() {
         .local_addr()
         .unwrap()
         .port();
-    let c = HubspotClient::new(&format!("http://127.0.0.1:{port}"), Duration::from_millis(500))
-        .unwrap();
+    let c = HubspotClient::new(
+        &format!("http://127.0.0.1:{port}"),
+        Duration::from_millis(500),
+    )
+    .unwrap();
     let err = c
         .update_contact(&settings(), "1", &props(&[("firstname", "Sara")]))
         .await

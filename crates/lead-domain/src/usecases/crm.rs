@@ -5,8 +5,8 @@
 
 use super::{Deps, UseCaseError};
 use crate::crm::{
-    CUSTOM_PROPERTIES, Crm, CrmError, CrmLink, CrmLinks, CrmSettings, contact_email,
-    contact_phone, contact_properties, deal_properties, note_marker, note_text,
+    CUSTOM_PROPERTIES, Crm, CrmError, CrmLink, CrmLinks, CrmSettings, contact_email, contact_phone,
+    contact_properties, deal_properties, note_marker, note_text,
 };
 use crate::ids::{JobId, LeadId, TenantId};
 use crate::jobs::{JobPayload, NewJob};
@@ -44,9 +44,8 @@ pub fn sync_job(
     if settings.broken.is_some() || !changed {
         return None;
     }
-    (settings.syncs(lead.state) || synced).then(|| {
-        JobPayload::CrmSync { lead_id: lead.id }.job(id, tenant.id, now)
-    })
+    (settings.syncs(lead.state) || synced)
+        .then(|| JobPayload::CrmSync { lead_id: lead.id }.job(id, tenant.id, now))
 }
 
 /// Queues a sync of one lead now, whatever its state (`POST /api/v1/leads/{id}/crm-sync`).
