@@ -222,7 +222,7 @@ mod tests {
         assert_eq!(allowed_methods("/api/v1/clients"), ["POST"]);
         assert_eq!(
             allowed_methods("/api/v1/leads/0190b6c2-0000-7000-8000-000000000000"),
-            ["GET", "HEAD", "PATCH"]
+            ["DELETE", "GET", "HEAD", "PATCH"]
         );
         assert_eq!(allowed_methods("/widget.js"), ["GET", "HEAD"]);
         assert_eq!(allowed_methods("/webhooks/live-chat"), ["OPTIONS", "POST"]);

@@ -815,6 +815,7 @@ pub(crate) async fn fresh_deps(clock: Arc<StepClock>) -> anyhow::Result<Deps> {
             analyzer: Arc::new(lead_nlu::SearchAnalyzer),
         }),
         booking: None,
+        experiments: None,
         retention: storage.retention,
         crm: None,
     })

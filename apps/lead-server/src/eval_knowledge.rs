@@ -21,6 +21,8 @@ use crate::routes::knowledge::LIMITS;
 #[derive(Debug, Deserialize)]
 struct Question {
     id: String,
+    #[serde(default)]
+    profile: Option<String>,
     question: String,
     expect_document: Option<String>,
     #[serde(default)]
@@ -87,6 +89,55 @@ pub fn contains(answer: &str, expected: &str) -> bool {
     })
 }
 
+/// The businesses the questions are asked to: `DIR/../clients.json` profiles (name, industry and
+/// services), or one generic business when there is no such file. Every business holds every
+/// document, so retrieval must still pick the right one among all of them.
+fn read_profiles(dir: &Path) -> Vec<(String, String, serde_json::Value)> {
+    let parsed = std::fs::read_to_string(dir.join("../clients.json"))
+        .ok()
+        .and_then(|text| serde_json::from_str::<serde_json::Value>(&text).ok());
+    let mut out = Vec::new();
+    if let Some(profiles) = parsed
+        .as_ref()
+        .and_then(|v| v.get("profiles"))
+        .and_then(serde_json::Value::as_object)
+    {
+        for (name, profile) in profiles {
+            let industry = profile
+                .get("industry")
+                .and_then(serde_json::Value::as_str)
+                .unwrap_or(name)
+                .to_owned();
+            let services: serde_json::Map<String, serde_json::Value> = profile
+                .get("services")
+                .and_then(serde_json::Value::as_object)
+                .map(|m| {
+                    m.iter()
+                        .filter_map(|(k, v)| {
+                            v.as_str()
+                                .map(|d| (k.clone(), serde_json::json!({ "description": d })))
+                        })
+                        .collect()
+                })
+                .unwrap_or_default();
+            let services = if services.is_empty() {
+                serde_json::Value::Null
+            } else {
+                serde_json::Value::Object(services)
+            };
+            out.push((name.clone(), industry, services));
+        }
+    }
+    if out.is_empty() {
+        out.push((
+            "knowledge_eval".to_owned(),
+            "real_estate".to_owned(),
+            serde_json::Value::Null,
+        ));
+    }
+    out
+}
+
 /// Runs the evaluation and prints the figures.
 ///
 /// # Errors
@@ -118,18 +169,23 @@ pub async fn evaluate(dir: &Path, verbose: bool) -> anyhow::Result<Figures> {
         .knowledge
         .clone()
         .context("the evaluation store has no knowledge base")?;
-    let request = serde_json::from_value(serde_json::json!({
-        "name": "Knowledge evaluation",
-        "slug": "knowledge-eval",
-        "industry": "real_estate",
-        "timezone": "Asia/Riyadh",
-        "business_hours": {},
-    }))
-    .context("evaluation client")?;
-    let (tenant, _) = crate::routes::clients::create_client(&deps, request)
-        .await
-        .map_err(|e| anyhow::anyhow!("creating the evaluation client: {e}"))?;
-
+    let profiles = read_profiles(dir);
+    let mut tenants = Vec::new();
+    for (name, industry, services) in &profiles {
+        let request = serde_json::from_value(serde_json::json!({
+            "name": name.replace('_', " "),
+            "slug": format!("knowledge-eval-{}", name.replace('_', "-")),
+            "industry": industry,
+            "timezone": "Asia/Riyadh",
+            "business_hours": {},
+            "services": services,
+        }))
+        .context("evaluation client")?;
+        let (tenant, _) = crate::routes::clients::create_client(&deps, request)
+            .await
+            .map_err(|e| anyhow::anyhow!("creating the evaluation client {name}: {e}"))?;
+        tenants.push((name.clone(), tenant));
+    }
     let mut names: HashMap<String, String> = HashMap::new();
     let mut paths: Vec<_> = std::fs::read_dir(dir.join("documents"))
         .with_context(|| format!("reading {}/documents", dir.display()))?
@@ -151,24 +207,26 @@ pub async fn evaluate(dir: &Path, verbose: bool) -> anyhow::Result<Figures> {
             .unwrap_or(&stem)
             .trim()
             .to_owned();
-        let (document, _) = kb_usecases::save_document(
-            &kb,
-            &LIMITS,
-            deps.ids.as_ref(),
-            tenant.id,
-            None,
-            DocumentInput {
-                title,
-                content,
-                format: DocumentFormat::Markdown,
-                language: None,
-                blocks: None,
-            },
-            start,
-        )
-        .await
-        .map_err(|e| anyhow::anyhow!("storing {}: {e}", path.display()))?;
-        names.insert(document.id.to_string(), stem);
+        for (_, tenant) in &tenants {
+            let (document, _) = kb_usecases::save_document(
+                &kb,
+                &LIMITS,
+                deps.ids.as_ref(),
+                tenant.id,
+                None,
+                DocumentInput {
+                    title: title.clone(),
+                    content: content.clone(),
+                    format: DocumentFormat::Markdown,
+                    language: None,
+                    blocks: None,
+                },
+                start,
+            )
+            .await
+            .map_err(|e| anyhow::anyhow!("storing {}: {e}", path.display()))?;
+            names.insert(document.id.to_string(), stem.clone());
+        }
     }
 
     let text = std::fs::read_to_string(dir.join("questions.jsonl"))
@@ -182,7 +240,14 @@ pub async fn evaluate(dir: &Path, verbose: bool) -> anyhow::Result<Figures> {
     {
         let q: Question = serde_json::from_str(line)
             .with_context(|| format!("questions.jsonl line {}", n + 1))?;
-        let hits = kb_usecases::search(&kb, tenant.id, &q.question, 3).await?;
+        let tenant = q
+            .profile
+            .as_ref()
+            .and_then(|p| tenants.iter().find(|(name, _)| name == p))
+            .or_else(|| tenants.first())
+            .map(|(_, t)| t)
+            .context("no evaluation client")?;
+        let hits = kb_usecases::search(&kb, tenant, &q.question, 3).await?;
         let docs: Vec<&str> = hits
             .iter()
             .map(|h| {
@@ -191,7 +256,7 @@ pub async fn evaluate(dir: &Path, verbose: bool) -> anyhow::Result<Figures> {
                     .map_or("?", String::as_str)
             })
             .collect();
-        let lookup = kb_usecases::look_up(&deps, tenant.id, &q.question).await?;
+        let lookup = kb_usecases::look_up(&deps, tenant, &q.question).await?;
         let answer = lookup.and_then(|l| l.answer);
         match &q.expect_document {
             Some(expected) => {

@@ -97,6 +97,11 @@ fn describe() {
         "channel_sends_total",
         "Outbound sends by channel and outcome"
     );
+    metrics::describe_histogram!(
+        "lead_speed_to_lead_seconds",
+        metrics::Unit::Seconds,
+        "From a lead's first contact to its first reply, stored with its send queued, by channel"
+    );
     metrics::describe_gauge!(
         "lead_db_pool_connections",
         "Database pool connections by state (in_use, idle), read at scrape time"
@@ -148,6 +153,23 @@ pub async fn sample_queue(
         .unwrap_or(0);
     metrics::gauge!("lead_job_oldest_queued_seconds").set(waited as f64 / 1000.0);
     Ok(())
+}
+
+/// Observes `lead_speed_to_lead_seconds{channel}` when a stored decision answers a lead for the
+/// first time: its reply moves the lead out of NEW. The time runs from the lead's first contact to
+/// the reply's storage with its send queued; channel is where the lead first wrote.
+pub fn record_speed_to_lead(decision: &lead_domain::pipeline::Decision) {
+    let first_answer = decision
+        .changes
+        .iter()
+        .any(|c| c.from == lead_domain::lifecycle::LeadState::New);
+    if let (true, Some(reply)) = (first_answer, &decision.reply) {
+        let waited = (reply.message.created_at - decision.lead.created_at)
+            .num_milliseconds()
+            .max(0);
+        metrics::histogram!("lead_speed_to_lead_seconds", "channel" => decision.lead.source.as_str())
+            .record(waited as f64 / 1000.0);
+    }
 }
 
 /// Reads the database pool's usage at scrape time.
@@ -511,8 +533,11 @@ impl lead_domain::pipeline::DecisionStore for MeteredDecisions {
     ) -> Result<(), lead_domain::pipeline::CommitError> {
         let completes = completion.is_some();
         let result = self.inner.commit_decision(decision, completion).await;
-        if completes && result.is_ok() {
-            record_job_run("process_inbound", "ok");
+        if result.is_ok() {
+            if completes {
+                record_job_run("process_inbound", "ok");
+            }
+            record_speed_to_lead(decision);
         }
         result
     }

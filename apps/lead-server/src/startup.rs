@@ -104,6 +104,7 @@ pub async fn wire(settings: &Settings) -> anyhow::Result<Wiring> {
             records: storage.bookings.clone(),
             reader: Arc::new(lead_nlu::OfflineRules),
         }),
+        experiments: Some(storage.experiments.clone()),
         retention: storage.retention.clone(),
         crm: Some(lead_domain::usecases::crm::CrmDeps {
             crm: Arc::new(

@@ -41,6 +41,10 @@ pub struct Storage {
     pub users: Arc<dyn UserRepository>,
     /// The sales inbox's read models.
     pub inbox: Arc<dyn InboxReader>,
+    /// The facts behind the analytics report.
+    pub analytics: Arc<dyn lead_domain::analytics::AnalyticsReader>,
+    /// Experiments and which lead saw which variant.
+    pub experiments: Arc<dyn lead_domain::experiments::ExperimentStore>,
     /// Erasure on request and retention periods.
     pub retention: Arc<dyn lead_domain::retention::DataRetention>,
 }
@@ -62,6 +66,8 @@ impl Storage {
             + DecisionStore
             + UserRepository
             + InboxReader
+            + lead_domain::analytics::AnalyticsReader
+            + lead_domain::experiments::ExperimentStore
             + lead_domain::retention::DataRetention
             + 'static,
     {
@@ -79,6 +85,8 @@ impl Storage {
             decisions: store.clone(),
             users: store.clone(),
             inbox: store.clone(),
+            analytics: store.clone(),
+            experiments: store.clone(),
             retention: store,
         }
     }

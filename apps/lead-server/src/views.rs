@@ -74,12 +74,16 @@ macro_rules! page_type {
             pub limit: u32,
             /// The offset applied.
             pub offset: u64,
+            /// Where the next page starts (`cursor=`), when the list supports cursors and this page
+            /// is full (more rows may follow).
+            #[serde(skip_serializing_if = "Option::is_none")]
+            pub next_cursor: Option<String>,
         }
 
         impl $name {
             /// A page of views.
             pub fn new(items: Vec<$item>, total: u64, page: Page) -> Self {
-                Self { items, total, limit: page.limit, offset: page.offset }
+                Self { items, total, limit: page.limit, offset: page.offset, next_cursor: None }
             }
         }
     };

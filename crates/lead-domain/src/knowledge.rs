@@ -14,7 +14,8 @@ mod tests;
 
 pub use chunking::{Block, BlockKind, ChunkDraft, MAX_CHUNK_CHARS, chunk_blocks, parse_blocks};
 pub use select::{
-    ANSWER_THRESHOLD, Answer, QueryWord, ScoredHit, answer_from, coverage, lead_in, rerank,
+    ANSWER_THRESHOLD, Answer, QueryWord, ScoredHit, answer_from, coverage, lead_in, rare_coverage,
+    rerank,
 };
 
 use crate::ids::{ChunkId, DocumentId, MessageId, TenantId};

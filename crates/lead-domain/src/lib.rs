@@ -3,11 +3,13 @@
 //!
 //! This crate does no I/O and knows no framework, so any Rust service can embed it.
 
+pub mod analytics;
 pub mod booking;
 pub mod contact;
 pub mod corrections;
 pub mod crm;
 pub mod escalation;
+pub mod experiments;
 pub mod hours;
 pub mod ids;
 pub mod inbox;

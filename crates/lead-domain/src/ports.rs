@@ -83,6 +83,10 @@ pub struct LeadFilter {
     pub created_from: Option<DateTime<Utc>>,
     /// Only leads created before.
     pub created_to: Option<DateTime<Utc>>,
+    /// A keyset cursor: only leads after this `(created_at, id)` in the list's order (newest
+    /// first), so deep pages cost what the first does; the total ignores it.
+    #[serde(default)]
+    pub after: Option<(DateTime<Utc>, LeadId)>,
 }
 
 /// How to reach a lead, as given by the inbound channel.
@@ -758,6 +762,9 @@ pub struct RouteOutcome {
     pub intent: Intent,
     /// A reply for simple turns (greetings, questions) the main model need not see.
     pub reply: Option<String>,
+    /// Ids of the knowledge-base passages the reply states facts from.
+    #[serde(default)]
+    pub sources: Vec<String>,
     /// Calls made.
     pub usage: Vec<ModelUsage>,
 }
@@ -769,6 +776,9 @@ pub struct ModelTurn {
     pub qualification: Qualification,
     /// The reply text.
     pub reply: String,
+    /// Ids of the knowledge-base passages the reply states facts from.
+    #[serde(default)]
+    pub sources: Vec<String>,
     /// Calls made.
     pub usage: Vec<ModelUsage>,
 }

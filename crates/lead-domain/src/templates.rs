@@ -44,6 +44,20 @@ pub struct TemplateContext<'a> {
     pub next_opening: Option<DateTime<Utc>>,
     /// The business's hours, to print the next opening in its timezone.
     pub hours: &'a BusinessHours,
+    /// Texts an experiment puts in place of templates for this lead.
+    pub overrides: &'a [TemplateOverride],
+}
+
+/// A tenant's own wording of one template (an experiment's variant); `{business}` and `{name}`
+/// are filled in.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct TemplateOverride {
+    /// The template replaced.
+    pub kind: TemplateKind,
+    /// English text.
+    pub text_en: String,
+    /// Arabic text.
+    pub text_ar: String,
 }
 
 fn weekday_name(day: Weekday, lang: Language) -> &'static str {
@@ -152,6 +166,18 @@ pub fn hours_summary(hours: &BusinessHours, lang: Language) -> String {
 
 /// Renders a template in a language.
 pub fn render(kind: TemplateKind, lang: Language, ctx: &TemplateContext<'_>) -> String {
+    if let Some(o) = ctx.overrides.iter().find(|o| o.kind == kind) {
+        let text = match lang {
+            Language::En => &o.text_en,
+            Language::Ar => &o.text_ar,
+        };
+        let text = text.replace("{business}", ctx.business);
+        // Without a name, the placeholder goes with the space before it ("Hi {name}," -> "Hi,").
+        return match ctx.lead_name {
+            Some(name) => text.replace("{name}", name),
+            None => text.replace(" {name}", "").replace("{name}", ""),
+        };
+    }
     let name_en = ctx.lead_name.map(|n| format!(" {n}")).unwrap_or_default();
     let name_ar = ctx.lead_name.map(|n| format!(" {n}")).unwrap_or_default();
     let business = ctx.business;
@@ -289,6 +315,7 @@ mod tests {
             open_now: true,
             next_opening: None,
             hours: &hours,
+            overrides: &[],
         };
         for kind in KINDS {
             for lang in [Language::En, Language::Ar] {
@@ -345,8 +372,45 @@ mod tests {
             open_now: false,
             next_opening: Some(at),
             hours: &hours,
+            overrides: &[],
         };
         assert!(render(TemplateKind::HandOff, Language::En, &ctx).contains("Sunday 09:00"));
         assert!(render(TemplateKind::HandOff, Language::Ar, &ctx).contains("الأحد 09:00"));
+    }
+
+    #[test]
+    fn an_override_replaces_its_template_with_the_name_and_business_filled_in() {
+        let hours = BusinessHours::closed(chrono_tz::Tz::UTC);
+        let overrides = [TemplateOverride {
+            kind: TemplateKind::Greeting,
+            text_en: "Hi {name}, welcome to {business}!".into(),
+            text_ar: "أهلاً {name} في {business}!".into(),
+        }];
+        let mut ctx = TemplateContext {
+            business: "Test Realty",
+            lead_name: Some("Sara"),
+            open_now: true,
+            next_opening: None,
+            hours: &hours,
+            overrides: &overrides,
+        };
+        assert_eq!(
+            render(TemplateKind::Greeting, Language::En, &ctx),
+            "Hi Sara, welcome to Test Realty!"
+        );
+        assert_eq!(
+            render(TemplateKind::Greeting, Language::Ar, &ctx),
+            "أهلاً Sara في Test Realty!"
+        );
+        ctx.lead_name = None;
+        assert_eq!(
+            render(TemplateKind::Greeting, Language::En, &ctx),
+            "Hi, welcome to Test Realty!"
+        );
+        // Other templates are untouched.
+        assert_eq!(
+            render(TemplateKind::Welcome, Language::En, &ctx),
+            "You're welcome, happy to help!"
+        );
     }
 }

@@ -25,7 +25,11 @@ use crate::ports::{
 use std::sync::Arc;
 
 pub mod booking;
+<<<<<<< HEAD
 pub mod crm;
+=======
+pub mod experiments;
+>>>>>>> main
 pub mod knowledge;
 pub mod leads;
 pub mod retention;
@@ -68,6 +72,8 @@ pub struct Deps {
     pub knowledge: Option<crate::knowledge::KnowledgeBase>,
     /// The calendar and booking records; `None` turns booking in the conversation off.
     pub booking: Option<booking::BookingDeps>,
+    /// A/B tests of greetings, questions and prompts; `None` runs without experiments.
+    pub experiments: Option<Arc<dyn crate::experiments::ExperimentStore>>,
     /// Erasure and retention.
     pub retention: Arc<dyn crate::retention::DataRetention>,
     /// The CRM and each lead's CRM ids; `None` turns CRM sync off.

@@ -290,6 +290,7 @@ async fn route(assistant: &Assistant, request: &ModelRequest) -> Result<RouteOut
     Ok(RouteOutcome {
         intent: intent(routed.routing.kind),
         reply: routed.routing.simple_reply().map(str::to_owned),
+        sources: routed.routing.sources.clone(),
         usage: vec![model_usage(vendor, &routed.call)],
     })
 }
@@ -311,6 +312,7 @@ async fn qualify(assistant: &Assistant, request: &ModelRequest) -> Result<ModelT
     let currency = request.tenant.settings.rules.currency;
     Ok(ModelTurn {
         reply: qualified.extraction.reply.clone(),
+        sources: qualified.extraction.sources.clone(),
         qualification: to_qualification(&qualified.extraction, &request.turns, currency),
         usage: vec![model_usage(vendor, &qualified.call)],
     })

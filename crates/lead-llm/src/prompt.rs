@@ -215,7 +215,13 @@ fn context_section(context: &TurnContext, summary: Option<&str>, ask_next: bool)
         let _ = writeln!(out, "{summary}");
     }
     if !context.knowledge.is_empty() {
-        let _ = writeln!(out, "Knowledge base passages (use only if relevant):");
+        let _ = writeln!(
+            out,
+            "Knowledge base passages, each after its [id] (use only if relevant). State prices, \
+             times and other facts only as a passage gives them and list the ids you used in \
+             `sources`; when no passage answers the lead's question, say the team will confirm \
+             and offer a person, never guess:"
+        );
         for passage in &context.knowledge {
             let _ = writeln!(out, "- {}", passage.trim());
         }

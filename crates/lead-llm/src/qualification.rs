@@ -144,6 +144,28 @@ pub struct Extraction {
     pub evidence: BTreeMap<Field, String>,
     /// The message to send to the lead.
     pub reply: String,
+    /// Ids of the knowledge-base passages the reply states facts from.
+    pub sources: Vec<String>,
+}
+
+/// The most passages a reply may cite.
+pub const MAX_SOURCES: usize = 8;
+
+/// Cited passage ids trimmed, stripped of the brackets the prompt shows them in, without
+/// duplicates or blanks, at most [`MAX_SOURCES`]; the domain keeps only ids it gave the model.
+pub fn clean_sources(raw: Vec<String>) -> Vec<String> {
+    let mut out: Vec<String> = Vec::new();
+    for id in raw {
+        let id = id
+            .trim()
+            .trim_matches(|c| c == '[' || c == ']')
+            .trim()
+            .to_owned();
+        if !id.is_empty() && !out.contains(&id) && out.len() < MAX_SOURCES {
+            out.push(id);
+        }
+    }
+    out
 }
 
 /// The exact shape the model must produce; unknown keys are an error.
@@ -165,6 +187,8 @@ struct RawExtraction {
     #[serde(default)]
     evidence: BTreeMap<Field, Option<String>>,
     reply: String,
+    #[serde(default)]
+    sources: Vec<String>,
 }
 
 /// Keys the tool input must contain, even when their value is null.
@@ -231,7 +255,9 @@ pub fn input_schema(service_keys: &[String]) -> Value {
             "evidence": {"type": "object", "properties": evidence, "additionalProperties": false,
                 "description": "for each field you set, the lead's exact words that say it"},
             "reply": {"type": "string", "minLength": 1, "maxLength": MAX_REPLY_CHARS,
-                "description": "the next message to the lead, in the language to answer in"}
+                "description": "the next message to the lead, in the language to answer in"},
+            "sources": {"type": "array", "items": {"type": "string"}, "maxItems": MAX_SOURCES,
+                "description": "ids (the text in [brackets]) of the knowledge-base passages the reply states facts from; [] when none"}
         },
         "required": REQUIRED,
         "additionalProperties": false
@@ -322,6 +348,7 @@ pub fn parse_extraction(input: Value, service_keys: &[String]) -> Result<Extract
         confidence: raw.confidence,
         evidence,
         reply,
+        sources: clean_sources(raw.sources),
     })
 }
 

@@ -4,7 +4,7 @@ use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};
 
 use crate::chat::ToolSpec;
-use crate::qualification::{Lang, MAX_REPLY_CHARS};
+use crate::qualification::{Lang, MAX_REPLY_CHARS, MAX_SOURCES};
 
 /// The name of the routing tool.
 pub const ROUTER_TOOL_NAME: &str = "classify_turn";
@@ -38,6 +38,8 @@ pub struct Routing {
     pub reply: Option<String>,
     /// How sure the model is of the kind, from 0 to 1.
     pub confidence: f64,
+    /// Ids of the knowledge-base passages the reply states facts from.
+    pub sources: Vec<String>,
 }
 
 impl Routing {
@@ -60,6 +62,8 @@ struct RawRouting {
     language: Lang,
     reply: Option<String>,
     confidence: f64,
+    #[serde(default)]
+    sources: Vec<String>,
 }
 
 /// The JSON schema of the routing tool input.
@@ -72,7 +76,9 @@ pub fn input_schema() -> Value {
             "language": {"type": "string", "enum": ["en", "ar"]},
             "reply": {"type": ["string", "null"], "maxLength": MAX_REPLY_CHARS,
                 "description": "the answer for a greeting or a question the facts answer; null otherwise"},
-            "confidence": {"type": "number", "minimum": 0, "maximum": 1}
+            "confidence": {"type": "number", "minimum": 0, "maximum": 1},
+            "sources": {"type": "array", "items": {"type": "string"}, "maxItems": MAX_SOURCES,
+                "description": "ids (the text in [brackets]) of the knowledge-base passages the reply states facts from; [] when none"}
         },
         "required": ["kind", "language", "reply", "confidence"],
         "additionalProperties": false
@@ -123,6 +129,7 @@ pub fn parse_routing(input: Value) -> Result<Routing, String> {
         language: raw.language,
         reply,
         confidence: raw.confidence,
+        sources: crate::qualification::clean_sources(raw.sources),
     })
 }
 

@@ -155,7 +155,7 @@ fn analyse(token: &Token) -> Option<Word> {
             let stop = glossary::is_stop(norm) && concept.is_none_or(|c| c.weight == 0.0);
             let key = (!stop && norm.chars().count() >= 3)
                 .then(|| latin_key(&stem))
-                .filter(|k| k.len() >= 2);
+                .filter(|k| k.len() >= 3);
             Some(Word {
                 stem,
                 stop: stop || concept.is_some_and(|c| c.weight == 0.0),
@@ -170,11 +170,29 @@ fn analyse(token: &Token) -> Option<Word> {
             let stem = strip_suffix(bare);
             let concept = glossary::lookup(norm)
                 .or_else(|| glossary::lookup(bare))
-                .or_else(|| glossary::lookup(&stem));
+                .or_else(|| glossary::lookup(&stem))
+                .or_else(|| {
+                    // The accusative ending (خصماً, نقداً) leaves an alif once its tanween is dropped.
+                    stem.strip_suffix('ا')
+                        .filter(|s| s.chars().count() >= 3)
+                        .and_then(glossary::lookup)
+                })
+                .or_else(|| {
+                    // A glued preposition or conjunction (لكلبي, بسعر, فالسعر) is not stripped
+                    // from the stem, where it is too often part of the word, but a glossary word
+                    // behind it is still that word.
+                    ['ل', 'ب', 'ك', 'ف', 'و']
+                        .iter()
+                        .filter_map(|p| norm.strip_prefix(*p))
+                        .filter(|rest| rest.chars().count() >= 3)
+                        .find_map(|rest| {
+                            glossary::lookup(rest).or_else(|| glossary::lookup(strip_prefix(rest)))
+                        })
+                });
             let stop = glossary::is_stop(norm) || glossary::is_stop(bare);
             let key = (!stop && bare.chars().count() >= 3)
                 .then(|| arabic_key(bare))
-                .filter(|k| k.len() >= 2);
+                .filter(|k| k.len() >= 3);
             Some(Word {
                 stem,
                 stop: stop || concept.is_some_and(|c| c.weight == 0.0),

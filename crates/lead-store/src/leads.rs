@@ -13,8 +13,8 @@ use lead_domain::ports::{
 use lead_domain::scoring::Score;
 use sea_orm::sea_query::Expr;
 use sea_orm::{
-    ActiveValue::Set, ColumnTrait, ConnectionTrait, EntityTrait, ExprTrait, PaginatorTrait,
-    QueryFilter, QueryOrder, QuerySelect,
+    ActiveValue::Set, ColumnTrait, Condition, ConnectionTrait, EntityTrait, ExprTrait,
+    PaginatorTrait, QueryFilter, QueryOrder, QuerySelect,
 };
 
 use crate::SeaOrmStore;
@@ -501,6 +501,16 @@ impl LeadRepository for SeaOrmStore {
             .count(self.db())
             .await
             .context("counting leads")?;
+        if let Some((at, id)) = filter.after {
+            let at = ts(at);
+            query = query.filter(
+                Condition::any().add(leads::Column::CreatedAt.lt(at)).add(
+                    Condition::all()
+                        .add(leads::Column::CreatedAt.eq(at))
+                        .add(leads::Column::Id.lt(id.as_uuid())),
+                ),
+            );
+        }
         let (limit, offset) = page_bounds(page);
         let rows = query
             .order_by_desc(leads::Column::CreatedAt)

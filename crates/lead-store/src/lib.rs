@@ -7,6 +7,7 @@
 //! database errors to [`StoreError`](lead_domain::ports::StoreError) at the
 //! trait implementations. Every query of tenant data is filtered by tenant.
 
+mod analytics;
 mod batch;
 mod bookings;
 mod bulk;

@@ -168,6 +168,7 @@ pub fn deps_with(
         decisions: store.clone(),
         knowledge: None,
         booking: None,
+        experiments: None,
         retention: store.clone(),
         crm: None,
     };

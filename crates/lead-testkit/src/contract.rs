@@ -479,6 +479,29 @@ pub async fn leads<S: Store + ?Sized>(store: &S) {
         "list 2",
     );
     assert_eq!(rest.items.len(), 3);
+    // A keyset cursor after the first page gives what the offset gave, with the same total.
+    let last = &all.items[1];
+    let after = ok(
+        store
+            .list_leads(
+                tenant.id,
+                &LeadFilter {
+                    after: Some((last.created_at, last.id)),
+                    ..Default::default()
+                },
+                Page {
+                    limit: 10,
+                    offset: 0,
+                },
+            )
+            .await,
+        "list after a cursor",
+    );
+    assert_eq!(after.total, 5);
+    assert_eq!(
+        after.items.iter().map(|l| l.id).collect::<Vec<_>>(),
+        rest.items.iter().map(|l| l.id).collect::<Vec<_>>()
+    );
     assert!(
         all.items[0].created_at >= all.items[1].created_at,
         "newest first"

@@ -563,7 +563,14 @@ impl LeadRepository for InMemoryStore {
             .cloned()
             .collect();
         items.sort_by(|a, b| b.created_at.cmp(&a.created_at).then(b.id.cmp(&a.id)));
-        Ok(page(items, p))
+        let total = items.len() as u64;
+        if let Some(after) = filter.after {
+            items.retain(|l| (l.created_at, l.id) < after);
+        }
+        Ok(PageOf {
+            total,
+            ..page(items, p)
+        })
     }
 
     async fn lead_history(

@@ -25,6 +25,8 @@ const TEXTS: &[(&str, &str, &str)] = &[
     ("leads", "Leads", "العملاء المحتملون"),
     ("settings", "Settings", "الإعدادات"),
     ("usage", "Usage", "الاستهلاك"),
+    ("analytics", "Analytics", "التحليلات"),
+    ("experiments", "Experiments", "التجارب"),
     ("language", "Language", "اللغة"),
     ("switch_language", "العربية", "English"),
     ("waiting", "Waiting for a person", "بانتظار موظف"),

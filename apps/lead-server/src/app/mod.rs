@@ -4,6 +4,7 @@
 //! Assets are compiled into the binary; nothing is fetched from elsewhere.
 
 pub mod actions;
+pub mod analytics;
 pub mod assets;
 pub mod auth;
 pub mod events;
@@ -73,6 +74,12 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
                 "/settings/users/{user_id}/delete",
                 web::post().to(settings::remove_user),
             )
-            .route("/usage", web::get().to(settings::usage)),
+            .route("/usage", web::get().to(settings::usage))
+            .route("/analytics", web::get().to(analytics::analytics))
+            .route(
+                "/analytics/{table}",
+                web::get().to(analytics::analytics_csv),
+            )
+            .route("/experiments", web::get().to(analytics::experiments)),
     );
 }

@@ -293,6 +293,7 @@ impl ListQuery {
                 source,
                 created_from,
                 created_to,
+                after: None,
             },
             channel,
             text: nonempty(self.q.as_ref()).map(|s| s.chars().take(100).collect()),
@@ -445,7 +446,7 @@ pub async fn leads(
 
 /// One CSV cell: quoted when needed, and a leading `=`, `+`, `-` or `@` neutralised so a
 /// spreadsheet does not run it as a formula.
-fn csv_cell(value: &str) -> String {
+pub(crate) fn csv_cell(value: &str) -> String {
     let value = if value.starts_with(['=', '+', '-', '@', '\t', '\r']) {
         format!("'{value}")
     } else {

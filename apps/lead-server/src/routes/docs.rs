@@ -3,8 +3,13 @@
 
 use crate::error::{FieldError, Problem};
 use crate::routes::{
+<<<<<<< HEAD
     booking, clients, conversations, crm, health, jobs, knowledge, leads, live_chat, twilio, users,
     webhooks, widget_keys,
+=======
+    analytics, booking, clients, conversations, health, jobs, knowledge, leads, live_chat, twilio,
+    users, webhooks, widget_keys,
+>>>>>>> main
 };
 use crate::views;
 use actix_web::http::header::ContentType;
@@ -31,6 +36,8 @@ use utoipa::{Modify, OpenApi};
         knowledge::create_document, knowledge::list_documents, knowledge::get_document,
         knowledge::replace_document, knowledge::delete_document, knowledge::search,
         booking::calcom_webhook,
+        analytics::analytics, analytics::create_experiment, analytics::list_experiments,
+        analytics::get_experiment, analytics::stop_experiment,
     ),
     components(schemas(
         Problem, FieldError, health::HealthStatus,
@@ -48,7 +55,14 @@ use utoipa::{Modify, OpenApi};
         knowledge::DocumentList, knowledge::ChunkView, knowledge::DocumentDetail,
         knowledge::SearchItem, knowledge::SearchResults, views::SourceView,
         views::EscalationView, views::LeadPage, views::ConversationPage, views::MessagePage,
+<<<<<<< HEAD
         booking::BookingPatch, booking::BookingView, crm::CrmPatch, crm::CrmView, crm::CrmDealView, crm::LeadCrmView, crm::CrmSyncQueued, booking::LeadBookingView, booking::CalcomWebhookReceipt,
+=======
+        booking::BookingPatch, booking::BookingView, booking::LeadBookingView, booking::CalcomWebhookReceipt,
+        analytics::AnalyticsView, analytics::CreateExperimentRequest, analytics::VariantRequest,
+        analytics::StopExperimentRequest, analytics::ExperimentView, analytics::VariantView,
+        analytics::VerdictView, analytics::ExperimentList,
+>>>>>>> main
         jobs::JobView, jobs::JobPage, jobs::JobRetried,
     )),
     modifiers(&SecuritySchemes),
@@ -60,6 +74,7 @@ use utoipa::{Modify, OpenApi};
         (name = "conversations", description = "Conversations of the calling client (X-API-Key)"),
         (name = "webhooks", description = "Lead intake"),
         (name = "knowledge", description = "A client's knowledge base (platform admin token or the client's X-API-Key)"),
+        (name = "analytics", description = "A client's analytics and A/B experiments (platform admin token or the client's X-API-Key)"),
     )
 )]
 pub struct ApiDoc;

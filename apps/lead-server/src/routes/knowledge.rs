@@ -496,7 +496,7 @@ pub async fn search(
     if !(1..=20).contains(&limit) {
         return Err(ApiError::field("limit", "invalid_limit", "1 to 20"));
     }
-    let hits = kb_usecases::search(knowledge(&state)?, tenant.id, &query.q, limit).await?;
+    let hits = kb_usecases::search(knowledge(&state)?, &tenant, &query.q, limit).await?;
     Ok(HttpResponse::Ok().json(SearchResults {
         items: hits
             .into_iter()

@@ -201,8 +201,34 @@ pub struct LeadListQuery {
     pub created_to: Option<DateTime<Utc>>,
     /// Rows to return, 1 to 200.
     pub limit: Option<u32>,
-    /// Rows to skip.
+    /// Rows to skip; use `cursor` instead to page deep.
     pub offset: Option<u64>,
+    /// The `next_cursor` of the previous page: the page after it, at the cost of the first page
+    /// however deep (not combined with `offset`).
+    pub cursor: Option<String>,
+}
+
+/// A lead list cursor: where the previous page ended, as `created_at` and id.
+fn encode_cursor(lead: &Lead) -> String {
+    use base64::Engine as _;
+    let raw = format!(
+        "{}|{}",
+        lead.created_at
+            .to_rfc3339_opts(chrono::SecondsFormat::Micros, true),
+        lead.id
+    );
+    base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(raw)
+}
+
+fn decode_cursor(text: &str) -> Option<(DateTime<Utc>, LeadId)> {
+    use base64::Engine as _;
+    let raw = base64::engine::general_purpose::URL_SAFE_NO_PAD
+        .decode(text.trim())
+        .ok()?;
+    let raw = String::from_utf8(raw).ok()?;
+    let (at, id) = raw.split_once('|')?;
+    let at = DateTime::parse_from_rfc3339(at).ok()?.with_timezone(&Utc);
+    Some((at, LeadId::from_uuid(id.parse().ok()?)))
 }
 
 /// Leads of the client, newest first.
@@ -257,7 +283,24 @@ pub async fn list(
         }),
         created_from: q.created_from,
         created_to: q.created_to,
+        after: q.cursor.as_deref().and_then(|c| {
+            decode_cursor(c).or_else(|| {
+                errors.push(FieldError::new(
+                    "cursor",
+                    "invalid_cursor",
+                    "not a cursor this list returned",
+                ));
+                None
+            })
+        }),
     };
+    if filter.after.is_some() && page.offset > 0 {
+        errors.push(FieldError::new(
+            "offset",
+            "conflicts_with_cursor",
+            "give either cursor or offset",
+        ));
+    }
     if !errors.is_empty() {
         return Err(ApiError::Validation(errors));
     }
@@ -266,11 +309,14 @@ pub async fn list(
         .leads
         .list_leads(tenant.id, &filter, page)
         .await?;
-    Ok(HttpResponse::Ok().json(LeadPage::new(
+    let full = result.items.len() == page.limit as usize;
+    let mut body = LeadPage::new(
         result.items.iter().map(LeadView::from).collect(),
         result.total,
         page,
-    )))
+    );
+    body.next_cursor = result.items.last().filter(|_| full).map(encode_cursor);
+    Ok(HttpResponse::Ok().json(body))
 }
 
 async fn load(state: &AppState, tenant: TenantId, id: Uuid) -> Result<Lead, ApiError> {

@@ -1,5 +1,6 @@
 //! The HTTP routes, one module per resource, and the table that mounts them.
 
+pub mod analytics;
 pub mod booking;
 pub mod clients;
 pub mod conversations;
@@ -72,6 +73,26 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
                     web::post().to(clients::rotate),
                 )
                 .route("/clients/{id}/usage", web::get().to(clients::usage))
+                .route(
+                    "/clients/{id}/analytics",
+                    web::get().to(analytics::analytics),
+                )
+                .route(
+                    "/clients/{id}/experiments",
+                    web::post().to(analytics::create_experiment),
+                )
+                .route(
+                    "/clients/{id}/experiments",
+                    web::get().to(analytics::list_experiments),
+                )
+                .route(
+                    "/clients/{id}/experiments/{exp_id}",
+                    web::get().to(analytics::get_experiment),
+                )
+                .route(
+                    "/clients/{id}/experiments/{exp_id}/stop",
+                    web::post().to(analytics::stop_experiment),
+                )
                 .route(
                     "/clients/{id}/rotate-widget-key",
                     web::post().to(widget_keys::rotate_widget_key),

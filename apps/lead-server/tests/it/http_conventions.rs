@@ -31,7 +31,7 @@ async fn a_wrong_method_answers_405_with_allow() {
         .await
         .expect("request");
     assert_eq!(res.status().as_u16(), 405);
-    assert_eq!(res.headers()[ALLOW], "GET, HEAD, PATCH");
+    assert_eq!(res.headers()[ALLOW], "DELETE, GET, HEAD, PATCH");
 
     let res = app
         .http

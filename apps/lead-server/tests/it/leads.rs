@@ -381,3 +381,53 @@ async fn a_client_sets_its_retention_period_within_bounds() {
         .await;
     assert_eq!(cleared.body["retention_days"], serde_json::Value::Null);
 }
+
+/// Cursor pagination walks the whole list in the same order as offsets, each lead once.
+#[tokio::test]
+async fn cursors_walk_the_lead_list_like_offsets() {
+    let app = spawn_app_with(|s| s.workers = 0).await;
+    let (_, key) = app.create_realty("cursor-realty").await;
+    for i in 0..7 {
+        let created = app
+            .send_as(
+                &key,
+                Method::POST,
+                "/api/v1/leads",
+                Some(json!({"name": format!("Lead {i}"), "phone": format!("+96650765432{i}")})),
+            )
+            .await;
+        assert_eq!(created.status, 201, "{}", created.body);
+    }
+    let ids = |page: &serde_json::Value| -> Vec<String> {
+        page["items"]
+            .as_array()
+            .expect("items")
+            .iter()
+            .map(|l| l["id"].as_str().expect("id").to_owned())
+            .collect()
+    };
+    let everything = ids(&app.get_as(&key, "/api/v1/leads?limit=50").await.body);
+    assert_eq!(everything.len(), 7);
+    let mut walked = Vec::new();
+    let mut path = "/api/v1/leads?limit=3".to_owned();
+    for _ in 0..5 {
+        let page = app.get_as(&key, &path).await;
+        assert_eq!(page.status, 200, "{}", page.body);
+        assert_eq!(page.body["total"], 7);
+        walked.extend(ids(&page.body));
+        match page.body["next_cursor"].as_str() {
+            Some(cursor) => path = format!("/api/v1/leads?limit=3&cursor={cursor}"),
+            None => break,
+        }
+    }
+    assert_eq!(walked, everything);
+    let bad = app.get_as(&key, "/api/v1/leads?cursor=not-a-cursor").await;
+    assert_eq!(bad.status, 422);
+    assert_eq!(bad.fields(), vec!["cursor".to_owned()]);
+    let first = app.get_as(&key, "/api/v1/leads?limit=3").await;
+    let cursor = first.body["next_cursor"].as_str().expect("cursor");
+    let both = app
+        .get_as(&key, &format!("/api/v1/leads?offset=3&cursor={cursor}"))
+        .await;
+    assert_eq!(both.status, 422);
+}

@@ -4,6 +4,8 @@
 
 mod abuse;
 mod admin_auth;
+mod analytics;
+mod analytics_browser;
 mod anthropic;
 mod booking;
 mod cli;
@@ -17,6 +19,7 @@ mod http_conventions;
 mod inbox;
 mod inbox_browser;
 mod jobs_admin;
+mod knowledge;
 mod leads;
 mod live_chat;
 mod live_chat_browser;

@@ -267,6 +267,15 @@ async fn metrics_cover_intake_jobs_and_sends_without_tenant_labels() {
         !find(&scrape, "lead_job_oldest_queued_seconds", &[]).is_empty(),
         "no oldest-queued gauge"
     );
+    assert!(
+        !find(
+            &scrape,
+            "lead_speed_to_lead_seconds_count",
+            &[("channel", "web_form")]
+        )
+        .is_empty(),
+        "no speed-to-lead histogram"
+    );
     for state in ["in_use", "idle"] {
         assert!(
             !find(&scrape, "lead_db_pool_connections", &[("state", state)]).is_empty(),

@@ -169,6 +169,8 @@ pub struct TurnReading {
     pub reading: Qualification,
     /// The model's reply, when the model answered.
     pub model_reply: Option<String>,
+    /// Ids of the knowledge-base passages the model's reply cites.
+    pub model_sources: Vec<String>,
     /// The booking turn's reply (slots, a confirmation, a change), when the message was about a
     /// meeting; it wins over the model's unless the turn hands the lead to a person.
     pub booking_reply: Option<String>,
@@ -176,6 +178,8 @@ pub struct TurnReading {
     pub knowledge: Option<super::knowledge::Lookup>,
     /// Why the offline path answered instead of the model, if it did.
     pub degraded: Option<String>,
+    /// Texts the lead's experiment variants put in place of templates.
+    pub overrides: Vec<crate::templates::TemplateOverride>,
 }
 
 /// Decides what one inbound message changes: qualification merge, score, lifecycle, escalations,
@@ -380,6 +384,7 @@ pub fn decide(
                 open_now: hours.is_open(now),
                 next_opening: hours.next_opening(now),
                 hours,
+                overrides: &turn.overrides,
             };
             let reply_turn = ReplyTurn {
                 first_reply: !messages.iter().any(|m| m.direction == Direction::Outbound),

@@ -6,15 +6,17 @@ use super::{Deps, ReplyTurn, compose_reply};
 use crate::ids::{ChunkId, DocumentId, MessageId, TenantId};
 use crate::knowledge::{
     Answer, Block, DocumentFormat, KnowledgeBase, KnowledgeChunk, KnowledgeDocument,
-    KnowledgeLimits, MessageSource, ScoredHit, answer_from, chunk_blocks, lead_in, parse_blocks,
-    passage_terms, rerank,
+    KnowledgeLimits, MessageSource, QueryWord, ScoredHit, TextAnalyzer, answer_from, chunk_blocks,
+    lead_in, parse_blocks, passage_terms, rare_coverage, rerank,
 };
 use crate::language::Language;
 use crate::lead::Lead;
 use crate::ports::{IdGenerator, StoreError};
 use crate::qualification::MessageIntent;
 use crate::templates::{TemplateContext, TemplateKind, render};
-use chrono::{DateTime, Utc};
+use crate::tenant::Tenant;
+use chrono::{DateTime, SubsecRound, Utc};
+use std::collections::HashSet;
 
 /// Why a document was refused.
 #[derive(Debug, thiserror::Error)]
@@ -72,6 +74,8 @@ pub async fn save_document(
     input: DocumentInput,
     now: DateTime<Utc>,
 ) -> Result<(KnowledgeDocument, Vec<KnowledgeChunk>), KnowledgeError> {
+    // Stores keep microseconds; the times handed back must be the ones read later.
+    let now = now.trunc_subsecs(6);
     let title = input.title.trim().to_owned();
     if title.is_empty() {
         return Err(KnowledgeError::Invalid {
@@ -165,14 +169,56 @@ pub async fn save_document(
 /// How many candidates the index returns for the reranking, at least.
 const CANDIDATES: u32 = 24;
 
+/// How many of the best candidates' documents are weighed against the tenant's business.
+const AFFINITY_DOCUMENTS: usize = 8;
+
+/// How much a document about the tenant's own business weighs in the ranking: enough to choose
+/// between passages that answer a generic question ("where are you?", "are you open on
+/// Saturday?") equally well, too little to outweigh a passage that fits the question better.
+const AFFINITY_WEIGHT: f64 = 0.1;
+
+/// How much of a document is read to tell what it is about: its title and opening.
+const AFFINITY_CHARS: usize = 2_000;
+
+/// How much more the tenant's name and industry weigh than the words of one service description
+/// when telling which documents are about its business.
+const IDENTITY_WEIGHT: f32 = 3.0;
+
+/// The tenant's business as search words: its name and industry (weighing most), then the
+/// descriptions of its services.
+fn business_words(analyzer: &dyn TextAnalyzer, tenant: &Tenant) -> Vec<QueryWord> {
+    let identity = format!(
+        "{}\n{}",
+        tenant.business_name(),
+        tenant.settings.industry.replace('_', " ")
+    );
+    let mut words: Vec<QueryWord> = analyzer
+        .query_words(&identity)
+        .into_iter()
+        .map(|mut w| {
+            w.weight *= IDENTITY_WEIGHT;
+            w
+        })
+        .collect();
+    for service in tenant.settings.services.values() {
+        for word in analyzer.query_words(&service.description) {
+            if !words.iter().any(|w| w.terms == word.terms) {
+                words.push(word);
+            }
+        }
+    }
+    words
+}
+
 /// The tenant's passages for a question, best first: the index's candidates reranked by how much
-/// of the question they cover. This is what the AI sees.
+/// of the question they cover, passages of documents about the tenant's own business (its
+/// industry and services) winning ties. This is what the AI sees.
 ///
 /// # Errors
 /// Storage failures.
 pub async fn search(
     kb: &KnowledgeBase,
-    tenant: TenantId,
+    tenant: &Tenant,
     question: &str,
     limit: u32,
 ) -> Result<Vec<ScoredHit>, StoreError> {
@@ -180,11 +226,63 @@ pub async fn search(
     let terms: Vec<String> = words.iter().flat_map(|w| w.terms.clone()).collect();
     let hits = kb
         .store
-        .search(tenant, &terms, CANDIDATES.max(limit.saturating_mul(4)))
+        .search(tenant.id, &terms, CANDIDATES.max(limit.saturating_mul(4)))
         .await?;
     let mut ranked = rerank(kb.analyzer.as_ref(), &words, hits);
+    prefer_own_business(kb, tenant, &mut ranked).await?;
     ranked.truncate(limit as usize);
     Ok(ranked)
+}
+
+/// Adds to each of the best passages' rank how much its document's opening speaks of the
+/// tenant's business (relative to the other candidates' documents), then re-sorts.
+async fn prefer_own_business(
+    kb: &KnowledgeBase,
+    tenant: &Tenant,
+    ranked: &mut [ScoredHit],
+) -> Result<(), StoreError> {
+    let business = business_words(kb.analyzer.as_ref(), tenant);
+    if business.is_empty() || ranked.len() < 2 {
+        return Ok(());
+    }
+    let mut documents: Vec<(DocumentId, HashSet<String>)> = Vec::new();
+    for hit in ranked.iter() {
+        if documents.len() >= AFFINITY_DOCUMENTS {
+            break;
+        }
+        let id = hit.hit.document_id;
+        if documents.iter().any(|(d, _)| *d == id) {
+            continue;
+        }
+        let Some((document, _)) = kb.store.get_document(tenant.id, id).await? else {
+            continue;
+        };
+        let opening: String = document.content.chars().take(AFFINITY_CHARS).collect();
+        let terms: HashSet<String> = kb
+            .analyzer
+            .index_terms(&format!("{}\n{opening}", document.title))
+            .into_iter()
+            .collect();
+        documents.push((id, terms));
+    }
+    // A business word every candidate document holds ("installments") tells them apart less
+    // than one only some hold ("car", "solar").
+    let sets: Vec<HashSet<String>> = documents.iter().map(|(_, t)| t.clone()).collect();
+    let affinity: Vec<(DocumentId, f64)> = documents
+        .iter()
+        .map(|(id, terms)| (*id, rare_coverage(&business, &sets, terms)))
+        .collect();
+    let most = affinity.iter().map(|(_, a)| *a).fold(0.0, f64::max);
+    if most <= 0.0 {
+        return Ok(());
+    }
+    for hit in ranked.iter_mut() {
+        if let Some((_, a)) = affinity.iter().find(|(d, _)| *d == hit.hit.document_id) {
+            hit.rank += AFFINITY_WEIGHT * a / most;
+        }
+    }
+    ranked.sort_by(|a, b| b.rank.total_cmp(&a.rank));
+    Ok(())
 }
 
 /// What the knowledge base says about one lead message.
@@ -205,7 +303,7 @@ const MODEL_PASSAGES: u32 = 4;
 /// Storage failures.
 pub async fn look_up(
     deps: &Deps,
-    tenant: TenantId,
+    tenant: &Tenant,
     message: &str,
 ) -> Result<Option<Lookup>, StoreError> {
     let Some(kb) = &deps.knowledge else {
@@ -282,6 +380,39 @@ pub fn reply_with_answer(
     parts.push(answer.text.clone());
     parts.push(next);
     Some((parts.join(" "), answer))
+}
+
+/// Keeps which of the passages given to the model its reply cites; ids the model was not given
+/// are ignored. A failure is reported, not raised, as for [`record_quote`].
+pub async fn record_citations(
+    deps: &Deps,
+    tenant: TenantId,
+    message: MessageId,
+    lookup: Option<&Lookup>,
+    cited: &[String],
+) -> Option<String> {
+    let (Some(kb), Some(lookup)) = (&deps.knowledge, lookup) else {
+        return None;
+    };
+    let sources: Vec<MessageSource> = lookup
+        .passages
+        .iter()
+        .filter(|p| cited.iter().any(|id| *id == p.hit.chunk_id.to_string()))
+        .map(|p| MessageSource {
+            message_id: message,
+            document_id: p.hit.document_id,
+            chunk_id: p.hit.chunk_id,
+            title: p.hit.title.clone(),
+        })
+        .collect();
+    if sources.is_empty() {
+        return None;
+    }
+    kb.store
+        .record_sources(tenant, &sources)
+        .await
+        .err()
+        .map(|e| format!("the reply's sources were not recorded: {e}"))
 }
 
 /// Keeps which passage a reply quoted. A failure is reported, not raised: the reply is already

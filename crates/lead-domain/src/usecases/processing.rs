@@ -169,7 +169,8 @@ pub async fn process_inbound(
     message_id: MessageId,
 ) -> Result<ProcessOutcome, UseCaseError> {
     let mut snapshot = load(deps, tenant_id, lead_id, conversation_id).await?;
-    let turn = read_turn(deps, &snapshot, message_id).await?;
+    let mut turn = read_turn(deps, &snapshot, message_id).await?;
+    super::experiments::apply_template_variants(deps, &snapshot, message_id, &mut turn).await;
     for _ in 0..DECIDE_ATTEMPTS {
         let now = deps.clock.now();
         let mut new_id = || deps.ids.new_uuid();
@@ -209,6 +210,24 @@ pub async fn process_inbound(
                         tenant_id,
                         reply,
                         outcome.quoted.as_ref(),
+                    )
+                    .await
+                {
+                    outcome.degraded = Some(note);
+                }
+                // The passages the model's reply cites, when the model's reply was sent.
+                let model_replied = turn.model_reply.is_some()
+                    && turn.booking_reply.is_none()
+                    && outcome.quoted.is_none()
+                    && outcome.escalations.is_empty();
+                if let Some(reply) = outcome.reply
+                    && model_replied
+                    && let Some(note) = super::knowledge::record_citations(
+                        deps,
+                        tenant_id,
+                        reply,
+                        turn.knowledge.as_ref(),
+                        &turn.model_sources,
                     )
                     .await
                 {
@@ -282,7 +301,7 @@ async fn read_turn(
                 .map(|b| b.body);
     }
     // What the knowledge base says about the message, for the model and the offline answer.
-    turn.knowledge = super::knowledge::look_up(deps, tenant.id, &inbound.body)
+    turn.knowledge = super::knowledge::look_up(deps, tenant, &inbound.body)
         .await
         .unwrap_or_else(|e| {
             turn.degraded = Some(format!("knowledge base unavailable: {e}"));
@@ -304,8 +323,12 @@ async fn read_turn(
         .or_else(|| detect_language(&inbound.body))
         .or(conversation.language)
         .unwrap_or(tenant.settings.default_language);
+    let mut request_tenant = tenant.clone();
+    if let Some(voice) = super::experiments::prompt_variant(deps, tenant, lead.id, language).await {
+        request_tenant.settings.brand_voice = Some(voice);
+    }
     let request = ModelRequest {
-        tenant: tenant.clone(),
+        tenant: request_tenant,
         turns: turns.clone(),
         known: lead.qualification.clone(),
         missing: merged(&lead.qualification, &turn.reading).missing_fields(),
@@ -331,6 +354,7 @@ async fn read_turn(
                 }
             }
             turn.model_reply = answer.reply;
+            turn.model_sources = answer.sources;
         }
         Err(e) => turn.degraded = Some(format!("{e}: offline qualifier answered")),
     }
@@ -346,6 +370,8 @@ pub(crate) struct ModelAnswer {
     intent: Option<MessageIntent>,
     /// The reply it wrote.
     reply: Option<String>,
+    /// Ids of the knowledge-base passages the reply cites.
+    sources: Vec<String>,
 }
 
 /// Routes and qualifies with the model, recording every call's usage. Returns the model's reading
@@ -407,6 +433,7 @@ async fn call_model(
                 reading: Qualification::default(),
                 intent,
                 reply: route.reply,
+                sources: route.sources,
             })
         }
         _ => {
@@ -419,6 +446,7 @@ async fn call_model(
                 reading: turn.qualification,
                 intent,
                 reply: Some(turn.reply),
+                sources: turn.sources,
             })
         }
     }

@@ -66,6 +66,7 @@ fn extraction() -> Extraction {
             (Field::DecisionMaker, "I am the one who decides".to_owned()),
         ]),
         reply: "Thanks!".into(),
+        sources: Vec::new(),
     }
 }
 

@@ -159,3 +159,25 @@ fn the_schema_limits_service_to_the_catalogue_and_requires_every_field() {
         );
     }
 }
+
+#[test]
+fn cited_passages_are_kept_without_brackets_blanks_or_repeats() {
+    let e = parse_extraction(
+        with("sources", json!(["[c1]", " c2 ", "c1", "", "[]"])),
+        &keys(),
+    )
+    .unwrap();
+    assert_eq!(e.sources, vec!["c1".to_owned(), "c2".to_owned()]);
+    assert!(
+        parse_extraction(valid(), &keys())
+            .unwrap()
+            .sources
+            .is_empty()
+    );
+    check_invalid(with("sources", json!("c1")), "");
+    let schema = input_schema(&keys());
+    assert_eq!(schema["properties"]["sources"]["type"], "array");
+    let many: Vec<String> = (0..20).map(|i| format!("c{i}")).collect();
+    let e = parse_extraction(with("sources", json!(many)), &keys()).unwrap();
+    assert_eq!(e.sources.len(), MAX_SOURCES);
+}

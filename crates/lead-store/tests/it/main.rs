@@ -2,6 +2,7 @@
 // Tests make their own random ids, read the real clock, and fail by panicking.
 #![allow(clippy::disallowed_methods, clippy::expect_used, clippy::unwrap_used)]
 
+mod analytics;
 mod batch;
 mod concurrency;
 mod connect;

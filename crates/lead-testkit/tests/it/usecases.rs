@@ -381,11 +381,13 @@ async fn model_reply_is_used_and_usage_recorded() {
         cost_usd: 0.01,
     };
     model.push_route(Ok(RouteOutcome {
+        sources: Vec::new(),
         intent: Intent::QualificationInfo,
         reply: None,
         usage: vec![usage.clone()],
     }));
     model.push_turn(Ok(ModelTurn {
+        sources: Vec::new(),
         qualification: hot_reading(),
         reply: "Great, sending listings now.".into(),
         usage: vec![usage],
@@ -491,6 +493,7 @@ async fn budget_alert_is_raised_once_per_month() {
     };
     for _ in 0..2 {
         model.push_route(Ok(RouteOutcome {
+            sources: Vec::new(),
             intent: Intent::Greeting,
             reply: Some("Hello!".into()),
             usage: vec![usage.clone()],
@@ -698,6 +701,7 @@ async fn invalid_model_output_is_paid_for_and_answered_offline() {
         cost_usd: 0.02,
     };
     model.push_route(Ok(RouteOutcome {
+        sources: Vec::new(),
         intent: Intent::QualificationInfo,
         reply: None,
         usage: vec![],

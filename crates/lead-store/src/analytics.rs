@@ -1,0 +1,462 @@
+//! The facts behind the analytics report (`AnalyticsReader`) and the experiments with their
+//! assignments (`ExperimentStore`), in SQL that runs unchanged on SQLite and PostgreSQL.
+
+use async_trait::async_trait;
+use chrono::{DateTime, Utc};
+use lead_domain::analytics::{
+    AnalyticsFacts, AnalyticsReader, LeadFact, ResponseFact, StateSet, UsageTotals,
+};
+use lead_domain::experiments::{
+    Experiment, ExperimentId, ExperimentStore, Metric, Status, Target, Variant, VariantCounts,
+};
+use lead_domain::ids::{LeadId, TenantId};
+use lead_domain::lead::Channel;
+use lead_domain::lifecycle::LeadState;
+use lead_domain::ports::StoreError;
+use lead_domain::scoring::Score;
+use sea_orm::{ConnectionTrait, DbBackend, FromQueryResult, Value};
+use std::collections::HashMap;
+use uuid::Uuid;
+
+use crate::SeaOrmStore;
+use crate::codec::{nanos_to_usd, statement, to_u64, ts};
+use crate::error::{Context, corrupt};
+
+/// Leads created in the range with every state they reached (`reached_states`, kept by a
+/// trigger on their history) and whether they said they are not interested (`{not_interested}` is
+/// the backend's JSON path expression); one row per lead read by `ix_leads_tenant_created`.
+const LEADS: &str = "SELECT l.id AS id, l.created_at AS created_at, l.source_channel AS source, \
+     l.state AS state, l.score AS score, CAST(l.reached_states AS BIGINT) AS reached, \
+     CAST(CASE WHEN {not_interested} THEN 1 ELSE 0 END AS BIGINT) AS not_interested \
+     FROM leads l WHERE l.tenant_id = $1 AND l.created_at >= $2 AND l.created_at < $3";
+
+/// Each conversation of those leads with its first inbound message and first sent reply, both
+/// read by a seek on `ix_messages_conversation_direction`.
+const RESPONSES: &str = "SELECT c.lead_id AS lead_id, c.channel AS channel, \
+     (SELECT MIN(m.created_at) FROM messages m \
+        WHERE m.conversation_id = c.id AND m.direction = 'inbound') AS first_inbound, \
+     (SELECT MIN(m.created_at) FROM messages m \
+        WHERE m.conversation_id = c.id AND m.direction = 'outbound' \
+        AND m.delivery_status IN ('sent', 'delivered')) AS first_reply \
+     FROM conversations c JOIN leads l ON l.id = c.lead_id \
+     WHERE l.tenant_id = $1 AND l.created_at >= $2 AND l.created_at < $3";
+
+const ESCALATIONS: &str = "SELECT reason AS key, '' AS detail, COUNT(*) AS n FROM escalations \
+     WHERE tenant_id = $1 AND created_at >= $2 AND created_at < $3 GROUP BY reason";
+
+const FAILURES: &str = "SELECT channel AS key, COALESCE(delivery_error, '') AS detail, \
+     COUNT(*) AS n FROM messages \
+     WHERE tenant_id = $1 AND delivery_status = 'failed' AND created_at >= $2 AND created_at < $3 \
+     GROUP BY channel, delivery_error";
+
+/// Sums are cast to BIGINT because PostgreSQL widens `SUM(bigint)` to `numeric`.
+const USAGE: &str = "SELECT COUNT(*) AS calls, \
+     CAST(COALESCE(SUM(tokens_in), 0) AS BIGINT) AS tokens_in, \
+     CAST(COALESCE(SUM(tokens_out), 0) AS BIGINT) AS tokens_out, \
+     CAST(COALESCE(SUM(cost_usd_nanos), 0) AS BIGINT) AS cost_usd_nanos \
+     FROM usage_logs WHERE tenant_id = $1 AND created_at >= $2 AND created_at < $3";
+
+#[derive(Debug, FromQueryResult)]
+struct LeadRow {
+    id: Uuid,
+    created_at: DateTime<Utc>,
+    source: String,
+    state: String,
+    score: String,
+    reached: i64,
+    not_interested: i64,
+}
+
+#[derive(Debug, FromQueryResult)]
+struct ResponseRow {
+    lead_id: Uuid,
+    channel: String,
+    first_inbound: Option<DateTime<Utc>>,
+    first_reply: Option<DateTime<Utc>>,
+}
+
+#[derive(Debug, FromQueryResult)]
+struct CountRow {
+    key: String,
+    detail: String,
+    n: i64,
+}
+
+#[derive(Debug, FromQueryResult)]
+struct UsageRow {
+    calls: i64,
+    tokens_in: i64,
+    tokens_out: i64,
+    cost_usd_nanos: i64,
+}
+
+fn channel(name: &str) -> Result<Channel, StoreError> {
+    Channel::parse(name).ok_or_else(|| corrupt("channel", name))
+}
+
+fn window(tenant: TenantId, from: DateTime<Utc>, to: DateTime<Utc>) -> Vec<Value> {
+    vec![tenant.as_uuid().into(), ts(from).into(), ts(to).into()]
+}
+
+impl LeadRow {
+    fn fact(&self) -> Result<LeadFact, StoreError> {
+        let state = LeadState::parse(&self.state).ok_or_else(|| corrupt("state", &self.state))?;
+        let bits =
+            u8::try_from(self.reached).map_err(|_| corrupt("reached states", self.reached))?;
+        let reached = StateSet::from_bits(bits).with(LeadState::New).with(state);
+        Ok(LeadFact {
+            created_at: self.created_at,
+            source: channel(&self.source)?,
+            score: Score::parse(&self.score).ok_or_else(|| corrupt("score", &self.score))?,
+            reached,
+            not_interested: self.not_interested > 0,
+        })
+    }
+}
+
+#[async_trait]
+impl AnalyticsReader for SeaOrmStore {
+    async fn analytics_facts(
+        &self,
+        tenant: TenantId,
+        from: DateTime<Utc>,
+        to: DateTime<Utc>,
+    ) -> Result<AnalyticsFacts, StoreError> {
+        let backend = self.db_backend();
+        // SQLite's JSON path starts with `$`, which `statement` reserves for placeholders, so it
+        // is bound as a parameter.
+        let mut values = window(tenant, from, to);
+        let not_interested = match backend {
+            DbBackend::Sqlite => {
+                values.push("$.not_interested.value".into());
+                "json_extract(l.qualification, $4) = 1"
+            }
+            _ => "(l.qualification -> 'not_interested' ->> 'value') = 'true'",
+        };
+        let leads_sql = LEADS.replace("{not_interested}", not_interested);
+        let lead_rows = LeadRow::find_by_statement(statement(backend, &leads_sql, values))
+            .all(self.db())
+            .await
+            .context("reading leads for analytics")?;
+        let mut leads = Vec::with_capacity(lead_rows.len());
+        let mut by_id: HashMap<Uuid, (Channel, StateSet)> = HashMap::with_capacity(lead_rows.len());
+        for row in &lead_rows {
+            let fact = row.fact()?;
+            by_id.insert(row.id, (fact.source, fact.reached));
+            leads.push(fact);
+        }
+        let response_rows =
+            ResponseRow::find_by_statement(statement(backend, RESPONSES, window(tenant, from, to)))
+                .all(self.db())
+                .await
+                .context("reading first responses")?;
+        let mut responses = Vec::with_capacity(response_rows.len());
+        for row in response_rows {
+            let (Some(first_inbound), Some((source, reached))) =
+                (row.first_inbound, by_id.get(&row.lead_id))
+            else {
+                continue;
+            };
+            responses.push(ResponseFact {
+                channel: channel(&row.channel)?,
+                source: *source,
+                reached: *reached,
+                first_inbound,
+                first_reply: row.first_reply,
+            });
+        }
+        let counts = |sql: &'static str, what: &'static str| async move {
+            CountRow::find_by_statement(statement(backend, sql, window(tenant, from, to)))
+                .all(self.db())
+                .await
+                .context(what)
+        };
+        let escalations = counts(ESCALATIONS, "counting escalations by reason")
+            .await?
+            .into_iter()
+            .map(|r| Ok((r.key, to_u64("escalations", r.n)?)))
+            .collect::<Result<Vec<_>, StoreError>>()?;
+        let failures = counts(FAILURES, "counting failed replies")
+            .await?
+            .into_iter()
+            .map(|r| Ok((channel(&r.key)?, r.detail, to_u64("failed replies", r.n)?)))
+            .collect::<Result<Vec<_>, StoreError>>()?;
+        let usage =
+            UsageRow::find_by_statement(statement(backend, USAGE, window(tenant, from, to)))
+                .one(self.db())
+                .await
+                .context("summing model usage for analytics")?
+                .map(|u| -> Result<UsageTotals, StoreError> {
+                    Ok(UsageTotals {
+                        calls: to_u64("usage calls", u.calls)?,
+                        tokens_in: to_u64("input tokens", u.tokens_in)?,
+                        tokens_out: to_u64("output tokens", u.tokens_out)?,
+                        cost_usd: nanos_to_usd(u.cost_usd_nanos),
+                    })
+                })
+                .transpose()?
+                .unwrap_or_default();
+        Ok(AnalyticsFacts {
+            leads,
+            responses,
+            escalations,
+            failures,
+            usage,
+        })
+    }
+}
+
+const EXPERIMENT_COLUMNS: &str = "id, tenant_id, name, target, metric, variants, traffic, status, \
+     winner, created_at, stopped_at";
+
+#[derive(Debug, FromQueryResult)]
+struct ExperimentRow {
+    id: Uuid,
+    tenant_id: Uuid,
+    name: String,
+    target: String,
+    metric: String,
+    variants: String,
+    traffic: f64,
+    status: String,
+    winner: Option<String>,
+    created_at: DateTime<Utc>,
+    stopped_at: Option<DateTime<Utc>>,
+}
+
+impl ExperimentRow {
+    fn experiment(self) -> Result<Experiment, StoreError> {
+        let variants: Vec<Variant> =
+            serde_json::from_str(&self.variants).map_err(|e| corrupt("experiment variants", e))?;
+        Ok(Experiment {
+            id: ExperimentId::from_uuid(self.id),
+            tenant_id: TenantId::from_uuid(self.tenant_id),
+            name: self.name,
+            target: Target::parse(&self.target)
+                .ok_or_else(|| corrupt("experiment target", &self.target))?,
+            variants,
+            metric: Metric::parse(&self.metric)
+                .ok_or_else(|| corrupt("experiment metric", &self.metric))?,
+            traffic: self.traffic,
+            status: match self.status.as_str() {
+                "running" => Status::Running,
+                "stopped" => Status::Stopped,
+                other => return Err(corrupt("experiment status", other)),
+            },
+            winner: self.winner,
+            created_at: self.created_at,
+            stopped_at: self.stopped_at,
+        })
+    }
+}
+
+#[derive(Debug, FromQueryResult)]
+struct VariantRow {
+    variant: String,
+}
+
+#[derive(Debug, FromQueryResult)]
+struct VariantCountRow {
+    variant: String,
+    exposures: i64,
+    conversions: i64,
+}
+
+/// The conversion condition of each metric on an assignment row `a`.
+const fn conversion(metric: Metric) -> &'static str {
+    match metric {
+        Metric::Replied => {
+            "EXISTS (SELECT 1 FROM conversations c JOIN messages m ON m.conversation_id = c.id \
+             WHERE c.lead_id = a.lead_id AND m.direction = 'inbound' AND m.sender = 'lead' \
+             AND m.created_at > a.exposed_at)"
+        }
+        Metric::Qualified => {
+            "EXISTS (SELECT 1 FROM lead_state_history h WHERE h.lead_id = a.lead_id \
+             AND h.to_state IN ('QUALIFIED', 'APPOINTMENT_BOOKED') AND h.created_at >= a.exposed_at)"
+        }
+        Metric::Booked => {
+            "EXISTS (SELECT 1 FROM lead_state_history h WHERE h.lead_id = a.lead_id \
+             AND h.to_state = 'APPOINTMENT_BOOKED' AND h.created_at >= a.exposed_at)"
+        }
+    }
+}
+
+#[async_trait]
+impl ExperimentStore for SeaOrmStore {
+    async fn create_experiment(&self, e: &Experiment) -> Result<(), StoreError> {
+        let variants = serde_json::to_string(&e.variants)
+            .map_err(|err| StoreError::Unexpected(format!("encoding variants: {err}")))?;
+        let sql = format!(
+            "INSERT INTO experiments ({EXPERIMENT_COLUMNS}) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)"
+        );
+        self.db()
+            .execute_raw(statement(
+                self.db_backend(),
+                &sql,
+                vec![
+                    e.id.as_uuid().into(),
+                    e.tenant_id.as_uuid().into(),
+                    e.name.clone().into(),
+                    e.target.name().into(),
+                    e.metric.as_str().into(),
+                    variants.into(),
+                    e.traffic.into(),
+                    e.status.as_str().into(),
+                    e.winner.clone().into(),
+                    ts(e.created_at).into(),
+                    e.stopped_at.map(ts).into(),
+                ],
+            ))
+            .await
+            .context("storing an experiment")?;
+        Ok(())
+    }
+
+    async fn get_experiment(
+        &self,
+        tenant: TenantId,
+        id: ExperimentId,
+    ) -> Result<Option<Experiment>, StoreError> {
+        let sql = format!(
+            "SELECT {EXPERIMENT_COLUMNS} FROM experiments WHERE tenant_id = $1 AND id = $2"
+        );
+        ExperimentRow::find_by_statement(statement(
+            self.db_backend(),
+            &sql,
+            vec![tenant.as_uuid().into(), id.as_uuid().into()],
+        ))
+        .one(self.db())
+        .await
+        .context("reading an experiment")?
+        .map(ExperimentRow::experiment)
+        .transpose()
+    }
+
+    async fn list_experiments(&self, tenant: TenantId) -> Result<Vec<Experiment>, StoreError> {
+        let sql = format!(
+            "SELECT {EXPERIMENT_COLUMNS} FROM experiments WHERE tenant_id = $1 \
+             ORDER BY created_at DESC, id DESC"
+        );
+        ExperimentRow::find_by_statement(statement(
+            self.db_backend(),
+            &sql,
+            vec![tenant.as_uuid().into()],
+        ))
+        .all(self.db())
+        .await
+        .context("listing experiments")?
+        .into_iter()
+        .map(ExperimentRow::experiment)
+        .collect()
+    }
+
+    async fn stop_experiment(
+        &self,
+        tenant: TenantId,
+        id: ExperimentId,
+        winner: &str,
+        at: DateTime<Utc>,
+    ) -> Result<bool, StoreError> {
+        let done = self
+            .db()
+            .execute_raw(statement(
+                self.db_backend(),
+                "UPDATE experiments SET status = 'stopped', winner = $3, stopped_at = $4 \
+                 WHERE tenant_id = $1 AND id = $2 AND status = 'running'",
+                vec![
+                    tenant.as_uuid().into(),
+                    id.as_uuid().into(),
+                    winner.into(),
+                    ts(at).into(),
+                ],
+            ))
+            .await
+            .context("stopping an experiment")?;
+        Ok(done.rows_affected() == 1)
+    }
+
+    async fn record_exposure(
+        &self,
+        tenant: TenantId,
+        experiment: ExperimentId,
+        lead: LeadId,
+        variant: &str,
+        at: DateTime<Utc>,
+    ) -> Result<String, StoreError> {
+        self.db()
+            .execute_raw(statement(
+                self.db_backend(),
+                "INSERT INTO experiment_assignments \
+                 (experiment_id, lead_id, tenant_id, variant, exposed_at) \
+                 VALUES ($1, $2, $3, $4, $5) ON CONFLICT (experiment_id, lead_id) DO NOTHING",
+                vec![
+                    experiment.as_uuid().into(),
+                    lead.as_uuid().into(),
+                    tenant.as_uuid().into(),
+                    variant.into(),
+                    ts(at).into(),
+                ],
+            ))
+            .await
+            .context("recording an exposure")?;
+        self.assigned_variant(tenant, experiment, lead)
+            .await?
+            .ok_or_else(|| StoreError::Unexpected("the exposure was not recorded".to_owned()))
+    }
+
+    async fn assigned_variant(
+        &self,
+        tenant: TenantId,
+        experiment: ExperimentId,
+        lead: LeadId,
+    ) -> Result<Option<String>, StoreError> {
+        Ok(VariantRow::find_by_statement(statement(
+            self.db_backend(),
+            "SELECT variant FROM experiment_assignments \
+             WHERE experiment_id = $1 AND lead_id = $2 AND tenant_id = $3",
+            vec![
+                experiment.as_uuid().into(),
+                lead.as_uuid().into(),
+                tenant.as_uuid().into(),
+            ],
+        ))
+        .one(self.db())
+        .await
+        .context("reading an assignment")?
+        .map(|r| r.variant))
+    }
+
+    async fn variant_counts(
+        &self,
+        experiment: &Experiment,
+    ) -> Result<Vec<VariantCounts>, StoreError> {
+        let sql = format!(
+            "SELECT a.variant AS variant, COUNT(*) AS exposures, \
+             CAST(COALESCE(SUM(CASE WHEN {} THEN 1 ELSE 0 END), 0) AS BIGINT) AS conversions \
+             FROM experiment_assignments a WHERE a.experiment_id = $1 AND a.tenant_id = $2 \
+             GROUP BY a.variant",
+            conversion(experiment.metric)
+        );
+        VariantCountRow::find_by_statement(statement(
+            self.db_backend(),
+            &sql,
+            vec![
+                experiment.id.as_uuid().into(),
+                experiment.tenant_id.as_uuid().into(),
+            ],
+        ))
+        .all(self.db())
+        .await
+        .context("counting exposures and conversions")?
+        .into_iter()
+        .map(|r| {
+            Ok(VariantCounts {
+                key: r.variant,
+                exposures: to_u64("exposures", r.exposures)?,
+                conversions: to_u64("conversions", r.conversions)?,
+            })
+        })
+        .collect()
+    }
+}
