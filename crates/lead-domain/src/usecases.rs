@@ -25,11 +25,8 @@ use crate::ports::{
 use std::sync::Arc;
 
 pub mod booking;
-<<<<<<< HEAD
 pub mod crm;
-=======
 pub mod experiments;
->>>>>>> main
 pub mod knowledge;
 pub mod leads;
 pub mod retention;

@@ -3,13 +3,8 @@
 
 use crate::error::{FieldError, Problem};
 use crate::routes::{
-<<<<<<< HEAD
-    booking, clients, conversations, crm, health, jobs, knowledge, leads, live_chat, twilio, users,
-    webhooks, widget_keys,
-=======
-    analytics, booking, clients, conversations, health, jobs, knowledge, leads, live_chat, twilio,
-    users, webhooks, widget_keys,
->>>>>>> main
+    analytics, booking, clients, conversations, crm, health, jobs, knowledge, leads, live_chat,
+    twilio, users, webhooks, widget_keys,
 };
 use crate::views;
 use actix_web::http::header::ContentType;
@@ -55,14 +50,11 @@ use utoipa::{Modify, OpenApi};
         knowledge::DocumentList, knowledge::ChunkView, knowledge::DocumentDetail,
         knowledge::SearchItem, knowledge::SearchResults, views::SourceView,
         views::EscalationView, views::LeadPage, views::ConversationPage, views::MessagePage,
-<<<<<<< HEAD
-        booking::BookingPatch, booking::BookingView, crm::CrmPatch, crm::CrmView, crm::CrmDealView, crm::LeadCrmView, crm::CrmSyncQueued, booking::LeadBookingView, booking::CalcomWebhookReceipt,
-=======
         booking::BookingPatch, booking::BookingView, booking::LeadBookingView, booking::CalcomWebhookReceipt,
         analytics::AnalyticsView, analytics::CreateExperimentRequest, analytics::VariantRequest,
         analytics::StopExperimentRequest, analytics::ExperimentView, analytics::VariantView,
         analytics::VerdictView, analytics::ExperimentList,
->>>>>>> main
+        crm::CrmPatch, crm::CrmView, crm::CrmDealView, crm::LeadCrmView, crm::CrmSyncQueued,
         jobs::JobView, jobs::JobPage, jobs::JobRetried,
     )),
     modifiers(&SecuritySchemes),
