@@ -19,6 +19,7 @@ mod m20261205_000008_knowledge;
 mod m20261205_000010_inbox;
 mod m20261205_000013_booking;
 mod m20261205_000014_notifications;
+mod m20261205_000015_crm;
 mod m20261205_000016_analytics;
 
 pub use sea_orm_migration;
@@ -43,6 +44,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261205_000010_inbox::Migration),
             Box::new(m20261205_000013_booking::Migration),
             Box::new(m20261205_000014_notifications::Migration),
+            Box::new(m20261205_000015_crm::Migration),
             Box::new(m20261205_000016_analytics::Migration),
         ]
     }
@@ -72,6 +74,7 @@ pub const TABLES: &[&str] = &[
     "user_sessions",
     "sign_in_failures",
     "webhook_deliveries",
+    "crm_links",
     "experiments",
     "experiment_assignments",
 ];

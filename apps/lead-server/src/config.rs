@@ -39,6 +39,7 @@ pub const ENV_KEYS: &[&str] = &[
     "OPENAI_BASE_URL",
     "TWILIO_API_BASE_URL",
     "CALCOM_API_BASE_URL",
+    "HUBSPOT_API_BASE_URL",
     "PUBLIC_BASE_URL",
     "SMTP_HOST",
     "SMTP_PORT",
@@ -273,6 +274,8 @@ pub struct Settings {
     pub twilio_api_base_url: String,
     /// Cal.com API origin (without `/v2`): the public API or a self-hosted Cal.com.
     pub calcom_api_base_url: String,
+    /// HubSpot API root: the public API, or a local stand-in in tests.
+    pub hubspot_api_base_url: String,
     /// The public URL Twilio calls, over which signatures are computed.
     pub public_base_url: Option<String>,
     /// SMTP relay host; email replies are off without it.
@@ -364,6 +367,7 @@ impl Default for Settings {
             openai_base_url: "https://api.openai.com".to_owned(),
             twilio_api_base_url: "https://api.twilio.com".to_owned(),
             calcom_api_base_url: lead_channels::calcom::DEFAULT_API_BASE_URL.to_owned(),
+            hubspot_api_base_url: lead_channels::hubspot::DEFAULT_API_BASE_URL.to_owned(),
             public_base_url: None,
             smtp_host: None,
             smtp_port: 587,
@@ -551,6 +555,7 @@ impl Settings {
             ("OPENAI_BASE_URL", Some(&self.openai_base_url)),
             ("TWILIO_API_BASE_URL", Some(&self.twilio_api_base_url)),
             ("CALCOM_API_BASE_URL", Some(&self.calcom_api_base_url)),
+            ("HUBSPOT_API_BASE_URL", Some(&self.hubspot_api_base_url)),
             ("PUBLIC_BASE_URL", self.public_base_url.as_ref()),
         ] {
             if let Some(url) = url

@@ -818,6 +818,7 @@ pub(crate) async fn fresh_deps(clock: Arc<StepClock>) -> anyhow::Result<Deps> {
         experiments: None,
         events: None,
         retention: storage.retention,
+        crm: None,
     })
 }
 

@@ -107,6 +107,16 @@ pub async fn wire(settings: &Settings) -> anyhow::Result<Wiring> {
         experiments: Some(storage.experiments.clone()),
         events: Some(event_deps(settings, &storage)?),
         retention: storage.retention.clone(),
+        crm: Some(lead_domain::usecases::crm::CrmDeps {
+            crm: Arc::new(
+                lead_channels::hubspot::HubspotClient::new(
+                    &settings.hubspot_api_base_url,
+                    lead_channels::hubspot::DEFAULT_TIMEOUT,
+                )
+                .map_err(|e| anyhow::anyhow!("invalid configuration HUBSPOT_API_BASE_URL: {e}"))?,
+            ),
+            links: storage.crm_links.clone(),
+        }),
     };
     Ok(Wiring { deps, storage })
 }

@@ -33,6 +33,8 @@ pub struct Storage {
     pub knowledge: Arc<dyn lead_domain::knowledge::KnowledgeStore>,
     /// Each lead's booking in the tenant's calendar.
     pub bookings: Arc<dyn lead_domain::booking::BookingRepository>,
+    /// Each lead's records in the tenant's CRM.
+    pub crm_links: Arc<dyn lead_domain::crm::CrmLinks>,
     /// Processing decisions, committed with their job.
     pub decisions: Arc<dyn DecisionStore>,
     /// Users and sessions of the sales inbox.
@@ -63,6 +65,7 @@ impl Storage {
             + lead_domain::knowledge::KnowledgeStore
             + lead_domain::booking::BookingRepository
             + lead_domain::events::EventStore
+            + lead_domain::crm::CrmLinks
             + DecisionStore
             + UserRepository
             + InboxReader
@@ -82,6 +85,7 @@ impl Storage {
             knowledge: store.clone(),
             bookings: store.clone(),
             events: store.clone(),
+            crm_links: store.clone(),
             decisions: store.clone(),
             users: store.clone(),
             inbox: store.clone(),

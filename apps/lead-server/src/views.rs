@@ -173,6 +173,8 @@ pub struct ClientView {
     pub booking: Option<crate::routes::booking::BookingView>,
     /// Who on the team is paged, and the webhook endpoints (secrets never shown).
     pub notifications: crate::routes::notifications::NotificationsView,
+    /// The connected CRM, without its token.
+    pub crm: Option<crate::routes::crm::CrmView>,
     /// Days leads and messages are kept after their last activity; `null` keeps them.
     pub retention_days: Option<u32>,
     /// Public key of the live-chat widget.
@@ -227,6 +229,7 @@ impl From<&Tenant> for ClientView {
                 .booking
                 .as_ref()
                 .map(|b| crate::routes::booking::BookingView::of(t.id, b)),
+            crm: s.crm.as_ref().map(crate::routes::crm::CrmView::of),
             llm: s.llm.clone(),
             notifications: (&s.notifications).into(),
             retention_days: s.retention_days,
@@ -364,6 +367,8 @@ pub struct LeadDetail {
     pub conversations: Vec<ConversationView>,
     /// The lead's meeting booking, when one was offered or made.
     pub booking: Option<crate::routes::booking::LeadBookingView>,
+    /// The lead's records in the client's CRM, once a sync ran.
+    pub crm: Option<crate::routes::crm::LeadCrmView>,
 }
 
 /// A conversation as the API shows it.

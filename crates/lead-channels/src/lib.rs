@@ -15,6 +15,7 @@
 
 pub mod calcom;
 pub mod email;
+pub mod hubspot;
 pub mod optout;
 pub mod sender;
 pub mod signature;

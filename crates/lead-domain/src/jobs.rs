@@ -69,6 +69,11 @@ pub enum JobPayload {
         /// Email address or E.164 number.
         to: String,
     },
+    /// Send a lead's contact, deal and note to the tenant's CRM.
+    CrmSync {
+        /// Lead.
+        lead_id: LeadId,
+    },
 }
 
 /// The queue at a glance: jobs not done by kind and status, and the oldest due job's due time.
@@ -108,8 +113,16 @@ impl Notice {
 
 impl JobPayload {
     /// Every kind name, so metrics can report each kind before its first job.
-    pub const KINDS: &'static [&'static str] =
-        &["process_inbound", "send_outbound", "book_meeting", "notify"];
+    pub const KINDS: &'static [&'static str] = &[
+        "process_inbound",
+        "send_outbound",
+        "book_meeting",
+        "notify",
+        "crm_sync",
+        "dispatch_event",
+        "deliver_webhook",
+        "page_team",
+    ];
 
     /// The kind name, stored in its own column for filtering.
     pub const fn kind(&self) -> &'static str {
@@ -121,6 +134,7 @@ impl JobPayload {
             JobPayload::DispatchEvent { .. } => "dispatch_event",
             JobPayload::DeliverWebhook { .. } => "deliver_webhook",
             JobPayload::PageTeam { .. } => "page_team",
+            JobPayload::CrmSync { .. } => "crm_sync",
         }
     }
 
@@ -128,7 +142,10 @@ impl JobPayload {
     /// applied twice queues it once: a message's send, an inbound message's notification.
     pub fn effect_key(&self) -> Option<String> {
         match self {
-            JobPayload::ProcessInbound { .. } | JobPayload::BookMeeting { .. } => None,
+            // A sync is idempotent (stored ids, note fingerprint): a second one changes nothing.
+            JobPayload::ProcessInbound { .. }
+            | JobPayload::BookMeeting { .. }
+            | JobPayload::CrmSync { .. } => None,
             JobPayload::SendOutbound { message_id, .. } => Some(format!("send:{message_id}")),
             JobPayload::Notify { cause, notice, .. } => {
                 Some(format!("notify:{cause}:{}", notice.kind()))
@@ -149,7 +166,9 @@ impl JobPayload {
         match self {
             JobPayload::ProcessInbound { .. } => 50,
             JobPayload::SendOutbound { .. } => 100,
-            JobPayload::Notify { .. } | JobPayload::BookMeeting { .. } => 50,
+            JobPayload::Notify { .. }
+            | JobPayload::BookMeeting { .. }
+            | JobPayload::CrmSync { .. } => 50,
             JobPayload::DispatchEvent { .. }
             | JobPayload::DeliverWebhook { .. }
             | JobPayload::PageTeam { .. } => 60,
@@ -161,7 +180,7 @@ impl JobPayload {
         match self {
             JobPayload::ProcessInbound { .. } => BudgetClass::Processing,
             JobPayload::SendOutbound { .. } => BudgetClass::Sending,
-            JobPayload::Notify { .. } => BudgetClass::Notifying,
+            JobPayload::Notify { .. } | JobPayload::CrmSync { .. } => BudgetClass::Notifying,
             JobPayload::BookMeeting { .. } => BudgetClass::Processing,
             JobPayload::DispatchEvent { .. }
             | JobPayload::DeliverWebhook { .. }
@@ -202,6 +221,8 @@ impl JobPayload {
             JobPayload::PageTeam { event, channel, to } => {
                 format!("page:{}:{}:{to}", event.id, channel.as_str())
             }
+            // One lead's syncs run one at a time, apart from its conversation's work.
+            JobPayload::CrmSync { lead_id } => format!("crm:{lead_id}"),
         }
     }
 }
@@ -448,6 +469,7 @@ mod tests {
                     summary: String::new(),
                 },
             },
+            JobPayload::CrmSync { lead_id: lead },
         ];
         for payload in payloads {
             assert!(

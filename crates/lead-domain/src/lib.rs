@@ -7,6 +7,7 @@ pub mod analytics;
 pub mod booking;
 pub mod contact;
 pub mod corrections;
+pub mod crm;
 pub mod escalation;
 pub mod events;
 pub mod experiments;

@@ -183,6 +183,9 @@ pub struct TenantSettings {
     /// Who on the team is told of which events, in which language, and the webhook endpoints.
     #[serde(default)]
     pub notifications: crate::notifications::NotificationSettings,
+    /// The CRM leads are synced to; `None` keeps them here only.
+    #[serde(default)]
+    pub crm: Option<crate::crm::CrmSettings>,
     /// Days leads and messages are kept after their last activity; `None` keeps them.
     #[serde(default)]
     pub retention_days: Option<u32>,

@@ -26,6 +26,7 @@ use crate::ports::{
 use std::sync::Arc;
 
 pub mod booking;
+pub mod crm;
 pub mod experiments;
 pub mod knowledge;
 pub mod leads;
@@ -75,6 +76,8 @@ pub struct Deps {
     pub events: Option<crate::events::EventDeps>,
     /// Erasure and retention.
     pub retention: Arc<dyn crate::retention::DataRetention>,
+    /// The CRM and each lead's CRM ids; `None` turns CRM sync off.
+    pub crm: Option<crm::CrmDeps>,
 }
 
 /// Why a use case failed.
@@ -104,6 +107,9 @@ pub enum UseCaseError {
     /// An idempotency key already used for a different request; nothing was stored.
     #[error("the idempotency key was already used for a different request")]
     IdempotencyKeyReused,
+    /// The CRM failed.
+    #[error(transparent)]
+    Crm(#[from] crate::crm::CrmError),
 }
 
 impl From<CommitError> for UseCaseError {
@@ -134,6 +140,7 @@ impl UseCaseError {
             UseCaseError::Calendar(e) => e.is_retryable(),
             UseCaseError::LeaseLost => false,
             UseCaseError::Notify(_) => true,
+            UseCaseError::Crm(e) => e.is_retryable(),
         }
     }
 
@@ -145,6 +152,9 @@ impl UseCaseError {
                 ..
             })
             | UseCaseError::Calendar(crate::booking::CalendarError::RateLimited {
+                retry_after: Some(d),
+            })
+            | UseCaseError::Crm(crate::crm::CrmError::RateLimited {
                 retry_after: Some(d),
             }) => chrono::Duration::from_std(*d).ok(),
             _ => None,

@@ -360,3 +360,28 @@ pub(crate) mod webhook_deliveries {
 
     impl ActiveModelBehavior for ActiveModel {}
 }
+
+pub(crate) mod crm_links {
+    use sea_orm::entity::prelude::*;
+
+    #[sea_orm::model]
+    #[derive(Clone, Debug, PartialEq, DeriveEntityModel)]
+    #[sea_orm(table_name = "crm_links")]
+    pub struct Model {
+        #[sea_orm(primary_key, auto_increment = false)]
+        pub tenant_id: Uuid,
+        #[sea_orm(primary_key, auto_increment = false)]
+        pub lead_id: Uuid,
+        pub contact_id: Option<String>,
+        pub deal_id: Option<String>,
+        pub synced_at: Option<DateTimeUtc>,
+        pub last_error: Option<String>,
+        pub note_marker: Option<String>,
+        pub claimed_at: Option<DateTimeUtc>,
+        pub version: i64,
+        pub created_at: DateTimeUtc,
+        pub updated_at: DateTimeUtc,
+    }
+
+    impl ActiveModelBehavior for ActiveModel {}
+}

@@ -12,6 +12,7 @@ mod batch;
 mod bookings;
 mod bulk;
 mod codec;
+mod crm;
 mod entity;
 mod error;
 mod escalations;

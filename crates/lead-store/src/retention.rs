@@ -15,7 +15,7 @@ use sea_orm::{ColumnTrait, EntityTrait, QueryFilter, QuerySelect};
 use uuid::Uuid;
 
 use crate::codec::ts;
-use crate::entity::{bookings, clients, conversations, leads, messages};
+use crate::entity::{bookings, clients, conversations, crm_links, leads, messages};
 use crate::error::Context;
 use crate::{SeaOrmStore, WriteTxn};
 
@@ -32,6 +32,12 @@ async fn delete_leads(txn: &WriteTxn, tenant: Uuid, ids: &[Uuid]) -> Result<u64,
             .exec(txn)
             .await
             .context("erasing bookings")?;
+        crm_links::Entity::delete_many()
+            .filter(crm_links::Column::TenantId.eq(tenant))
+            .filter(crm_links::Column::LeadId.is_in(chunk.to_vec()))
+            .exec(txn)
+            .await
+            .context("erasing CRM links")?;
         leads::Entity::update_many()
             .col_expr(
                 leads::Column::PossibleDuplicateOf,

@@ -86,6 +86,7 @@ impl TenantBuilder {
                     booking: None,
                     notifications: Default::default(),
                     retention_days: None,
+                    crm: None,
                 },
                 widget_key: format!("wk_{}", id.simple()),
                 created_at: now,
@@ -182,6 +183,7 @@ pub fn deps_with(
             public_base_url: Some("https://leads.example".to_owned()),
         }),
         retention: store.clone(),
+        crm: None,
     };
     (
         deps,

@@ -6,6 +6,7 @@
 pub mod booking_contract;
 pub mod builders;
 pub mod contract;
+pub mod crm_contract;
 pub mod events_contract;
 pub mod fakes;
 pub mod knowledge;

@@ -26,6 +26,7 @@ use std::sync::Mutex;
 use std::time::Duration;
 
 mod booking;
+mod crm;
 mod retention;
 
 #[derive(Default)]
@@ -48,6 +49,7 @@ pub(crate) struct State {
     pub(crate) effect_keys: HashSet<String>,
     pub(crate) bookings: BTreeMap<(TenantId, LeadId), lead_domain::booking::BookingRecord>,
     pub(crate) deliveries: Vec<lead_domain::events::WebhookDelivery>,
+    pub(crate) crm_links: BTreeMap<(TenantId, LeadId), lead_domain::crm::CrmLink>,
 }
 
 /// Every storage port in memory; one mutex, so every method is atomic like a transaction.

@@ -195,6 +195,12 @@ pub struct UpdateClientRequest {
     /// "language", "events", "webhooks": [{"url", "events", "secret"}]}`); a client may change
     /// these with its own API key.
     pub notifications: Option<crate::routes::notifications::NotificationsPatch>,
+    /// The CRM leads are synced to (`{"provider": "hubspot", "access_token", "sync",
+    /// "deal": {"pipeline", "stage_by_state"}, "owner_id"}`); the token is write-only; `null`
+    /// disconnects it.
+    #[serde(default, deserialize_with = "double_option")]
+    #[schema(value_type = Option<Object>)]
+    pub crm: Option<Option<crate::routes::crm::CrmPatch>>,
     /// Days leads and messages are kept after their last activity (1 to 3650), removed by a daily
     /// job; `null` keeps them.
     #[serde(default, deserialize_with = "double_option")]
@@ -383,6 +389,7 @@ pub fn build_tenant(
             booking: None,
             notifications: Default::default(),
             retention_days: None,
+            crm: None,
         },
         widget_key: format!("wk_{}", URL_SAFE_NO_PAD.encode(widget)),
         created_at: now,
@@ -665,6 +672,13 @@ fn apply_update(tenant: &mut Tenant, req: UpdateClientRequest) -> Result<(), Api
                 crate::routes::booking::merge_booking(s.booking.as_ref(), patch, &mut errors)
         }
         Some(None) => s.booking = None,
+        None => {}
+    }
+    match req.crm.clone() {
+        Some(Some(patch)) => {
+            s.crm = crate::routes::crm::merge_crm(s.crm.as_ref(), patch, &mut errors);
+        }
+        Some(None) => s.crm = None,
         None => {}
     }
     match req.retention_days {

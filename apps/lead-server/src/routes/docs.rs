@@ -3,7 +3,7 @@
 
 use crate::error::{FieldError, Problem};
 use crate::routes::{
-    analytics, booking, clients, conversations, health, jobs, knowledge, leads, live_chat,
+    analytics, booking, clients, conversations, crm, health, jobs, knowledge, leads, live_chat,
     notifications, twilio, users, webhooks, widget_keys,
 };
 use crate::views;
@@ -22,7 +22,7 @@ use utoipa::{Modify, OpenApi};
         clients::create, clients::get, clients::update, clients::activate, clients::pause, clients::rotate, clients::usage, widget_keys::rotate_widget_key,
         users::create, users::list, users::delete,
         jobs::list, jobs::retry,
-        leads::create, leads::list, leads::get, leads::update, leads::erase, leads::score, leads::handoff, leads::merge, leads::hot,
+        leads::create, leads::list, leads::get, leads::update, leads::erase, leads::score, leads::handoff, leads::merge, crm::sync, leads::hot,
         conversations::get, conversations::messages, conversations::add_message, conversations::escalate,
         conversations::release, conversations::active,
         webhooks::web_form, twilio::sms_inbound, twilio::whatsapp_inbound, twilio::missed_call,
@@ -58,6 +58,7 @@ use utoipa::{Modify, OpenApi};
         notifications::NotificationsPatch, notifications::WebhookPatch, notifications::NotificationsView,
         notifications::WebhookView, notifications::DeliveryView, notifications::AttemptView,
         notifications::DeliveryList, notifications::WebhookEvent, notifications::WebhookEventType,
+        crm::CrmPatch, crm::CrmView, crm::CrmDealView, crm::LeadCrmView, crm::CrmSyncQueued,
         jobs::JobView, jobs::JobPage, jobs::JobRetried,
     )),
     modifiers(&SecuritySchemes),

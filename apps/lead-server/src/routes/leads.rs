@@ -75,6 +75,7 @@ pub fn usecase_error(err: UseCaseError) -> ApiError {
         ),
         UseCaseError::Send(e) => ApiError::Internal(anyhow::anyhow!("send failed: {e}")),
         UseCaseError::Calendar(e) => ApiError::Internal(anyhow::anyhow!("calendar failed: {e}")),
+        UseCaseError::Crm(e) => ApiError::Internal(anyhow::anyhow!("CRM failed: {e}")),
         e @ (UseCaseError::LeaseLost | UseCaseError::Notify(_)) => {
             ApiError::Internal(anyhow::anyhow!("{e}"))
         }
@@ -359,6 +360,11 @@ async fn detail(state: &AppState, lead: &Lead) -> Result<HttpResponse, ApiError>
         .bookings
         .booking_of_lead(lead.tenant_id, lead.id)
         .await?;
+    let crm = state
+        .storage
+        .crm_links
+        .crm_link(lead.tenant_id, lead.id)
+        .await?;
     Ok(HttpResponse::Ok().json(LeadDetail {
         lead: LeadView::from(lead),
         history: history.iter().map(StateChangeView::from).collect(),
@@ -366,6 +372,7 @@ async fn detail(state: &AppState, lead: &Lead) -> Result<HttpResponse, ApiError>
         booking: booking
             .as_ref()
             .map(crate::routes::booking::LeadBookingView::from),
+        crm: crm.as_ref().map(crate::routes::crm::LeadCrmView::from),
     }))
 }
 

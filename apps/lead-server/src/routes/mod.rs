@@ -4,6 +4,7 @@ pub mod analytics;
 pub mod booking;
 pub mod clients;
 pub mod conversations;
+pub mod crm;
 pub mod docs;
 pub mod health;
 pub mod jobs;
@@ -146,6 +147,7 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
                 .route("/leads/{id}/score", web::patch().to(leads::score))
                 .route("/leads/{id}/handoff", web::post().to(leads::handoff))
                 .route("/leads/{id}/merge", web::post().to(leads::merge))
+                .route("/leads/{id}/crm-sync", web::post().to(crm::sync))
                 .route(
                     "/conversations/client/{id}/active",
                     web::get().to(conversations::active),

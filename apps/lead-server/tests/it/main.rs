@@ -10,6 +10,7 @@ mod anthropic;
 mod booking;
 mod cli;
 mod clients;
+mod crm;
 mod deploy;
 mod eval_conversations;
 mod fuzz;

@@ -5,6 +5,7 @@
 
 mod calcom;
 mod email;
+mod hubspot;
 mod properties;
 mod sender;
 mod twilio_client;

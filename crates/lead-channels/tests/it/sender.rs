@@ -138,6 +138,7 @@ fn tenant(twilio: Option<TwilioSettings>) -> Tenant {
             booking: None,
             notifications: Default::default(),
             retention_days: None,
+            crm: None,
         },
         widget_key: "wk_test".to_owned(),
         created_at: now(),

@@ -449,6 +449,26 @@ pub fn decide(
         now,
         new_id,
     ));
+    // The tenant's CRM hears of a lead entering a synced state and of later changes to it.
+    let before = &snapshot.lead;
+    let changed = before.state != lead.state
+        || before.score.score != lead.score.score
+        || before.qualification != lead.qualification;
+    let synced = tenant
+        .settings
+        .crm
+        .as_ref()
+        .is_some_and(|c| c.syncs(before.state));
+    if let Some(job) = super::crm::sync_job(
+        tenant,
+        &lead,
+        changed,
+        synced,
+        JobId::from_uuid(new_id()),
+        now,
+    ) {
+        jobs.push(job);
+    }
     let decision = Decision {
         lead,
         changes,

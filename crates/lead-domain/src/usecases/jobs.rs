@@ -93,6 +93,10 @@ pub async fn run_job(deps: &Deps, job: &Job) -> Result<JobRun, UseCaseError> {
                 .await?,
             completed: false,
         }),
+        JobPayload::CrmSync { lead_id } => Ok(JobRun {
+            note: super::crm::run_crm_sync(deps, job.tenant_id, *lead_id).await?,
+            completed: false,
+        }),
     }
 }
 

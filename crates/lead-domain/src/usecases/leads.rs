@@ -180,6 +180,9 @@ pub async fn edit_lead(
         )
         .await?;
     }
+    if !changes.is_empty() {
+        usecases::crm::queue_after_change(deps, tenant, &lead).await?;
+    }
     Ok(lead)
 }
 
@@ -281,7 +284,9 @@ pub async fn hand_off(
             usecases::escalate_manually(deps, tenant, c.id, reason.clone(), by).await?;
         }
     }
-    load_lead(deps, tenant, id).await
+    let lead = load_lead(deps, tenant, id).await?;
+    usecases::crm::queue_after_change(deps, tenant, &lead).await?;
+    Ok(lead)
 }
 
 /// A person takes a conversation over: escalation recorded with who and why, AI replies stop,

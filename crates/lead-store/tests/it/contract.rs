@@ -62,12 +62,17 @@ async fn bookings(db: &TestDb) {
     lead_testkit::booking_contract::bookings(&db.store).await;
 }
 
+async fn crm_links(db: &TestDb) {
+    lead_testkit::crm_contract::crm_links(&db.store).await;
+}
+
 async fn retention(db: &TestDb) {
     lead_testkit::retention_contract::retention(&db.store).await;
 }
 
 on_both_backends! {
     contract_bookings => bookings;
+    contract_crm_links => crm_links;
     contract_retention => retention;
 }
 

@@ -18,6 +18,11 @@ async fn the_in_memory_store_passes_the_events_contract() {
 }
 
 #[tokio::test]
+async fn the_in_memory_store_passes_the_crm_link_contract() {
+    lead_testkit::crm_contract::crm_links(&InMemoryStore::new()).await;
+}
+
+#[tokio::test]
 async fn the_in_memory_store_passes_the_retention_contract() {
     lead_testkit::retention_contract::retention(&InMemoryStore::new()).await;
 }
