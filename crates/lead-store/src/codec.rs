@@ -23,8 +23,6 @@ pub(crate) fn statement(backend: DbBackend, sql: &str, values: Vec<Value>) -> St
 /// The largest page a caller may ask for.
 const MAX_PAGE: u32 = 200;
 
-/// Times are stored to the microsecond, PostgreSQL's precision, so that a
-/// value reads back the same from both backends.
 /// A surrogate key for a row no port names (history, key, number and usage rows): time-ordered
 /// so such rows insert at the end of their index. Ids that ports name come from `IdGenerator`.
 #[allow(clippy::disallowed_methods)]
@@ -32,6 +30,8 @@ pub(crate) fn row_id() -> uuid::Uuid {
     uuid::Uuid::now_v7()
 }
 
+/// Times are stored to the microsecond, PostgreSQL's precision, so that a
+/// value reads back the same from both backends.
 pub(crate) fn ts(t: DateTime<Utc>) -> DateTime<Utc> {
     t.trunc_subsecs(6)
 }

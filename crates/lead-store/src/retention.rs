@@ -11,10 +11,10 @@ use lead_domain::ids::{LeadId, TenantId};
 use lead_domain::ports::StoreError;
 use lead_domain::retention::{DataRetention, Purged};
 use sea_orm::sea_query::Expr;
-use sea_orm::{ColumnTrait, EntityTrait, QueryFilter, QuerySelect};
+use sea_orm::{ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QuerySelect};
 use uuid::Uuid;
 
-use crate::codec::ts;
+use crate::codec::{statement, ts};
 use crate::entity::{bookings, clients, conversations, crm_links, leads, messages};
 use crate::error::Context;
 use crate::{SeaOrmStore, WriteTxn};
@@ -59,10 +59,32 @@ async fn delete_leads(txn: &WriteTxn, tenant: Uuid, ids: &[Uuid]) -> Result<u64,
     Ok(removed)
 }
 
+/// Removes the copies of a lead's data that events and jobs carry in their JSON (a delivery's
+/// event, a page's packet, a send's payload); jobs running now finish and find the lead gone.
+async fn scrub_copies(txn: &WriteTxn, tenant: Uuid, lead: Uuid) -> Result<(), StoreError> {
+    let backend = txn.get_database_backend();
+    let pattern = format!("%{lead}%");
+    for sql in [
+        "DELETE FROM webhook_deliveries WHERE tenant_id = $1 AND CAST(event AS TEXT) LIKE $2",
+        "DELETE FROM jobs WHERE tenant_id = $1 AND status <> 'running' \
+         AND CAST(payload AS TEXT) LIKE $2",
+    ] {
+        txn.execute_raw(statement(
+            backend,
+            sql,
+            vec![tenant.into(), pattern.clone().into()],
+        ))
+        .await
+        .context("erasing copies of a lead in events and jobs")?;
+    }
+    Ok(())
+}
+
 #[async_trait]
 impl DataRetention for SeaOrmStore {
     async fn erase_lead(&self, tenant: TenantId, lead: LeadId) -> Result<bool, StoreError> {
         let txn = self.begin_write().await.context("starting an erasure")?;
+        scrub_copies(&txn, tenant.as_uuid(), lead.as_uuid()).await?;
         let removed = delete_leads(&txn, tenant.as_uuid(), &[lead.as_uuid()]).await?;
         txn.commit().await.context("committing an erasure")?;
         Ok(removed > 0)
@@ -129,6 +151,17 @@ impl DataRetention for SeaOrmStore {
             }
         }
         let expired: Vec<Uuid> = idle.into_iter().filter(|id| !active.contains(id)).collect();
+        // Copies of lead data in deliveries and finished jobs expire with the period too.
+        let backend = txn.get_database_backend();
+        for sql in [
+            "DELETE FROM webhook_deliveries WHERE tenant_id = $1 AND created_at < $2",
+            "DELETE FROM jobs WHERE tenant_id = $1 AND status IN ('done', 'dead') \
+             AND updated_at < $2",
+        ] {
+            txn.execute_raw(statement(backend, sql, vec![tenant.into(), cutoff.into()]))
+                .await
+                .context("removing expired deliveries and jobs")?;
+        }
         let leads = delete_leads(&txn, tenant, &expired).await?;
         txn.commit().await.context("committing a retention pass")?;
         Ok(Purged { leads, messages })

@@ -52,6 +52,12 @@ pub async fn retention<S: Store + DataRetention + ?Sized>(store: &S) {
         store.erase_lead(tenant.id, erased.lead_id).await,
         "again"
     ));
+    if let Some(job) = erased.job_id {
+        assert!(
+            ok(store.get_job(tenant.id, job).await, "the erased lead's job").is_none(),
+            "a queued job carrying the erased lead's ids is removed with it"
+        );
+    }
 
     // Retention: an idle lead, a lead that wrote again recently, a recent lead.
     let idle = ok(

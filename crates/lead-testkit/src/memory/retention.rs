@@ -43,6 +43,16 @@ fn remove_leads(s: &mut State, tenant: TenantId, ids: &HashSet<LeadId>) -> u64 {
 impl DataRetention for InMemoryStore {
     async fn erase_lead(&self, tenant: TenantId, lead: LeadId) -> Result<bool, StoreError> {
         let mut s = self.state();
+        let id = lead.to_string();
+        let mentions =
+            |json: Result<String, serde_json::Error>| json.is_ok_and(|j| j.contains(&id));
+        s.deliveries
+            .retain(|d| d.tenant_id != tenant || !mentions(serde_json::to_string(&d.event)));
+        s.jobs.retain(|(j, _)| {
+            j.tenant_id != tenant
+                || j.status == lead_domain::jobs::JobStatus::Running
+                || !mentions(serde_json::to_string(&j.payload))
+        });
         Ok(remove_leads(&mut s, tenant, &HashSet::from([lead])) > 0)
     }
 
