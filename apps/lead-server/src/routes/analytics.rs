@@ -1,39 +1,25 @@
 //! A client's analytics (speed to lead, funnel, scores, escalations, failed replies, cost) and
 //! its A/B experiments. The platform admin token or the client's own API key.
 
-use actix_web::http::header::AUTHORIZATION;
-use actix_web::{FromRequest, HttpRequest, HttpResponse, web};
+use actix_web::{HttpRequest, HttpResponse, web};
 use chrono::{DateTime, Utc};
 use lead_domain::analytics::{AnalyticsQuery, AnalyticsReport, QueryError, summarize};
 use lead_domain::experiments::{Experiment, ExperimentId, Results, Variant, Verdict};
-use lead_domain::ids::TenantId;
 use lead_domain::tenant::Tenant;
 use lead_domain::usecases::experiments::{self as usecases, ExperimentError, NewExperiment};
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 use uuid::Uuid;
 
-use crate::auth::{AdminAuth, TenantAuth};
 use crate::error::ApiError;
 use crate::extract::parse_json;
 use crate::state::AppState;
 
 /// The client a request may work on: any client with the admin token, its own with an API key.
 async fn authorize(req: &HttpRequest, state: &AppState, id: Uuid) -> Result<Tenant, ApiError> {
-    if req.headers().contains_key(AUTHORIZATION) {
-        AdminAuth::extract(req).await?;
-        return state
-            .deps
-            .tenants
-            .get_tenant(TenantId::from_uuid(id))
-            .await?
-            .ok_or(ApiError::NotFound("client"));
-    }
-    let TenantAuth(tenant) = TenantAuth::extract(req).await?;
-    if tenant.id.as_uuid() != id {
-        return Err(ApiError::NotFound("client"));
-    }
-    Ok(tenant)
+    super::notifications::authorize_client(req, state, id)
+        .await
+        .map(|(tenant, _)| tenant)
 }
 
 /// The query of `GET /api/v1/clients/{id}/analytics`.

@@ -1,11 +1,10 @@
 //! A client's knowledge base: upload, list, read, replace and delete documents, and search them
 //! the way the AI sees them. The platform admin token or the client's own API key.
 
-use actix_web::http::header::AUTHORIZATION;
-use actix_web::{FromRequest, HttpRequest, HttpResponse, web};
+use actix_web::{HttpRequest, HttpResponse, web};
 use chrono::{DateTime, Utc};
 use futures::StreamExt;
-use lead_domain::ids::{DocumentId, TenantId};
+use lead_domain::ids::DocumentId;
 use lead_domain::knowledge::{
     Block, BlockKind, DocumentFormat, KnowledgeBase, KnowledgeChunk, KnowledgeDocument,
     KnowledgeLimits,
@@ -17,7 +16,6 @@ use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 use uuid::Uuid;
 
-use crate::auth::{AdminAuth, TenantAuth};
 use crate::error::ApiError;
 use crate::extract::parse_json;
 use crate::state::AppState;
@@ -168,20 +166,9 @@ fn format_name(f: DocumentFormat) -> String {
 
 /// The client a request may work on: any client with the admin token, its own with an API key.
 async fn authorize(req: &HttpRequest, state: &AppState, id: Uuid) -> Result<Tenant, ApiError> {
-    if req.headers().contains_key(AUTHORIZATION) {
-        AdminAuth::extract(req).await?;
-        return state
-            .deps
-            .tenants
-            .get_tenant(TenantId::from_uuid(id))
-            .await?
-            .ok_or(ApiError::NotFound("client"));
-    }
-    let TenantAuth(tenant) = TenantAuth::extract(req).await?;
-    if tenant.id.as_uuid() != id {
-        return Err(ApiError::NotFound("client"));
-    }
-    Ok(tenant)
+    super::notifications::authorize_client(req, state, id)
+        .await
+        .map(|(tenant, _)| tenant)
 }
 
 fn knowledge(state: &AppState) -> Result<&KnowledgeBase, ApiError> {

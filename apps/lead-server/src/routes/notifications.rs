@@ -516,3 +516,37 @@ pub struct WebhookEvent {
     #[schema(value_type = Object)]
     pub data: serde_json::Value,
 }
+
+#[cfg(test)]
+mod tests {
+    use super::WebhookEventType;
+    use lead_domain::events::{ALL_EVENT_TYPES, EventType};
+
+    /// The documented mirror of the domain's event types, matched exhaustively so a new domain
+    /// type does not compile until the OpenAPI document names it too.
+    fn documented(t: EventType) -> WebhookEventType {
+        match t {
+            EventType::LeadCreated => WebhookEventType::LeadCreated,
+            EventType::LeadScored => WebhookEventType::LeadScored,
+            EventType::LeadHot => WebhookEventType::LeadHot,
+            EventType::LeadStateChanged => WebhookEventType::LeadStateChanged,
+            EventType::ConversationEscalated => WebhookEventType::ConversationEscalated,
+            EventType::ConversationReleased => WebhookEventType::ConversationReleased,
+            EventType::MessageReceived => WebhookEventType::MessageReceived,
+            EventType::MessageSent => WebhookEventType::MessageSent,
+            EventType::MessageFailed => WebhookEventType::MessageFailed,
+            EventType::LeadUndeliverable => WebhookEventType::LeadUndeliverable,
+            EventType::BudgetAlert => WebhookEventType::BudgetAlert,
+        }
+    }
+
+    #[test]
+    fn the_documented_event_types_are_the_domain_s() {
+        for t in ALL_EVENT_TYPES {
+            assert_eq!(
+                serde_json::to_value(documented(t)).unwrap(),
+                serde_json::Value::String(t.as_str().to_owned())
+            );
+        }
+    }
+}
