@@ -487,6 +487,9 @@ pub enum WebhookEventType {
     /// Model spending crossed 80% of the monthly budget.
     #[serde(rename = "budget.alert")]
     BudgetAlert,
+    /// The CRM refused the tenant's token; sync stopped until it is replaced.
+    #[serde(rename = "crm.disconnected")]
+    CrmDisconnected,
 }
 
 /// The body of every outbound webhook, signed per Standard Webhooks (`webhook-id` is `id`,
@@ -511,7 +514,7 @@ pub struct WebhookEvent {
     /// The client.
     pub client_id: Uuid,
     /// The details: `lead`, `conversation_id`, `message_id`, `channel`, `body`, `previous_score`,
-    /// `from_state`, `to_state`, `reasons`, `by`, `month`, `spent_usd`, `budget_usd` as the type
+    /// `from_state`, `to_state`, `reasons`, `by`, `month`, `spent_usd`, `budget_usd`, `integration` as the type
     /// calls for; absent fields are omitted.
     #[schema(value_type = Object)]
     pub data: serde_json::Value,
@@ -537,6 +540,7 @@ mod tests {
             EventType::MessageFailed => WebhookEventType::MessageFailed,
             EventType::LeadUndeliverable => WebhookEventType::LeadUndeliverable,
             EventType::BudgetAlert => WebhookEventType::BudgetAlert,
+            EventType::CrmDisconnected => WebhookEventType::CrmDisconnected,
         }
     }
 

@@ -385,20 +385,25 @@ pub async fn page_team(
             render_page(&subject, &packet, language, &link)
         }
         (None, _) => {
-            let text = match (event.data.spent_usd, event.data.budget_usd) {
-                (Some(spent), Some(budget)) => format!(
-                    "{}: {spent:.2} / {budget:.2} USD ({})",
-                    event.kind,
-                    event.data.month.clone().unwrap_or_default()
-                ),
-                _ => event.kind.to_string(),
+            let facts = match event.kind {
+                EventType::BudgetAlert => match (event.data.spent_usd, event.data.budget_usd) {
+                    (Some(spent), Some(budget)) => format!(
+                        "{spent:.2} / {budget:.2} USD ({})",
+                        event.data.month.clone().unwrap_or_default()
+                    ),
+                    _ => String::new(),
+                },
+                _ => {
+                    let mut parts: Vec<String> = event.data.integration.iter().cloned().collect();
+                    parts.extend(event.data.reasons.iter().cloned());
+                    parts.join(": ")
+                }
             };
-            crate::notifications::RenderedPage {
-                subject: text.clone(),
-                sms: text.clone(),
-                html: format!("<p>{text}</p>"),
-                text,
-            }
+            let link = match event.kind {
+                EventType::CrmDisconnected => format!("{base}/app/settings"),
+                _ => format!("{base}/app/usage"),
+            };
+            crate::notifications::render_alert(event.kind, &facts, language, &link)
         }
     };
     let address = match channel {
