@@ -205,16 +205,22 @@ impl SyncRun<'_> {
             .stage_for(self.lead.state, self.lead.current_score())
         {
             let deal = deal_properties(self.lead, self.settings, &stage);
-            match self.link.deal_id.clone() {
-                Some(id) => self.crm.update_deal(self.settings, &id, &deal).await?,
-                None => {
-                    let id = self
-                        .crm
-                        .create_deal(self.settings, &contact_id, &deal)
-                        .await?;
-                    self.link.deal_id = Some(id);
-                    self.save().await?;
-                }
+            let updated = match self.link.deal_id.clone() {
+                Some(id) => match self.crm.update_deal(self.settings, &id, &deal).await {
+                    Ok(()) => true,
+                    // Deleted at the CRM by a person: a new deal is created below.
+                    Err(CrmError::NotFound(_)) => false,
+                    Err(e) => return Err(e.into()),
+                },
+                None => false,
+            };
+            if !updated {
+                let id = self
+                    .crm
+                    .create_deal(self.settings, &contact_id, &deal)
+                    .await?;
+                self.link.deal_id = Some(id);
+                self.save().await?;
             }
         }
         let text = note_text(self.lead);

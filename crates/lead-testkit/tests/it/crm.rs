@@ -1,5 +1,6 @@
 //! CRM sync on in-memory fakes: two workers syncing one phone-only lead at once create one
-//! contact, and a refused token stops sync, shows on the tenant and pages the team once.
+//! contact (on a fake and against a stand-in speaking HubSpot's CRM v3 shapes), and a refused
+//! token stops sync, shows on the tenant and pages the team once.
 
 use chrono::Duration;
 use lead_domain::contact::PhoneNumber;
@@ -31,8 +32,10 @@ const OPEN: &str = "2026-11-24T07:00:00Z";
 struct FakeCrm {
     contacts: Mutex<Vec<(String, Properties)>>,
     creates: AtomicUsize,
+    deals: AtomicUsize,
     calls: AtomicUsize,
     refuse: AtomicBool,
+    deals_gone: AtomicBool,
 }
 
 impl FakeCrm {
@@ -108,11 +111,18 @@ impl Crm for FakeCrm {
         _: &Properties,
     ) -> Result<String, CrmError> {
         self.check()?;
-        Ok("d1".into())
+        Ok(format!(
+            "d{}",
+            self.deals.fetch_add(1, Ordering::SeqCst) + 1
+        ))
     }
 
-    async fn update_deal(&self, _: &CrmSettings, _: &str, _: &Properties) -> Result<(), CrmError> {
-        self.check()
+    async fn update_deal(&self, _: &CrmSettings, id: &str, _: &Properties) -> Result<(), CrmError> {
+        self.check()?;
+        if self.deals_gone.load(Ordering::SeqCst) {
+            return Err(CrmError::NotFound(id.to_owned()));
+        }
+        Ok(())
     }
 
     async fn create_note(
@@ -167,7 +177,7 @@ fn tenant() -> Tenant {
 
 /// A tenant with a phone-only HOT lead processed without CRM sync; returns the lead's id and
 /// the dependencies with the fake CRM switched on.
-async fn world(crm: Arc<FakeCrm>) -> (Deps, Fakes, Tenant, lead_domain::ids::LeadId) {
+async fn world(crm: Arc<dyn Crm>) -> (Deps, Fakes, Tenant, lead_domain::ids::LeadId) {
     let (deps, fakes) = deps_with(None, Arc::new(ScriptedExtractor::reading(hot())), OPEN);
     let tenant = tenant();
     fakes
@@ -223,8 +233,26 @@ async fn two_workers_syncing_one_phone_only_lead_create_one_contact() {
         .expect("the lead's CRM record");
     assert_eq!(link.contact_id.as_deref(), Some("c1"));
     assert!(link.last_error.is_none(), "{link:?}");
-    let lead = fakes.store.get_lead(tenant.id, lead_id).await.unwrap();
-    assert!(lead.is_some());
+    assert_eq!(link.deal_id.as_deref(), Some("d1"));
+    assert!(
+        fakes
+            .store
+            .get_lead(tenant.id, lead_id)
+            .await
+            .unwrap()
+            .is_some()
+    );
+
+    // A deal a person deleted at the CRM is created again, not left failing.
+    crm.deals_gone.store(true, Ordering::SeqCst);
+    run_crm_sync(&deps, tenant.id, lead_id).await.unwrap();
+    let link = fakes
+        .store
+        .crm_link(tenant.id, lead_id)
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(link.deal_id.as_deref(), Some("d2"));
 }
 
 async fn page_jobs(fakes: &Fakes) -> Vec<(PageChannel, String, EventType)> {
@@ -299,4 +327,100 @@ async fn a_refused_token_stops_sync_and_pages_the_team_once() {
         .expect("the owner's email");
     assert!(page.text.contains("hubspot"), "{}", page.text);
     assert!(page.text.contains("/app/settings"), "{}", page.text);
+}
+
+#[tokio::test]
+async fn two_workers_against_a_hubspot_stand_in_create_one_contact() {
+    use wiremock::matchers::{method, path};
+    use wiremock::{Mock, MockServer, ResponseTemplate};
+    let object = |id: &str| {
+        serde_json::json!({"id": id, "properties": {}, "createdAt": "2026-12-05T06:00:00.000Z",
+            "updatedAt": "2026-12-05T06:00:00.000Z", "archived": false})
+    };
+    let server = MockServer::start().await;
+    let existing: Vec<serde_json::Value> = lead_domain::crm::CUSTOM_PROPERTIES
+        .iter()
+        .map(|p| {
+            serde_json::json!({"name": p.name, "label": p.label, "type": "string",
+            "fieldType": "text", "groupName": "contactinformation"})
+        })
+        .collect();
+    Mock::given(method("GET"))
+        .and(path("/crm/v3/properties/contacts"))
+        .respond_with(
+            ResponseTemplate::new(200).set_body_json(serde_json::json!({"results": existing})),
+        )
+        .mount(&server)
+        .await;
+    // HubSpot's search is eventually consistent: a contact created a moment ago is not found yet.
+    Mock::given(method("POST"))
+        .and(path("/crm/v3/objects/contacts/search"))
+        .respond_with(
+            ResponseTemplate::new(200)
+                .set_body_json(serde_json::json!({"total": 0, "results": []})),
+        )
+        .mount(&server)
+        .await;
+    Mock::given(method("POST"))
+        .and(path("/crm/v3/objects/contacts"))
+        .respond_with(
+            ResponseTemplate::new(201)
+                .set_body_json(object("701"))
+                .set_delay(StdDuration::from_millis(200)),
+        )
+        .mount(&server)
+        .await;
+    Mock::given(method("PATCH"))
+        .and(path("/crm/v3/objects/contacts/701"))
+        .respond_with(ResponseTemplate::new(200).set_body_json(object("701")))
+        .mount(&server)
+        .await;
+    Mock::given(method("POST"))
+        .and(path("/crm/v3/objects/deals"))
+        .respond_with(ResponseTemplate::new(201).set_body_json(object("9001")))
+        .mount(&server)
+        .await;
+    Mock::given(method("PATCH"))
+        .and(path("/crm/v3/objects/deals/9001"))
+        .respond_with(ResponseTemplate::new(200).set_body_json(object("9001")))
+        .mount(&server)
+        .await;
+    Mock::given(method("POST"))
+        .and(path("/crm/v3/objects/notes"))
+        .respond_with(ResponseTemplate::new(201).set_body_json(object("4242")))
+        .mount(&server)
+        .await;
+    let hubspot =
+        lead_channels::hubspot::HubspotClient::new(&server.uri(), StdDuration::from_secs(5))
+            .unwrap();
+    let (deps, fakes, tenant, lead_id) = world(Arc::new(hubspot)).await;
+    let (a, b) = tokio::join!(
+        run_crm_sync(&deps, tenant.id, lead_id),
+        run_crm_sync(&deps, tenant.id, lead_id)
+    );
+    assert!(
+        a.is_ok() != b.is_ok(),
+        "one of the two steps back: {a:?} {b:?}"
+    );
+    fakes.clock.advance(Duration::seconds(30));
+    run_crm_sync(&deps, tenant.id, lead_id).await.unwrap();
+    let requests = server.received_requests().await.unwrap();
+    let creates = requests
+        .iter()
+        .filter(|r| r.method.as_str() == "POST" && r.url.path() == "/crm/v3/objects/contacts")
+        .count();
+    assert_eq!(creates, 1, "one contact created at HubSpot");
+    let deals = requests
+        .iter()
+        .filter(|r| r.method.as_str() == "POST" && r.url.path() == "/crm/v3/objects/deals")
+        .count();
+    assert_eq!(deals, 1, "one deal created at HubSpot");
+    let link = fakes
+        .store
+        .crm_link(tenant.id, lead_id)
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(link.contact_id.as_deref(), Some("701"));
+    assert_eq!(link.deal_id.as_deref(), Some("9001"));
 }
