@@ -14,6 +14,7 @@ pub mod eval_knowledge;
 pub mod extract;
 pub mod guards;
 pub mod healthcheck;
+pub mod housekeeping;
 pub mod limits;
 pub mod metrics;
 pub mod phone;

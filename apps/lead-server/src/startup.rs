@@ -371,6 +371,7 @@ impl Application {
             hasher: Arc::new(crate::app::auth::Argon2Hasher::new()?),
             streams: crate::app::events::StreamSlots::default(),
         };
+        crate::housekeeping::spawn(inbox.clone(), wiring.deps.clone());
         let state = web::Data::new(AppState {
             deps: wiring.deps,
             storage: wiring.storage,

@@ -340,6 +340,16 @@ pub trait UserRepository: Send + Sync {
     /// On database failure.
     async fn delete_idle_sessions(&self, before: DateTime<Utc>) -> Result<u64, StoreError>;
 
+    /// Removes failed sign-ins recorded before `before` (older than any throttle looks back);
+    /// returns how many.
+    ///
+    /// # Errors
+    /// On database failure.
+    async fn delete_sign_in_failures_before(
+        &self,
+        before: DateTime<Utc>,
+    ) -> Result<u64, StoreError>;
+
     /// Records a failed sign-in for a key.
     ///
     /// # Errors

@@ -249,6 +249,18 @@ impl UserRepository for SeaOrmStore {
         Ok(result.rows_affected)
     }
 
+    async fn delete_sign_in_failures_before(
+        &self,
+        before: DateTime<Utc>,
+    ) -> Result<u64, StoreError> {
+        let result = sign_in_failures::Entity::delete_many()
+            .filter(sign_in_failures::Column::CreatedAt.lt(ts(before)))
+            .exec(self.db())
+            .await
+            .context("removing old failed sign-ins")?;
+        Ok(result.rows_affected)
+    }
+
     async fn record_sign_in_failure(
         &self,
         key: &ThrottleKey,

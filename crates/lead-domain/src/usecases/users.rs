@@ -269,3 +269,34 @@ pub async fn choose_language(
         .await?;
     Ok(())
 }
+
+/// What one housekeeping pass removed.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Swept {
+    /// Sessions idle longer than the idle limit.
+    pub sessions: u64,
+    /// Failed sign-ins older than the throttle looks back.
+    pub sign_in_failures: u64,
+}
+
+/// Removes idle sessions and failed sign-ins no throttle counts any more, so neither table grows
+/// without bound; run periodically.
+///
+/// # Errors
+/// Storage failures (the next pass tries again).
+pub async fn sweep(accounts: Accounts<'_>) -> Result<Swept, StoreError> {
+    let now = accounts.clock.now();
+    let sessions = accounts
+        .users
+        .delete_idle_sessions(now - accounts.idle)
+        .await?;
+    let kept = accounts.throttle.window.max(accounts.throttle.lockout);
+    let sign_in_failures = accounts
+        .users
+        .delete_sign_in_failures_before(now - kept)
+        .await?;
+    Ok(Swept {
+        sessions,
+        sign_in_failures,
+    })
+}

@@ -10,4 +10,5 @@ mod contract;
 mod isolation;
 mod knowledge;
 mod queue;
+mod sessions;
 mod support;
