@@ -15,7 +15,6 @@ use lead_domain::lifecycle::LeadState;
 use lead_domain::ports::StoreError;
 use lead_domain::scoring::Score;
 use sea_orm::{ConnectionTrait, DbBackend, FromQueryResult, Value};
-use std::collections::HashMap;
 use uuid::Uuid;
 
 use crate::SeaOrmStore;
@@ -25,21 +24,21 @@ use crate::error::{Context, corrupt};
 /// Leads created in the range with every state they reached (`reached_states`, kept by a
 /// trigger on their history) and whether they said they are not interested (`{not_interested}` is
 /// the backend's JSON path expression); one row per lead read by `ix_leads_tenant_created`.
-const LEADS: &str = "SELECT l.id AS id, l.created_at AS created_at, l.source_channel AS source, \
+const LEADS: &str = "SELECT l.created_at AS created_at, l.source_channel AS source, \
      l.state AS state, l.score AS score, CAST(l.reached_states AS BIGINT) AS reached, \
      CAST(CASE WHEN {not_interested} THEN 1 ELSE 0 END AS BIGINT) AS not_interested \
      FROM leads l WHERE l.tenant_id = $1 AND l.created_at >= $2 AND l.created_at < $3";
 
-/// Each conversation of those leads with its first inbound message and first sent reply, both
-/// read by a seek on `ix_messages_conversation_direction`.
-const RESPONSES: &str = "SELECT c.lead_id AS lead_id, c.channel AS channel, \
-     (SELECT MIN(m.created_at) FROM messages m \
-        WHERE m.conversation_id = c.id AND m.direction = 'inbound') AS first_inbound, \
-     (SELECT MIN(m.created_at) FROM messages m \
-        WHERE m.conversation_id = c.id AND m.direction = 'outbound' \
-        AND m.delivery_status IN ('sent', 'delivered')) AS first_reply \
-     FROM conversations c JOIN leads l ON l.id = c.lead_id \
-     WHERE l.tenant_id = $1 AND l.created_at >= $2 AND l.created_at < $3";
+/// Each answered-or-not conversation of those leads with its first inbound message and first sent
+/// reply, kept on the conversation by triggers on `messages` (migration 18), so no message is read
+/// here; one join of the range's leads (`ix_leads_tenant_created`) to their conversations
+/// (`ix_conversations_lead_first_inbound`).
+const RESPONSES: &str = "SELECT c.channel AS channel, l.source_channel AS source, \
+     l.state AS state, CAST(l.reached_states AS BIGINT) AS reached, \
+     c.first_inbound_at AS first_inbound, c.first_reply_at AS first_reply \
+     FROM leads l JOIN conversations c ON c.lead_id = l.id \
+     WHERE l.tenant_id = $1 AND l.created_at >= $2 AND l.created_at < $3 \
+     AND c.first_inbound_at IS NOT NULL";
 
 const ESCALATIONS: &str = "SELECT reason AS key, '' AS detail, COUNT(*) AS n FROM escalations \
      WHERE tenant_id = $1 AND created_at >= $2 AND created_at < $3 GROUP BY reason";
@@ -58,7 +57,6 @@ const USAGE: &str = "SELECT COUNT(*) AS calls, \
 
 #[derive(Debug, FromQueryResult)]
 struct LeadRow {
-    id: Uuid,
     created_at: DateTime<Utc>,
     source: String,
     state: String,
@@ -69,9 +67,11 @@ struct LeadRow {
 
 #[derive(Debug, FromQueryResult)]
 struct ResponseRow {
-    lead_id: Uuid,
     channel: String,
-    first_inbound: Option<DateTime<Utc>>,
+    source: String,
+    state: String,
+    reached: i64,
+    first_inbound: DateTime<Utc>,
     first_reply: Option<DateTime<Utc>>,
 }
 
@@ -98,17 +98,20 @@ fn window(tenant: TenantId, from: DateTime<Utc>, to: DateTime<Utc>) -> Vec<Value
     vec![tenant.as_uuid().into(), ts(from).into(), ts(to).into()]
 }
 
+/// Every state a lead has been in: its history's bits, NEW and the current state.
+fn reached(state: &str, bits: i64) -> Result<StateSet, StoreError> {
+    let state = LeadState::parse(state).ok_or_else(|| corrupt("state", state))?;
+    let bits = u8::try_from(bits).map_err(|_| corrupt("reached states", bits))?;
+    Ok(StateSet::from_bits(bits).with(LeadState::New).with(state))
+}
+
 impl LeadRow {
     fn fact(&self) -> Result<LeadFact, StoreError> {
-        let state = LeadState::parse(&self.state).ok_or_else(|| corrupt("state", &self.state))?;
-        let bits =
-            u8::try_from(self.reached).map_err(|_| corrupt("reached states", self.reached))?;
-        let reached = StateSet::from_bits(bits).with(LeadState::New).with(state);
         Ok(LeadFact {
             created_at: self.created_at,
             source: channel(&self.source)?,
             score: Score::parse(&self.score).ok_or_else(|| corrupt("score", &self.score))?,
-            reached,
+            reached: reached(&self.state, self.reached)?,
             not_interested: self.not_interested > 0,
         })
     }
@@ -138,33 +141,27 @@ impl AnalyticsReader for SeaOrmStore {
             .all(self.db())
             .await
             .context("reading leads for analytics")?;
-        let mut leads = Vec::with_capacity(lead_rows.len());
-        let mut by_id: HashMap<Uuid, (Channel, StateSet)> = HashMap::with_capacity(lead_rows.len());
-        for row in &lead_rows {
-            let fact = row.fact()?;
-            by_id.insert(row.id, (fact.source, fact.reached));
-            leads.push(fact);
-        }
+        let leads = lead_rows
+            .iter()
+            .map(LeadRow::fact)
+            .collect::<Result<Vec<_>, _>>()?;
         let response_rows =
             ResponseRow::find_by_statement(statement(backend, RESPONSES, window(tenant, from, to)))
                 .all(self.db())
                 .await
                 .context("reading first responses")?;
-        let mut responses = Vec::with_capacity(response_rows.len());
-        for row in response_rows {
-            let (Some(first_inbound), Some((source, reached))) =
-                (row.first_inbound, by_id.get(&row.lead_id))
-            else {
-                continue;
-            };
-            responses.push(ResponseFact {
-                channel: channel(&row.channel)?,
-                source: *source,
-                reached: *reached,
-                first_inbound,
-                first_reply: row.first_reply,
-            });
-        }
+        let responses = response_rows
+            .into_iter()
+            .map(|row| {
+                Ok(ResponseFact {
+                    channel: channel(&row.channel)?,
+                    source: channel(&row.source)?,
+                    reached: reached(&row.state, row.reached)?,
+                    first_inbound: row.first_inbound,
+                    first_reply: row.first_reply,
+                })
+            })
+            .collect::<Result<Vec<_>, StoreError>>()?;
         let counts = |sql: &'static str, what: &'static str| async move {
             CountRow::find_by_statement(statement(backend, sql, window(tenant, from, to)))
                 .all(self.db())

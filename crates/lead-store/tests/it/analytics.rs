@@ -363,6 +363,93 @@ async fn analytics_known_answers_on_postgres() {
     seeded_report(Kind::Postgres).await;
 }
 
+/// The first-response times kept on each conversation follow late changes: a reply reported
+/// failed after being sent stops counting, a later delivered reply takes its place, and a later
+/// inbound message does not move the start.
+async fn late_changes(kind: Kind) {
+    let Some(db) = TestDb::new(kind, "analytics_late_changes").await else {
+        return;
+    };
+    let store = &db.store;
+    let (tenant, _) = stored_tenant(store).await;
+    let t = tenant.id;
+    let query = AnalyticsQuery {
+        from: NaiveDate::from_ymd_opt(2026, 11, 1).expect("date"),
+        to: NaiveDate::from_ymd_opt(2026, 11, 10).expect("date"),
+        group_by: GroupBy::Day,
+    };
+    let hours = &tenant.settings.business_hours;
+    let (from, to) = query.window(hours.timezone());
+    let speed = || async {
+        let facts = store.analytics_facts(t, from, to).await.expect("facts");
+        let all = summarize(&facts, &query, hours).speed_by_channel[0].clone();
+        (all.answered.count, all.unanswered, all.answered.p50)
+    };
+
+    let a = lead_at(store, t, Channel::Sms, t0()).await;
+    assert_eq!(speed().await, (0, 1, None), "no reply yet");
+    let first = message(
+        store,
+        &a,
+        t,
+        Direction::Outbound,
+        DeliveryStatus::Pending,
+        t0() + Duration::seconds(10),
+    )
+    .await;
+    assert_eq!(
+        speed().await,
+        (0, 1, None),
+        "a pending reply is not a response"
+    );
+    store
+        .set_delivery(t, first, DeliveryStatus::Sent, None, None)
+        .await
+        .expect("sent");
+    assert_eq!(speed().await, (1, 0, Some(10)));
+    store
+        .set_delivery(t, first, DeliveryStatus::Failed, None, Some("30007".into()))
+        .await
+        .expect("failed late");
+    assert_eq!(
+        speed().await,
+        (0, 1, None),
+        "a reply failed late no longer counts"
+    );
+    message(
+        store,
+        &a,
+        t,
+        Direction::Outbound,
+        DeliveryStatus::Delivered,
+        t0() + Duration::seconds(95),
+    )
+    .await;
+    assert_eq!(speed().await, (1, 0, Some(95)));
+    // A second inbound message does not move the start.
+    message(
+        store,
+        &a,
+        t,
+        Direction::Inbound,
+        DeliveryStatus::NotApplicable,
+        t0() + Duration::seconds(200),
+    )
+    .await;
+    assert_eq!(speed().await, (1, 0, Some(95)));
+    db.finish().await;
+}
+
+#[tokio::test]
+async fn analytics_late_changes_on_sqlite() {
+    late_changes(Kind::Sqlite).await;
+}
+
+#[tokio::test]
+async fn analytics_late_changes_on_postgres() {
+    late_changes(Kind::Postgres).await;
+}
+
 fn experiment(tenant: TenantId, metric: Metric, at: DateTime<Utc>) -> Experiment {
     Experiment {
         id: ExperimentId::from_uuid(Uuid::new_v4()),
