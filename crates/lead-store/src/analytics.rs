@@ -3,8 +3,9 @@
 
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
+use chrono_tz::Tz;
 use lead_domain::analytics::{
-    AnalyticsFacts, AnalyticsReader, LeadFact, ResponseFact, StateSet, UsageTotals,
+    AnalyticsFacts, AnalyticsReader, LeadFact, ResponseFact, StateSet, UsageTotals, utc_offsets,
 };
 use lead_domain::experiments::{
     Experiment, ExperimentId, ExperimentStore, Metric, Status, Target, Variant, VariantCounts,
@@ -21,13 +22,21 @@ use crate::SeaOrmStore;
 use crate::codec::{nanos_to_usd, statement, to_u64, ts};
 use crate::error::{Context, corrupt};
 
-/// Leads created in the range with every state they reached (`reached_states`, kept by a
-/// trigger on their history) and whether they said they are not interested (`{not_interested}` is
-/// the backend's JSON path expression); one row per lead read by `ix_leads_tenant_created`.
-const LEADS: &str = "SELECT l.created_at AS created_at, l.source_channel AS source, \
-     l.state AS state, l.score AS score, CAST(l.reached_states AS BIGINT) AS reached, \
+/// Leads created in the range counted by local day (`{day}`: integer arithmetic on the epoch with
+/// the tenant's UTC offsets), source, score, every state reached (`reached_states`, kept by a
+/// trigger on their history, with NEW and the current state) and whether they said they are not
+/// interested (`{not_interested}` is the backend's JSON path expression): a few rows per day
+/// instead of one per lead, read by `ix_leads_tenant_created`.
+const LEADS: &str = "SELECT MIN(f.created_at) AS created_at, COUNT(*) AS n, f.source AS source, \
+     f.score AS score, f.reached AS reached, f.not_interested AS not_interested FROM ( \
+     SELECT l.created_at AS created_at, {day} AS day, l.source_channel AS source, \
+     l.score AS score, \
+     CAST(l.reached_states | 1 | CASE l.state WHEN 'QUALIFYING' THEN 2 WHEN 'QUALIFIED' THEN 4 \
+       WHEN 'APPOINTMENT_BOOKED' THEN 8 WHEN 'HANDED_OFF' THEN 16 WHEN 'NURTURING' THEN 32 \
+       WHEN 'DISQUALIFIED' THEN 64 ELSE 0 END AS BIGINT) AS reached, \
      CAST(CASE WHEN {not_interested} THEN 1 ELSE 0 END AS BIGINT) AS not_interested \
-     FROM leads l WHERE l.tenant_id = $1 AND l.created_at >= $2 AND l.created_at < $3";
+     FROM leads l WHERE l.tenant_id = $1 AND l.created_at >= $2 AND l.created_at < $3) f \
+     GROUP BY f.day, f.source, f.score, f.reached, f.not_interested";
 
 /// Each answered-or-not conversation of those leads with its first inbound message and first sent
 /// reply, kept on the conversation by triggers on `messages` (migration 18), so no message is read
@@ -58,8 +67,8 @@ const USAGE: &str = "SELECT COUNT(*) AS calls, \
 #[derive(Debug, FromQueryResult)]
 struct LeadRow {
     created_at: DateTime<Utc>,
+    n: i64,
     source: String,
-    state: String,
     score: String,
     reached: i64,
     not_interested: i64,
@@ -107,14 +116,44 @@ fn reached(state: &str, bits: i64) -> Result<StateSet, StoreError> {
 
 impl LeadRow {
     fn fact(&self) -> Result<LeadFact, StoreError> {
+        let bits =
+            u8::try_from(self.reached).map_err(|_| corrupt("reached states", self.reached))?;
         Ok(LeadFact {
             created_at: self.created_at,
+            count: to_u64("leads", self.n)?,
             source: channel(&self.source)?,
             score: Score::parse(&self.score).ok_or_else(|| corrupt("score", &self.score))?,
-            reached: reached(&self.state, self.reached)?,
+            reached: StateSet::from_bits(bits),
             not_interested: self.not_interested > 0,
         })
     }
+}
+
+/// The local day number (days since 1970-01-01 in the tenant's zone) of `l.created_at`, from the
+/// epoch and the zone's offsets over the range; only integers, so both backends agree.
+fn local_day_sql(backend: DbBackend, pieces: &[(DateTime<Utc>, i32)]) -> String {
+    let epoch = match backend {
+        DbBackend::Sqlite => "CAST(strftime('%s', l.created_at) AS INTEGER)",
+        _ => "CAST(FLOOR(EXTRACT(EPOCH FROM l.created_at)) AS BIGINT)",
+    };
+    let offset = match pieces {
+        [] => "0".to_owned(),
+        [(_, only)] => only.to_string(),
+        [(_, first), rest @ ..] => {
+            let mut case = String::from("CASE");
+            let mut current = *first;
+            for (since, next) in rest {
+                case.push_str(&format!(
+                    " WHEN {epoch} < {} THEN {current}",
+                    since.timestamp()
+                ));
+                current = *next;
+            }
+            case.push_str(&format!(" ELSE {current} END"));
+            case
+        }
+    };
+    format!("(({epoch} + {offset}) / 86400)")
 }
 
 #[async_trait]
@@ -124,6 +163,7 @@ impl AnalyticsReader for SeaOrmStore {
         tenant: TenantId,
         from: DateTime<Utc>,
         to: DateTime<Utc>,
+        tz: Tz,
     ) -> Result<AnalyticsFacts, StoreError> {
         let backend = self.db_backend();
         // SQLite's JSON path starts with `$`, which `statement` reserves for placeholders, so it
@@ -136,7 +176,9 @@ impl AnalyticsReader for SeaOrmStore {
             }
             _ => "(l.qualification -> 'not_interested' ->> 'value') = 'true'",
         };
-        let leads_sql = LEADS.replace("{not_interested}", not_interested);
+        let leads_sql = LEADS
+            .replace("{not_interested}", not_interested)
+            .replace("{day}", &local_day_sql(backend, &utc_offsets(tz, from, to)));
         let lead_rows = LeadRow::find_by_statement(statement(backend, &leads_sql, values))
             .all(self.db())
             .await

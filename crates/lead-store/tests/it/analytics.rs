@@ -292,7 +292,10 @@ async fn seeded_report(kind: Kind) {
     };
     let hours = &tenant.settings.business_hours;
     let (from, to) = query.window(hours.timezone());
-    let facts = store.analytics_facts(t, from, to).await.expect("facts");
+    let facts = store
+        .analytics_facts(t, from, to, hours.timezone())
+        .await
+        .expect("facts");
     let r = summarize(&facts, &query, hours);
 
     assert_eq!(r.leads, 3);
@@ -381,7 +384,10 @@ async fn late_changes(kind: Kind) {
     let hours = &tenant.settings.business_hours;
     let (from, to) = query.window(hours.timezone());
     let speed = || async {
-        let facts = store.analytics_facts(t, from, to).await.expect("facts");
+        let facts = store
+            .analytics_facts(t, from, to, hours.timezone())
+            .await
+            .expect("facts");
         let all = summarize(&facts, &query, hours).speed_by_channel[0].clone();
         (all.answered.count, all.unanswered, all.answered.p50)
     };
