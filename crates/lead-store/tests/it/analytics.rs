@@ -456,6 +456,65 @@ async fn analytics_late_changes_on_postgres() {
     late_changes(Kind::Postgres).await;
 }
 
+/// Leads are counted by their local day in SQL: across the end of daylight saving time in New
+/// York, leads half an hour either side of local midnight land on the right days.
+async fn local_days_across_daylight_saving(kind: Kind) {
+    let Some(db) = TestDb::new(kind, "analytics_local_days").await else {
+        return;
+    };
+    let store = &db.store;
+    let (tenant, _) = stored_tenant(store).await;
+    let t = tenant.id;
+    let utc = |s: &str| {
+        DateTime::parse_from_rfc3339(s)
+            .map(|t| t.with_timezone(&Utc))
+            .expect("instant")
+    };
+    for at in [
+        "2026-10-31T03:30:00Z", // Oct 30, 23:30 EDT
+        "2026-10-31T04:30:00Z", // Oct 31, 00:30 EDT
+        "2026-11-02T04:30:00Z", // Nov 1, 23:30 EST (00:30 on Nov 2 at the summer offset)
+        "2026-11-02T05:30:00Z", // Nov 2, 00:30 EST
+        "2026-11-02T05:40:00Z", // Nov 2, 00:40 EST
+    ] {
+        lead_at(store, t, Channel::Sms, utc(at)).await;
+    }
+    let hours = lead_domain::hours::BusinessHours::closed(chrono_tz::America::New_York);
+    let query = AnalyticsQuery {
+        from: NaiveDate::from_ymd_opt(2026, 10, 30).expect("date"),
+        to: NaiveDate::from_ymd_opt(2026, 11, 3).expect("date"),
+        group_by: GroupBy::Day,
+    };
+    let (from, to) = query.window(hours.timezone());
+    let facts = store
+        .analytics_facts(t, from, to, hours.timezone())
+        .await
+        .expect("facts");
+    assert_eq!(facts.leads.len(), 4, "one row per local day here");
+    let r = summarize(&facts, &query, &hours);
+    let days: Vec<(&str, u64)> = r.groups.iter().map(|g| (g.key.as_str(), g.leads)).collect();
+    assert_eq!(
+        days,
+        vec![
+            ("2026-10-30", 1),
+            ("2026-10-31", 1),
+            ("2026-11-01", 1),
+            ("2026-11-02", 2)
+        ]
+    );
+    db.finish().await;
+}
+
+#[tokio::test]
+async fn analytics_local_days_on_sqlite() {
+    local_days_across_daylight_saving(Kind::Sqlite).await;
+}
+
+#[tokio::test]
+async fn analytics_local_days_on_postgres() {
+    local_days_across_daylight_saving(Kind::Postgres).await;
+}
+
 fn experiment(tenant: TenantId, metric: Metric, at: DateTime<Utc>) -> Experiment {
     Experiment {
         id: ExperimentId::from_uuid(Uuid::new_v4()),
