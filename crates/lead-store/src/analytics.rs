@@ -12,7 +12,6 @@ use lead_domain::experiments::{
 };
 use lead_domain::ids::{LeadId, TenantId};
 use lead_domain::lead::Channel;
-use lead_domain::lifecycle::LeadState;
 use lead_domain::ports::StoreError;
 use lead_domain::scoring::Score;
 use sea_orm::{ConnectionTrait, DbBackend, FromQueryResult, Value};
@@ -30,20 +29,23 @@ use crate::error::{Context, corrupt};
 const LEADS: &str = "SELECT MIN(f.created_at) AS created_at, COUNT(*) AS n, f.source AS source, \
      f.score AS score, f.reached AS reached, f.not_interested AS not_interested FROM ( \
      SELECT l.created_at AS created_at, {day} AS day, l.source_channel AS source, \
-     l.score AS score, \
-     CAST(l.reached_states | 1 | CASE l.state WHEN 'QUALIFYING' THEN 2 WHEN 'QUALIFIED' THEN 4 \
-       WHEN 'APPOINTMENT_BOOKED' THEN 8 WHEN 'HANDED_OFF' THEN 16 WHEN 'NURTURING' THEN 32 \
-       WHEN 'DISQUALIFIED' THEN 64 ELSE 0 END AS BIGINT) AS reached, \
+     l.score AS score, {reached} AS reached, \
      CAST(CASE WHEN {not_interested} THEN 1 ELSE 0 END AS BIGINT) AS not_interested \
      FROM leads l WHERE l.tenant_id = $1 AND l.created_at >= $2 AND l.created_at < $3) f \
      GROUP BY f.day, f.source, f.score, f.reached, f.not_interested";
+
+/// Every state a lead `l` has been in as `StateSet` bits: its history's (`reached_states`, kept by
+/// a trigger), NEW and its current state.
+const REACHED: &str = "CAST(l.reached_states | 1 | CASE l.state WHEN 'QUALIFYING' THEN 2 \
+     WHEN 'QUALIFIED' THEN 4 WHEN 'APPOINTMENT_BOOKED' THEN 8 WHEN 'HANDED_OFF' THEN 16 \
+     WHEN 'NURTURING' THEN 32 WHEN 'DISQUALIFIED' THEN 64 ELSE 0 END AS BIGINT)";
 
 /// Each answered-or-not conversation of those leads with its first inbound message and first sent
 /// reply, kept on the conversation by triggers on `messages` (migration 18), so no message is read
 /// here; one join of the range's leads (`ix_leads_tenant_created`) to their conversations
 /// (`ix_conversations_lead_first_inbound`).
 const RESPONSES: &str = "SELECT c.channel AS channel, l.source_channel AS source, \
-     l.state AS state, CAST(l.reached_states AS BIGINT) AS reached, \
+     {reached} AS reached, \
      c.first_inbound_at AS first_inbound, c.first_reply_at AS first_reply \
      FROM leads l JOIN conversations c ON c.lead_id = l.id \
      WHERE l.tenant_id = $1 AND l.created_at >= $2 AND l.created_at < $3 \
@@ -78,7 +80,6 @@ struct LeadRow {
 struct ResponseRow {
     channel: String,
     source: String,
-    state: String,
     reached: i64,
     first_inbound: DateTime<Utc>,
     first_reply: Option<DateTime<Utc>>,
@@ -107,23 +108,21 @@ fn window(tenant: TenantId, from: DateTime<Utc>, to: DateTime<Utc>) -> Vec<Value
     vec![tenant.as_uuid().into(), ts(from).into(), ts(to).into()]
 }
 
-/// Every state a lead has been in: its history's bits, NEW and the current state.
-fn reached(state: &str, bits: i64) -> Result<StateSet, StoreError> {
-    let state = LeadState::parse(state).ok_or_else(|| corrupt("state", state))?;
-    let bits = u8::try_from(bits).map_err(|_| corrupt("reached states", bits))?;
-    Ok(StateSet::from_bits(bits).with(LeadState::New).with(state))
+/// The states of a `REACHED` column.
+fn reached(bits: i64) -> Result<StateSet, StoreError> {
+    u8::try_from(bits)
+        .map(StateSet::from_bits)
+        .map_err(|_| corrupt("reached states", bits))
 }
 
 impl LeadRow {
     fn fact(&self) -> Result<LeadFact, StoreError> {
-        let bits =
-            u8::try_from(self.reached).map_err(|_| corrupt("reached states", self.reached))?;
         Ok(LeadFact {
             created_at: self.created_at,
             count: to_u64("leads", self.n)?,
             source: channel(&self.source)?,
             score: Score::parse(&self.score).ok_or_else(|| corrupt("score", &self.score))?,
-            reached: StateSet::from_bits(bits),
+            reached: reached(self.reached)?,
             not_interested: self.not_interested > 0,
         })
     }
@@ -178,63 +177,79 @@ impl AnalyticsReader for SeaOrmStore {
         };
         let leads_sql = LEADS
             .replace("{not_interested}", not_interested)
+            .replace("{reached}", REACHED)
             .replace("{day}", &local_day_sql(backend, &utc_offsets(tz, from, to)));
-        let lead_rows = LeadRow::find_by_statement(statement(backend, &leads_sql, values))
-            .all(self.db())
-            .await
-            .context("reading leads for analytics")?;
+        let responses_sql = RESPONSES.replace("{reached}", REACHED);
+        let db = self.db();
+        let counts = |sql: &'static str, what: &'static str| async move {
+            CountRow::find_by_statement(statement(backend, sql, window(tenant, from, to)))
+                .all(db)
+                .await
+                .context(what)
+        };
+        // Independent reads on separate pooled connections: the report waits for the slowest,
+        // not for their sum.
+        let (lead_rows, response_rows, escalation_rows, failure_rows, usage_row) = tokio::try_join!(
+            async {
+                LeadRow::find_by_statement(statement(backend, &leads_sql, values))
+                    .all(db)
+                    .await
+                    .context("reading leads for analytics")
+            },
+            async {
+                ResponseRow::find_by_statement(statement(
+                    backend,
+                    &responses_sql,
+                    window(tenant, from, to),
+                ))
+                .all(db)
+                .await
+                .context("reading first responses")
+            },
+            counts(ESCALATIONS, "counting escalations by reason"),
+            counts(FAILURES, "counting failed replies"),
+            async {
+                UsageRow::find_by_statement(statement(backend, USAGE, window(tenant, from, to)))
+                    .one(db)
+                    .await
+                    .context("summing model usage for analytics")
+            },
+        )?;
         let leads = lead_rows
             .iter()
             .map(LeadRow::fact)
             .collect::<Result<Vec<_>, _>>()?;
-        let response_rows =
-            ResponseRow::find_by_statement(statement(backend, RESPONSES, window(tenant, from, to)))
-                .all(self.db())
-                .await
-                .context("reading first responses")?;
         let responses = response_rows
             .into_iter()
             .map(|row| {
                 Ok(ResponseFact {
                     channel: channel(&row.channel)?,
                     source: channel(&row.source)?,
-                    reached: reached(&row.state, row.reached)?,
+                    reached: reached(row.reached)?,
                     first_inbound: row.first_inbound,
                     first_reply: row.first_reply,
                 })
             })
             .collect::<Result<Vec<_>, StoreError>>()?;
-        let counts = |sql: &'static str, what: &'static str| async move {
-            CountRow::find_by_statement(statement(backend, sql, window(tenant, from, to)))
-                .all(self.db())
-                .await
-                .context(what)
-        };
-        let escalations = counts(ESCALATIONS, "counting escalations by reason")
-            .await?
+        let escalations = escalation_rows
             .into_iter()
             .map(|r| Ok((r.key, to_u64("escalations", r.n)?)))
             .collect::<Result<Vec<_>, StoreError>>()?;
-        let failures = counts(FAILURES, "counting failed replies")
-            .await?
+        let failures = failure_rows
             .into_iter()
             .map(|r| Ok((channel(&r.key)?, r.detail, to_u64("failed replies", r.n)?)))
             .collect::<Result<Vec<_>, StoreError>>()?;
-        let usage =
-            UsageRow::find_by_statement(statement(backend, USAGE, window(tenant, from, to)))
-                .one(self.db())
-                .await
-                .context("summing model usage for analytics")?
-                .map(|u| -> Result<UsageTotals, StoreError> {
-                    Ok(UsageTotals {
-                        calls: to_u64("usage calls", u.calls)?,
-                        tokens_in: to_u64("input tokens", u.tokens_in)?,
-                        tokens_out: to_u64("output tokens", u.tokens_out)?,
-                        cost_usd: nanos_to_usd(u.cost_usd_nanos),
-                    })
+        let usage = usage_row
+            .map(|u| -> Result<UsageTotals, StoreError> {
+                Ok(UsageTotals {
+                    calls: to_u64("usage calls", u.calls)?,
+                    tokens_in: to_u64("input tokens", u.tokens_in)?,
+                    tokens_out: to_u64("output tokens", u.tokens_out)?,
+                    cost_usd: nanos_to_usd(u.cost_usd_nanos),
                 })
-                .transpose()?
-                .unwrap_or_default();
+            })
+            .transpose()?
+            .unwrap_or_default();
         Ok(AnalyticsFacts {
             leads,
             responses,
