@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # /app/analytics for a tenant with 100,000 leads and a year of data, on the release binary and
 # PostgreSQL: seeds with analytics_seed.sql, signs in, and times the year's report (grouped by
-# week) at concurrency 1 and 4 with analytics_load.py.
+# week, then by day) at concurrency 1 and 4 with analytics_load.py.
 #
 #   cargo build --release -p lead-server
 #   apps/lead-server/benches/analytics.sh       # BENCH_PG=postgres://postgres@127.0.0.1:5432
@@ -45,10 +45,11 @@ echo "seeded in $(( $(date +%s) - started )) s: $(psql "$PG/$DB" -Atc 'SELECT co
 export BENCH_PORT="$PORT" BENCH_EMAIL="owner@bench.example" BENCH_PASSWORD="$PASSWORD"
 TO=$(date -u +%Y-%m-%d)
 FROM=$(date -u -d '364 days ago' +%Y-%m-%d)
-for c in 1 4; do
-  BENCH_PATH="/app/analytics?from=$FROM&to=$TO&group_by=week" CONCURRENCY=$c REQUESTS="${REQUESTS:-200}" \
-    python3 apps/lead-server/benches/analytics_load.py
+for group in week day; do
+  for c in 1 4; do
+    echo "group_by=$group concurrency=$c"
+    BENCH_PATH="/app/analytics?from=$FROM&to=$TO&group_by=$group" CONCURRENCY=$c REQUESTS="${REQUESTS:-200}" \
+      python3 apps/lead-server/benches/analytics_load.py
+  done
 done
-BENCH_PATH="/app/analytics?from=$FROM&to=$TO&group_by=day" CONCURRENCY=1 REQUESTS=50 \
-  python3 apps/lead-server/benches/analytics_load.py
 echo "RSS after load: $(ps -o rss= -p "$SERVER_PID" | tr -d ' ') KiB"

@@ -1,7 +1,7 @@
 //! What a sales manager reads about a tenant's leads: speed to first response, the funnel, scores
 //! over time, escalations, failed replies and model cost. The store returns raw facts over an
-//! indexed date range (`AnalyticsReader`); `summarize` turns them into figures, each with its
-//! count, so a small sample reads as small.
+//! indexed date range (`AnalyticsReader`), leads already counted by local day and kind in SQL;
+//! `summarize` turns them into figures, each with its count, so a small sample reads as small.
 
 use crate::hours::BusinessHours;
 use crate::ids::TenantId;
@@ -10,10 +10,10 @@ use crate::lifecycle::{ALL_STATES, LeadState};
 use crate::ports::StoreError;
 use crate::scoring::Score;
 use async_trait::async_trait;
-use chrono::{DateTime, Datelike, Duration, NaiveDate, TimeZone, Utc};
+use chrono::{DateTime, Datelike, Duration, NaiveDate, Offset, TimeZone, Utc};
 use chrono_tz::Tz;
 use serde::Serialize;
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashMap};
 
 /// The longest range one report covers, so a request cannot ask for decades.
 pub const MAX_RANGE_DAYS: i64 = 400;
@@ -168,11 +168,14 @@ impl StateSet {
     }
 }
 
-/// One lead created in the range, as the report needs it.
+/// Leads created in the range that share their local day, source, score, states and interest, as
+/// the report needs them: the store counts them in SQL instead of sending one row per lead.
 #[derive(Debug, Clone, PartialEq)]
 pub struct LeadFact {
-    /// When it arrived.
+    /// When the first of them arrived (any instant of their local day would do).
     pub created_at: DateTime<Utc>,
+    /// How many leads these are (at least one).
+    pub count: u64,
     /// First-contact channel.
     pub source: Channel,
     /// Score now.
@@ -230,8 +233,9 @@ pub struct AnalyticsFacts {
 /// Reads analytics facts, scoped by tenant like every storage port.
 #[async_trait]
 pub trait AnalyticsReader: Send + Sync {
-    /// The facts of `[from, to)`: leads created in it with their conversations' first response,
-    /// and escalations, failed replies and model usage recorded in it.
+    /// The facts of `[from, to)`: leads created in it (counted by their local day in `tz`) with
+    /// their conversations' first response, and escalations, failed replies and model usage
+    /// recorded in it.
     ///
     /// # Errors
     /// On database failure.
@@ -240,7 +244,42 @@ pub trait AnalyticsReader: Send + Sync {
         tenant: TenantId,
         from: DateTime<Utc>,
         to: DateTime<Utc>,
+        tz: Tz,
     ) -> Result<AnalyticsFacts, StoreError>;
+}
+
+/// The UTC offset of `tz` over `[from, to)` as pieces `(since, seconds east of UTC)`, the first
+/// piece starting at `from`; lets SQL place an instant on its local day with integer arithmetic
+/// (`(epoch + offset) / 86400`) on both backends, which know no time zones.
+pub fn utc_offsets(tz: Tz, from: DateTime<Utc>, to: DateTime<Utc>) -> Vec<(DateTime<Utc>, i32)> {
+    let offset = |t: DateTime<Utc>| {
+        tz.offset_from_utc_datetime(&t.naive_utc())
+            .fix()
+            .local_minus_utc()
+    };
+    let mut pieces = vec![(from, offset(from))];
+    let mut at = from;
+    while at < to {
+        let next = (at + Duration::hours(6)).min(to);
+        let current = pieces.last().map_or(0, |p| p.1);
+        if offset(next) != current {
+            // Narrow the change down to the second (zones change on whole seconds).
+            let (mut lo, mut hi) = (at.timestamp(), next.timestamp());
+            while hi - lo > 1 {
+                let mid = lo + (hi - lo) / 2;
+                let same = DateTime::from_timestamp(mid, 0).is_some_and(|t| offset(t) == current);
+                if same {
+                    lo = mid;
+                } else {
+                    hi = mid;
+                }
+            }
+            let hi = DateTime::from_timestamp(hi, 0).unwrap_or(next);
+            pieces.push((hi, offset(hi)));
+        }
+        at = next;
+    }
+    pieces
 }
 
 /// Nearest-rank percentiles of response times in seconds, with their count.
@@ -400,8 +439,84 @@ fn is_qualified(reached: StateSet) -> bool {
     reached.contains(LeadState::Qualified) || reached.contains(LeadState::AppointmentBooked)
 }
 
-fn period(at: DateTime<Utc>, tz: Tz, weekly: bool) -> String {
-    let day = at.with_timezone(&tz).date_naive();
+/// The period names of instants, each local date named once.
+struct Periods {
+    tz: Tz,
+    weekly: bool,
+    names: HashMap<NaiveDate, String>,
+}
+
+impl Periods {
+    fn new(tz: Tz, weekly: bool) -> Self {
+        Self {
+            tz,
+            weekly,
+            names: HashMap::new(),
+        }
+    }
+
+    fn of(&mut self, at: DateTime<Utc>) -> String {
+        let day = at.with_timezone(&self.tz).date_naive();
+        let weekly = self.weekly;
+        self.names
+            .entry(day)
+            .or_insert_with(|| period_of_day(day, weekly))
+            .clone()
+    }
+}
+
+/// The business's opening intervals around a report's range, merged and sorted, so placing each
+/// first message inside or outside hours is a binary search; instants outside the precomputed
+/// span ask the hours themselves.
+struct OpenIntervals<'a> {
+    hours: &'a BusinessHours,
+    span: (DateTime<Utc>, DateTime<Utc>),
+    intervals: Vec<(DateTime<Utc>, DateTime<Utc>)>,
+}
+
+impl<'a> OpenIntervals<'a> {
+    fn new(hours: &'a BusinessHours, query: &AnalyticsQuery) -> Self {
+        let tz = hours.timezone();
+        // Shifts starting the day before may run into the first day; a week of margin on each
+        // side covers first messages shortly outside the range.
+        let (first, last) = (query.from - Duration::days(8), query.to + Duration::days(8));
+        let mut all: Vec<(DateTime<Utc>, DateTime<Utc>)> = first
+            .iter_days()
+            .take_while(|d| *d <= last)
+            .flat_map(|d| hours.intervals_starting_on(d).collect::<Vec<_>>())
+            .collect();
+        all.sort_unstable();
+        let mut intervals: Vec<(DateTime<Utc>, DateTime<Utc>)> = Vec::with_capacity(all.len());
+        for (start, end) in all {
+            match intervals.last_mut() {
+                Some(last) if start <= last.1 => last.1 = last.1.max(end),
+                _ => intervals.push((start, end)),
+            }
+        }
+        Self {
+            hours,
+            span: (
+                local_midnight(tz, query.from - Duration::days(7)),
+                local_midnight(tz, query.to + Duration::days(7)),
+            ),
+            intervals,
+        }
+    }
+
+    fn is_open(&self, at: DateTime<Utc>) -> bool {
+        if at < self.span.0 || at >= self.span.1 {
+            return self.hours.is_open(at);
+        }
+        let after = self.intervals.partition_point(|(start, _)| *start <= at);
+        after > 0
+            && self
+                .intervals
+                .get(after - 1)
+                .is_some_and(|(_, end)| at < *end)
+    }
+}
+
+fn period_of_day(day: NaiveDate, weekly: bool) -> String {
     if weekly {
         let week = day.iso_week();
         format!("{}-W{:02}", week.year(), week.week())
@@ -441,7 +556,8 @@ pub fn summarize(
     hours: &BusinessHours,
 ) -> AnalyticsReport {
     let tz = hours.timezone();
-    let leads = facts.leads.len() as u64;
+    let leads: u64 = facts.leads.iter().map(|l| l.count).sum();
+    let open_at = OpenIntervals::new(hours, query);
     let all: Vec<&ResponseFact> = facts.responses.iter().collect();
     let mut speed_by_channel = vec![speed_row("all".to_owned(), &all)];
     for channel in ALL_CHANNELS {
@@ -455,7 +571,7 @@ pub fn summarize(
         }
     }
     let (open, closed): (Vec<&ResponseFact>, Vec<&ResponseFact>) =
-        all.iter().partition(|r| hours.is_open(r.first_inbound));
+        all.iter().partition(|r| open_at.is_open(r.first_inbound));
     let speed_by_hours = vec![
         speed_row("open".to_owned(), &open),
         speed_row("closed".to_owned(), &closed),
@@ -468,7 +584,8 @@ pub fn summarize(
                 .leads
                 .iter()
                 .filter(|l| l.reached.contains(*s))
-                .count() as u64;
+                .map(|l| l.count)
+                .sum();
             RateRow {
                 key: s.as_str().to_owned(),
                 count,
@@ -477,7 +594,12 @@ pub fn summarize(
             }
         })
         .collect();
-    let not_interested = facts.leads.iter().filter(|l| l.not_interested).count() as u64;
+    let not_interested = facts
+        .leads
+        .iter()
+        .filter(|l| l.not_interested)
+        .map(|l| l.count)
+        .sum();
     funnel.push(RateRow {
         key: "not_interested".to_owned(),
         count: not_interested,
@@ -485,11 +607,12 @@ pub fn summarize(
         rate: ratio(not_interested, leads),
     });
 
-    let groups = group_rows(facts, query.group_by, tz);
     let weekly = query.group_by == GroupBy::Week;
+    let mut periods = Periods::new(tz, weekly);
+    let groups = group_rows(facts, query.group_by, &mut periods);
     let mut scores: BTreeMap<String, ScoreRow> = BTreeMap::new();
     for l in &facts.leads {
-        let key = period(l.created_at, tz, weekly);
+        let key = periods.of(l.created_at);
         let row = scores.entry(key.clone()).or_insert_with(|| ScoreRow {
             period: key,
             hot: 0,
@@ -498,10 +621,10 @@ pub fn summarize(
             unscored: 0,
         });
         match l.score {
-            Score::Hot => row.hot += 1,
-            Score::Warm => row.warm += 1,
-            Score::Cold => row.cold += 1,
-            Score::Unscored => row.unscored += 1,
+            Score::Hot => row.hot += l.count,
+            Score::Warm => row.warm += l.count,
+            Score::Cold => row.cold += l.count,
+            Score::Unscored => row.unscored += l.count,
         }
     }
     let mut escalations: Vec<CountRow> = facts
@@ -533,12 +656,14 @@ pub fn summarize(
         .leads
         .iter()
         .filter(|l| is_qualified(l.reached))
-        .count() as u64;
+        .map(|l| l.count)
+        .sum();
     let booked_n = facts
         .leads
         .iter()
         .filter(|l| l.reached.contains(LeadState::AppointmentBooked))
-        .count() as u64;
+        .map(|l| l.count)
+        .sum();
     let cost = facts.usage.cost_usd;
     AnalyticsReport {
         from: query.from,
@@ -575,32 +700,31 @@ struct GroupAcc {
 
 impl GroupAcc {
     fn add_lead(&mut self, l: &LeadFact) {
-        self.add_reached(l.reached);
+        self.add_reached(l.reached, l.count);
     }
 
-    fn add_reached(&mut self, reached: StateSet) {
-        self.leads += 1;
-        self.qualified += u64::from(is_qualified(reached));
-        self.booked += u64::from(reached.contains(LeadState::AppointmentBooked));
-        self.handed_off += u64::from(reached.contains(LeadState::HandedOff));
+    fn add_reached(&mut self, reached: StateSet, count: u64) {
+        self.leads += count;
+        self.qualified += count * u64::from(is_qualified(reached));
+        self.booked += count * u64::from(reached.contains(LeadState::AppointmentBooked));
+        self.handed_off += count * u64::from(reached.contains(LeadState::HandedOff));
     }
 }
 
-fn group_rows(facts: &AnalyticsFacts, group_by: GroupBy, tz: Tz) -> Vec<GroupRow> {
+fn group_rows(facts: &AnalyticsFacts, group_by: GroupBy, periods: &mut Periods) -> Vec<GroupRow> {
     let mut groups: BTreeMap<String, GroupAcc> = BTreeMap::new();
     match group_by {
         GroupBy::Day | GroupBy::Week => {
-            let weekly = group_by == GroupBy::Week;
             for l in &facts.leads {
                 groups
-                    .entry(period(l.created_at, tz, weekly))
+                    .entry(periods.of(l.created_at))
                     .or_default()
                     .add_lead(l);
             }
             for r in &facts.responses {
                 if let Some(s) = seconds(r) {
                     groups
-                        .entry(period(r.first_inbound, tz, weekly))
+                        .entry(periods.of(r.first_inbound))
                         .or_default()
                         .responses
                         .push(s);
@@ -628,7 +752,7 @@ fn group_rows(facts: &AnalyticsFacts, group_by: GroupBy, tz: Tz) -> Vec<GroupRow
             // A lead counts once per channel it talked on: its conversation there stands for it.
             for r in &facts.responses {
                 let group = groups.entry(r.channel.as_str().to_owned()).or_default();
-                group.add_reached(r.reached);
+                group.add_reached(r.reached, 1);
                 if let Some(s) = seconds(r) {
                     group.responses.push(s);
                 }

@@ -3,43 +3,53 @@
 
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
+use chrono_tz::Tz;
 use lead_domain::analytics::{
-    AnalyticsFacts, AnalyticsReader, LeadFact, ResponseFact, StateSet, UsageTotals,
+    AnalyticsFacts, AnalyticsReader, LeadFact, ResponseFact, StateSet, UsageTotals, utc_offsets,
 };
 use lead_domain::experiments::{
     Experiment, ExperimentId, ExperimentStore, Metric, Status, Target, Variant, VariantCounts,
 };
 use lead_domain::ids::{LeadId, TenantId};
 use lead_domain::lead::Channel;
-use lead_domain::lifecycle::LeadState;
 use lead_domain::ports::StoreError;
 use lead_domain::scoring::Score;
 use sea_orm::{ConnectionTrait, DbBackend, FromQueryResult, Value};
-use std::collections::HashMap;
 use uuid::Uuid;
 
 use crate::SeaOrmStore;
 use crate::codec::{nanos_to_usd, statement, to_u64, ts};
 use crate::error::{Context, corrupt};
 
-/// Leads created in the range with every state they reached (`reached_states`, kept by a
-/// trigger on their history) and whether they said they are not interested (`{not_interested}` is
-/// the backend's JSON path expression); one row per lead read by `ix_leads_tenant_created`.
-const LEADS: &str = "SELECT l.id AS id, l.created_at AS created_at, l.source_channel AS source, \
-     l.state AS state, l.score AS score, CAST(l.reached_states AS BIGINT) AS reached, \
+/// Leads created in the range counted by local day (`{day}`: integer arithmetic on the epoch with
+/// the tenant's UTC offsets), source, score, every state reached (`reached_states`, kept by a
+/// trigger on their history, with NEW and the current state) and whether they said they are not
+/// interested (`{not_interested}` is the backend's JSON path expression): a few rows per day
+/// instead of one per lead, read by `ix_leads_tenant_created`.
+const LEADS: &str = "SELECT MIN(f.created_at) AS created_at, COUNT(*) AS n, f.source AS source, \
+     f.score AS score, f.reached AS reached, f.not_interested AS not_interested FROM ( \
+     SELECT l.created_at AS created_at, {day} AS day, l.source_channel AS source, \
+     l.score AS score, {reached} AS reached, \
      CAST(CASE WHEN {not_interested} THEN 1 ELSE 0 END AS BIGINT) AS not_interested \
-     FROM leads l WHERE l.tenant_id = $1 AND l.created_at >= $2 AND l.created_at < $3";
+     FROM leads l WHERE l.tenant_id = $1 AND l.created_at >= $2 AND l.created_at < $3) f \
+     GROUP BY f.day, f.source, f.score, f.reached, f.not_interested";
 
-/// Each conversation of those leads with its first inbound message and first sent reply, both
-/// read by a seek on `ix_messages_conversation_direction`.
-const RESPONSES: &str = "SELECT c.lead_id AS lead_id, c.channel AS channel, \
-     (SELECT MIN(m.created_at) FROM messages m \
-        WHERE m.conversation_id = c.id AND m.direction = 'inbound') AS first_inbound, \
-     (SELECT MIN(m.created_at) FROM messages m \
-        WHERE m.conversation_id = c.id AND m.direction = 'outbound' \
-        AND m.delivery_status IN ('sent', 'delivered')) AS first_reply \
-     FROM conversations c JOIN leads l ON l.id = c.lead_id \
-     WHERE l.tenant_id = $1 AND l.created_at >= $2 AND l.created_at < $3";
+/// Every state a lead `l` has been in as `StateSet` bits: its history's (`reached_states`, kept by
+/// a trigger), NEW and its current state.
+const REACHED: &str = "CAST(l.reached_states | 1 | CASE l.state WHEN 'QUALIFYING' THEN 2 \
+     WHEN 'QUALIFIED' THEN 4 WHEN 'APPOINTMENT_BOOKED' THEN 8 WHEN 'HANDED_OFF' THEN 16 \
+     WHEN 'NURTURING' THEN 32 WHEN 'DISQUALIFIED' THEN 64 ELSE 0 END AS BIGINT)";
+
+/// Each answered-or-not conversation of those leads with its first inbound message and first sent
+/// reply, kept on the conversation by triggers on `messages` (migration 18), so no message is read
+/// here; one join of the range's leads (`ix_leads_tenant_created`) to their conversations
+/// (`ix_conversations_lead_first_inbound`).
+const RESPONSES: &str = "SELECT c.channel AS channel, l.source_channel AS source, \
+     {reached} AS reached, \
+     c.first_inbound_at AS first_inbound, c.first_reply_at AS first_reply \
+     FROM leads l JOIN conversations c ON c.lead_id = l.id \
+     WHERE l.tenant_id = $1 AND l.created_at >= $2 AND l.created_at < $3 \
+     AND c.first_inbound_at IS NOT NULL";
 
 const ESCALATIONS: &str = "SELECT reason AS key, '' AS detail, COUNT(*) AS n FROM escalations \
      WHERE tenant_id = $1 AND created_at >= $2 AND created_at < $3 GROUP BY reason";
@@ -58,10 +68,9 @@ const USAGE: &str = "SELECT COUNT(*) AS calls, \
 
 #[derive(Debug, FromQueryResult)]
 struct LeadRow {
-    id: Uuid,
     created_at: DateTime<Utc>,
+    n: i64,
     source: String,
-    state: String,
     score: String,
     reached: i64,
     not_interested: i64,
@@ -69,9 +78,10 @@ struct LeadRow {
 
 #[derive(Debug, FromQueryResult)]
 struct ResponseRow {
-    lead_id: Uuid,
     channel: String,
-    first_inbound: Option<DateTime<Utc>>,
+    source: String,
+    reached: i64,
+    first_inbound: DateTime<Utc>,
     first_reply: Option<DateTime<Utc>>,
 }
 
@@ -98,20 +108,51 @@ fn window(tenant: TenantId, from: DateTime<Utc>, to: DateTime<Utc>) -> Vec<Value
     vec![tenant.as_uuid().into(), ts(from).into(), ts(to).into()]
 }
 
+/// The states of a `REACHED` column.
+fn reached(bits: i64) -> Result<StateSet, StoreError> {
+    u8::try_from(bits)
+        .map(StateSet::from_bits)
+        .map_err(|_| corrupt("reached states", bits))
+}
+
 impl LeadRow {
     fn fact(&self) -> Result<LeadFact, StoreError> {
-        let state = LeadState::parse(&self.state).ok_or_else(|| corrupt("state", &self.state))?;
-        let bits =
-            u8::try_from(self.reached).map_err(|_| corrupt("reached states", self.reached))?;
-        let reached = StateSet::from_bits(bits).with(LeadState::New).with(state);
         Ok(LeadFact {
             created_at: self.created_at,
+            count: to_u64("leads", self.n)?,
             source: channel(&self.source)?,
             score: Score::parse(&self.score).ok_or_else(|| corrupt("score", &self.score))?,
-            reached,
+            reached: reached(self.reached)?,
             not_interested: self.not_interested > 0,
         })
     }
+}
+
+/// The local day number (days since 1970-01-01 in the tenant's zone) of `l.created_at`, from the
+/// epoch and the zone's offsets over the range; only integers, so both backends agree.
+fn local_day_sql(backend: DbBackend, pieces: &[(DateTime<Utc>, i32)]) -> String {
+    let epoch = match backend {
+        DbBackend::Sqlite => "CAST(strftime('%s', l.created_at) AS INTEGER)",
+        _ => "CAST(FLOOR(EXTRACT(EPOCH FROM l.created_at)) AS BIGINT)",
+    };
+    let offset = match pieces {
+        [] => "0".to_owned(),
+        [(_, only)] => only.to_string(),
+        [(_, first), rest @ ..] => {
+            let mut case = String::from("CASE");
+            let mut current = *first;
+            for (since, next) in rest {
+                case.push_str(&format!(
+                    " WHEN {epoch} < {} THEN {current}",
+                    since.timestamp()
+                ));
+                current = *next;
+            }
+            case.push_str(&format!(" ELSE {current} END"));
+            case
+        }
+    };
+    format!("(({epoch} + {offset}) / 86400)")
 }
 
 #[async_trait]
@@ -121,6 +162,7 @@ impl AnalyticsReader for SeaOrmStore {
         tenant: TenantId,
         from: DateTime<Utc>,
         to: DateTime<Utc>,
+        tz: Tz,
     ) -> Result<AnalyticsFacts, StoreError> {
         let backend = self.db_backend();
         // SQLite's JSON path starts with `$`, which `statement` reserves for placeholders, so it
@@ -133,69 +175,81 @@ impl AnalyticsReader for SeaOrmStore {
             }
             _ => "(l.qualification -> 'not_interested' ->> 'value') = 'true'",
         };
-        let leads_sql = LEADS.replace("{not_interested}", not_interested);
-        let lead_rows = LeadRow::find_by_statement(statement(backend, &leads_sql, values))
-            .all(self.db())
-            .await
-            .context("reading leads for analytics")?;
-        let mut leads = Vec::with_capacity(lead_rows.len());
-        let mut by_id: HashMap<Uuid, (Channel, StateSet)> = HashMap::with_capacity(lead_rows.len());
-        for row in &lead_rows {
-            let fact = row.fact()?;
-            by_id.insert(row.id, (fact.source, fact.reached));
-            leads.push(fact);
-        }
-        let response_rows =
-            ResponseRow::find_by_statement(statement(backend, RESPONSES, window(tenant, from, to)))
-                .all(self.db())
-                .await
-                .context("reading first responses")?;
-        let mut responses = Vec::with_capacity(response_rows.len());
-        for row in response_rows {
-            let (Some(first_inbound), Some((source, reached))) =
-                (row.first_inbound, by_id.get(&row.lead_id))
-            else {
-                continue;
-            };
-            responses.push(ResponseFact {
-                channel: channel(&row.channel)?,
-                source: *source,
-                reached: *reached,
-                first_inbound,
-                first_reply: row.first_reply,
-            });
-        }
+        let leads_sql = LEADS
+            .replace("{not_interested}", not_interested)
+            .replace("{reached}", REACHED)
+            .replace("{day}", &local_day_sql(backend, &utc_offsets(tz, from, to)));
+        let responses_sql = RESPONSES.replace("{reached}", REACHED);
+        let db = self.db();
         let counts = |sql: &'static str, what: &'static str| async move {
             CountRow::find_by_statement(statement(backend, sql, window(tenant, from, to)))
-                .all(self.db())
+                .all(db)
                 .await
                 .context(what)
         };
-        let escalations = counts(ESCALATIONS, "counting escalations by reason")
-            .await?
+        // Independent reads on separate pooled connections: the report waits for the slowest,
+        // not for their sum.
+        let (lead_rows, response_rows, escalation_rows, failure_rows, usage_row) = tokio::try_join!(
+            async {
+                LeadRow::find_by_statement(statement(backend, &leads_sql, values))
+                    .all(db)
+                    .await
+                    .context("reading leads for analytics")
+            },
+            async {
+                ResponseRow::find_by_statement(statement(
+                    backend,
+                    &responses_sql,
+                    window(tenant, from, to),
+                ))
+                .all(db)
+                .await
+                .context("reading first responses")
+            },
+            counts(ESCALATIONS, "counting escalations by reason"),
+            counts(FAILURES, "counting failed replies"),
+            async {
+                UsageRow::find_by_statement(statement(backend, USAGE, window(tenant, from, to)))
+                    .one(db)
+                    .await
+                    .context("summing model usage for analytics")
+            },
+        )?;
+        let leads = lead_rows
+            .iter()
+            .map(LeadRow::fact)
+            .collect::<Result<Vec<_>, _>>()?;
+        let responses = response_rows
+            .into_iter()
+            .map(|row| {
+                Ok(ResponseFact {
+                    channel: channel(&row.channel)?,
+                    source: channel(&row.source)?,
+                    reached: reached(row.reached)?,
+                    first_inbound: row.first_inbound,
+                    first_reply: row.first_reply,
+                })
+            })
+            .collect::<Result<Vec<_>, StoreError>>()?;
+        let escalations = escalation_rows
             .into_iter()
             .map(|r| Ok((r.key, to_u64("escalations", r.n)?)))
             .collect::<Result<Vec<_>, StoreError>>()?;
-        let failures = counts(FAILURES, "counting failed replies")
-            .await?
+        let failures = failure_rows
             .into_iter()
             .map(|r| Ok((channel(&r.key)?, r.detail, to_u64("failed replies", r.n)?)))
             .collect::<Result<Vec<_>, StoreError>>()?;
-        let usage =
-            UsageRow::find_by_statement(statement(backend, USAGE, window(tenant, from, to)))
-                .one(self.db())
-                .await
-                .context("summing model usage for analytics")?
-                .map(|u| -> Result<UsageTotals, StoreError> {
-                    Ok(UsageTotals {
-                        calls: to_u64("usage calls", u.calls)?,
-                        tokens_in: to_u64("input tokens", u.tokens_in)?,
-                        tokens_out: to_u64("output tokens", u.tokens_out)?,
-                        cost_usd: nanos_to_usd(u.cost_usd_nanos),
-                    })
+        let usage = usage_row
+            .map(|u| -> Result<UsageTotals, StoreError> {
+                Ok(UsageTotals {
+                    calls: to_u64("usage calls", u.calls)?,
+                    tokens_in: to_u64("input tokens", u.tokens_in)?,
+                    tokens_out: to_u64("output tokens", u.tokens_out)?,
+                    cost_usd: nanos_to_usd(u.cost_usd_nanos),
                 })
-                .transpose()?
-                .unwrap_or_default();
+            })
+            .transpose()?
+            .unwrap_or_default();
         Ok(AnalyticsFacts {
             leads,
             responses,

@@ -95,10 +95,29 @@ const TEXTS: &[(&str, &str, &str)] = &[
     ("cold", "Cold", "بارد"),
     ("unscored", "Unscored", "غير مقيّم"),
     ("seconds", "s", "ث"),
+    ("no_experiments", "No experiments yet.", "لا توجد تجارب بعد."),
+    ("new_experiment", "New experiment", "تجربة جديدة"),
+    ("name", "Name", "الاسم"),
+    ("greeting", "First greeting", "التحية الأولى"),
+    ("prompt", "System prompt", "تعليمات النموذج"),
+    ("question", "Qualifying question", "سؤال التأهيل"),
+    ("field", "Field (for a question)", "الحقل (لسؤال التأهيل)"),
+    ("replied", "Replied", "ردّ"),
+    ("traffic_pct", "Traffic (%)", "نسبة الحركة (٪)"),
+    ("key", "Key", "المفتاح"),
+    ("text_en", "English text", "النص بالإنجليزية"),
+    ("text_ar", "Arabic text", "النص بالعربية"),
     (
-        "no_experiments",
-        "No experiments yet. Create one with the API.",
-        "لا توجد تجارب بعد. أنشئ تجربة عبر الواجهة البرمجية.",
+        "variants_note",
+        "The first variant is the control. Leave a row blank to skip it.",
+        "النسخة الأولى هي الأصل. اترك الصف فارغاً لتجاوزه.",
+    ),
+    ("create", "Create experiment", "إنشاء التجربة"),
+    ("stop", "Stop experiment", "إيقاف التجربة"),
+    (
+        "by_verdict",
+        "As the verdict says (or the control)",
+        "حسب النتيجة (أو الأصل)",
     ),
     ("target", "Target", "الهدف"),
     ("metric", "Metric", "المقياس"),
@@ -697,6 +716,8 @@ pub struct ExperimentsPage {
     pub lang: Language,
     /// Every experiment, newest first.
     pub experiments: Vec<ExperimentCard>,
+    /// The variant rows of the new-experiment form, numbered from 1.
+    pub variant_slots: Vec<usize>,
 }
 
 impl ExperimentsPage {
@@ -718,6 +739,8 @@ pub struct ExperimentCard {
     pub rows: Vec<Vec<String>>,
     /// Rates with their intervals.
     pub chart: String,
+    /// Still running: the owner may stop it.
+    pub running: bool,
 }
 
 /// Rates with their 95% intervals as dots and whiskers on a 0–100% axis.
@@ -819,6 +842,7 @@ pub async fn experiments(
                 traffic: format::digits(lang, &format!("{:.0}%", view.traffic * 100.0)),
                 rows,
                 chart: interval_chart(&points, lang == Language::Ar),
+                running: e.status == lead_domain::experiments::Status::Running,
                 view,
             }
         })
@@ -826,6 +850,7 @@ pub async fn experiments(
     html(&ExperimentsPage {
         lang,
         experiments,
+        variant_slots: (1..=crate::app::experiments::FORM_VARIANTS).collect(),
         chrome: Chrome::of(&viewer, "experiments", &req),
     })
 }

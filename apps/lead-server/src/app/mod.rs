@@ -8,6 +8,7 @@ pub mod analytics;
 pub mod assets;
 pub mod auth;
 pub mod events;
+pub mod experiments;
 pub mod format;
 pub mod i18n;
 pub mod pages;
@@ -107,6 +108,8 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
                 "/analytics/{table}",
                 web::get().to(analytics::analytics_csv),
             )
-            .route("/experiments", web::get().to(analytics::experiments)),
+            .route("/experiments", web::get().to(analytics::experiments))
+            .route("/experiments", web::post().to(experiments::create))
+            .route("/experiments/{id}/stop", web::post().to(experiments::stop)),
     );
 }

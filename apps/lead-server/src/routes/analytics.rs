@@ -68,7 +68,7 @@ pub async fn report(
     let facts = state
         .storage
         .analytics
-        .analytics_facts(tenant.id, from, to)
+        .analytics_facts(tenant.id, from, to, hours.timezone())
         .await?;
     Ok(summarize(&facts, &query, hours))
 }

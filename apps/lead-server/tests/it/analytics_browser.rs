@@ -203,6 +203,12 @@ async fn a_manager_reads_analytics_and_experiments_in_english_and_arabic() {
         .await
         .expect("text");
     assert!(verdict.contains("no winner yet"), "{verdict}");
+    wait_for(&browser, "#new-experiment summary")
+        .await
+        .click()
+        .await
+        .expect("open the form");
+    wait_for(&browser, "#x-name").await;
     screenshot(&browser, "02-experiments-en").await;
 
     wait_for(&browser, "#switch-language")
@@ -218,6 +224,77 @@ async fn a_manager_reads_analytics_and_experiments_in_english_and_arabic() {
         .expect("text");
     assert_eq!(title, "التجارب");
     screenshot(&browser, "03-experiments-ar").await;
+
+    // Stop the running experiment with variant B, then define a new one, through the Arabic page.
+    wait_for(&browser, "form.stop-experiment select option[value=b]")
+        .await
+        .click()
+        .await
+        .expect("choose b");
+    wait_for(&browser, "form.stop-experiment button")
+        .await
+        .click()
+        .await
+        .expect("stop");
+    wait_for(&browser, "#new-experiment").await;
+    let stopped = browser
+        .execute(
+            "return document.querySelectorAll('form.stop-experiment').length",
+            vec![],
+        )
+        .await
+        .expect("count");
+    assert_eq!(stopped, 0, "a stopped experiment has no stop button");
+    let summary = wait_for(&browser, "section.experiment p")
+        .await
+        .text()
+        .await
+        .expect("text");
+    assert!(
+        summary.contains("متوقفة") && summary.contains('B'),
+        "{summary}"
+    );
+    wait_for(&browser, "#new-experiment summary")
+        .await
+        .click()
+        .await
+        .expect("open the form");
+    for (css, value) in [
+        ("#x-name", "تحية أدفأ"),
+        ("#x-key-1", "a"),
+        ("#x-en-1", "Welcome to {business}."),
+        ("#x-ar-1", "أهلاً بك في {business}."),
+        ("#x-key-2", "b"),
+        ("#x-en-2", "Hi {name}, thanks for reaching {business}!"),
+        ("#x-ar-2", "مرحباً {name}، شكراً لتواصلك مع {business}!"),
+    ] {
+        wait_for(&browser, css)
+            .await
+            .send_keys(value)
+            .await
+            .expect("type");
+    }
+    screenshot(&browser, "05-experiment-form-ar").await;
+    wait_for(&browser, "#create-experiment button[type=submit]")
+        .await
+        .click()
+        .await
+        .expect("create");
+    wait_for(&browser, "form.stop-experiment").await;
+    let sections = browser
+        .execute(
+            "return document.querySelectorAll('section.experiment').length",
+            vec![],
+        )
+        .await
+        .expect("count");
+    assert_eq!(sections, 2);
+    let newest = wait_for(&browser, "section.experiment h2")
+        .await
+        .text()
+        .await
+        .expect("text");
+    assert_eq!(newest, "تحية أدفأ");
 
     browser
         .goto(&app.url("/app/analytics"))

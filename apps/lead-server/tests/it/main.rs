@@ -13,6 +13,7 @@ mod clients;
 mod crm;
 mod deploy;
 mod eval_conversations;
+mod experiments_forms;
 mod fuzz;
 mod helpers;
 mod http_conventions;

@@ -68,6 +68,7 @@ fn window_is_local_midnight_to_midnight() {
 fn lead(created: &str, source: Channel, score: Score, states: &[LeadState]) -> LeadFact {
     LeadFact {
         created_at: at(created),
+        count: 1,
         source,
         score,
         reached: states
@@ -211,4 +212,96 @@ fn empty_range_has_no_rates() {
     assert!(r.funnel.iter().all(|f| f.rate.is_none()));
     assert_eq!(r.cost.per_lead, None);
     assert_eq!(r.speed_by_channel[0].answered.p50, None);
+}
+
+#[test]
+fn utc_offsets_split_the_range_at_each_daylight_saving_change() {
+    let berlin = parse_timezone("Europe/Berlin").unwrap_or(Tz::UTC);
+    let pieces = utc_offsets(
+        berlin,
+        at("2026-01-01T00:00:00Z"),
+        at("2027-01-01T00:00:00Z"),
+    );
+    assert_eq!(
+        pieces,
+        vec![
+            (at("2026-01-01T00:00:00Z"), 3600),
+            (at("2026-03-29T01:00:00Z"), 7200),
+            (at("2026-10-25T01:00:00Z"), 3600),
+        ]
+    );
+    let riyadh = parse_timezone("Asia/Riyadh").unwrap_or(Tz::UTC);
+    assert_eq!(
+        utc_offsets(
+            riyadh,
+            at("2026-01-01T00:00:00Z"),
+            at("2027-01-01T00:00:00Z")
+        ),
+        vec![(at("2026-01-01T00:00:00Z"), 10800)]
+    );
+}
+
+#[test]
+fn precomputed_opening_intervals_agree_with_the_hours() {
+    let json = r#"{"timezone":"Europe/Berlin","days":{"monday":{"start":"09:00","end":"18:00"},"tuesday":{"start":"22:00","end":"02:00"},"friday":[{"start":"09:00","end":"12:00"},{"start":"16:00","end":"24:00"}],"saturday":{"start":"00:00","end":"03:00"}},"holidays":["2026-03-27"]}"#;
+    let hours: BusinessHours = serde_json::from_str(json).unwrap_or_else(|e| panic!("{e}"));
+    let q = AnalyticsQuery {
+        from: day("2026-03-01"),
+        to: day("2026-04-30"),
+        group_by: GroupBy::Day,
+    };
+    let open = OpenIntervals::new(&hours, &q);
+    // Every 7 minutes from well before the range to well after it, across the spring change.
+    let mut t = at("2026-02-01T00:00:00Z");
+    let mut checked = 0;
+    while t < at("2026-06-01T00:00:00Z") {
+        assert_eq!(open.is_open(t), hours.is_open(t), "{t}");
+        t += Duration::minutes(7);
+        checked += 1;
+    }
+    assert!(checked > 20_000);
+}
+
+#[test]
+fn grouped_leads_count_with_their_weight() {
+    let tz = parse_timezone("Asia/Riyadh").unwrap_or(Tz::UTC);
+    let hours = BusinessHours::closed(tz);
+    let mut many = lead(
+        "2026-12-01T06:00:00Z",
+        Channel::Sms,
+        Score::Hot,
+        &[LeadState::Qualified],
+    );
+    many.count = 40;
+    let mut more = lead("2026-12-01T07:00:00Z", Channel::Sms, Score::Cold, &[]);
+    more.count = 60;
+    more.not_interested = true;
+    let facts = AnalyticsFacts {
+        leads: vec![many, more],
+        ..AnalyticsFacts::default()
+    };
+    let q = AnalyticsQuery {
+        from: day("2026-12-01"),
+        to: day("2026-12-01"),
+        group_by: GroupBy::Day,
+    };
+    let r = summarize(&facts, &q, &hours);
+    assert_eq!(r.leads, 100);
+    let qualified = r
+        .funnel
+        .iter()
+        .find(|f| f.key == "QUALIFIED")
+        .map(|f| (f.count, f.of));
+    assert_eq!(qualified, Some((40, 100)));
+    let not_interested = r.funnel.iter().find(|f| f.key == "not_interested");
+    assert_eq!(not_interested.map(|f| f.count), Some(60));
+    assert_eq!(
+        r.groups
+            .iter()
+            .map(|g| (g.key.as_str(), g.leads, g.qualified))
+            .collect::<Vec<_>>(),
+        vec![("2026-12-01", 100, 40)]
+    );
+    assert_eq!((r.scores[0].hot, r.scores[0].cold), (40, 60));
+    assert_eq!(r.cost.qualified, 40);
 }

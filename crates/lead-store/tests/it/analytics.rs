@@ -292,7 +292,10 @@ async fn seeded_report(kind: Kind) {
     };
     let hours = &tenant.settings.business_hours;
     let (from, to) = query.window(hours.timezone());
-    let facts = store.analytics_facts(t, from, to).await.expect("facts");
+    let facts = store
+        .analytics_facts(t, from, to, hours.timezone())
+        .await
+        .expect("facts");
     let r = summarize(&facts, &query, hours);
 
     assert_eq!(r.leads, 3);
@@ -361,6 +364,155 @@ async fn analytics_known_answers_on_sqlite() {
 #[tokio::test]
 async fn analytics_known_answers_on_postgres() {
     seeded_report(Kind::Postgres).await;
+}
+
+/// The first-response times kept on each conversation follow late changes: a reply reported
+/// failed after being sent stops counting, a later delivered reply takes its place, and a later
+/// inbound message does not move the start.
+async fn late_changes(kind: Kind) {
+    let Some(db) = TestDb::new(kind, "analytics_late_changes").await else {
+        return;
+    };
+    let store = &db.store;
+    let (tenant, _) = stored_tenant(store).await;
+    let t = tenant.id;
+    let query = AnalyticsQuery {
+        from: NaiveDate::from_ymd_opt(2026, 11, 1).expect("date"),
+        to: NaiveDate::from_ymd_opt(2026, 11, 10).expect("date"),
+        group_by: GroupBy::Day,
+    };
+    let hours = &tenant.settings.business_hours;
+    let (from, to) = query.window(hours.timezone());
+    let speed = || async {
+        let facts = store
+            .analytics_facts(t, from, to, hours.timezone())
+            .await
+            .expect("facts");
+        let all = summarize(&facts, &query, hours).speed_by_channel[0].clone();
+        (all.answered.count, all.unanswered, all.answered.p50)
+    };
+
+    let a = lead_at(store, t, Channel::Sms, t0()).await;
+    assert_eq!(speed().await, (0, 1, None), "no reply yet");
+    let first = message(
+        store,
+        &a,
+        t,
+        Direction::Outbound,
+        DeliveryStatus::Pending,
+        t0() + Duration::seconds(10),
+    )
+    .await;
+    assert_eq!(
+        speed().await,
+        (0, 1, None),
+        "a pending reply is not a response"
+    );
+    store
+        .set_delivery(t, first, DeliveryStatus::Sent, None, None)
+        .await
+        .expect("sent");
+    assert_eq!(speed().await, (1, 0, Some(10)));
+    store
+        .set_delivery(t, first, DeliveryStatus::Failed, None, Some("30007".into()))
+        .await
+        .expect("failed late");
+    assert_eq!(
+        speed().await,
+        (0, 1, None),
+        "a reply failed late no longer counts"
+    );
+    message(
+        store,
+        &a,
+        t,
+        Direction::Outbound,
+        DeliveryStatus::Delivered,
+        t0() + Duration::seconds(95),
+    )
+    .await;
+    assert_eq!(speed().await, (1, 0, Some(95)));
+    // A second inbound message does not move the start.
+    message(
+        store,
+        &a,
+        t,
+        Direction::Inbound,
+        DeliveryStatus::NotApplicable,
+        t0() + Duration::seconds(200),
+    )
+    .await;
+    assert_eq!(speed().await, (1, 0, Some(95)));
+    db.finish().await;
+}
+
+#[tokio::test]
+async fn analytics_late_changes_on_sqlite() {
+    late_changes(Kind::Sqlite).await;
+}
+
+#[tokio::test]
+async fn analytics_late_changes_on_postgres() {
+    late_changes(Kind::Postgres).await;
+}
+
+/// Leads are counted by their local day in SQL: across the end of daylight saving time in New
+/// York, leads half an hour either side of local midnight land on the right days.
+async fn local_days_across_daylight_saving(kind: Kind) {
+    let Some(db) = TestDb::new(kind, "analytics_local_days").await else {
+        return;
+    };
+    let store = &db.store;
+    let (tenant, _) = stored_tenant(store).await;
+    let t = tenant.id;
+    let utc = |s: &str| {
+        DateTime::parse_from_rfc3339(s)
+            .map(|t| t.with_timezone(&Utc))
+            .expect("instant")
+    };
+    for at in [
+        "2026-10-31T03:30:00Z", // Oct 30, 23:30 EDT
+        "2026-10-31T04:30:00Z", // Oct 31, 00:30 EDT
+        "2026-11-02T04:30:00Z", // Nov 1, 23:30 EST (00:30 on Nov 2 at the summer offset)
+        "2026-11-02T05:30:00Z", // Nov 2, 00:30 EST
+        "2026-11-02T05:40:00Z", // Nov 2, 00:40 EST
+    ] {
+        lead_at(store, t, Channel::Sms, utc(at)).await;
+    }
+    let hours = lead_domain::hours::BusinessHours::closed(chrono_tz::America::New_York);
+    let query = AnalyticsQuery {
+        from: NaiveDate::from_ymd_opt(2026, 10, 30).expect("date"),
+        to: NaiveDate::from_ymd_opt(2026, 11, 3).expect("date"),
+        group_by: GroupBy::Day,
+    };
+    let (from, to) = query.window(hours.timezone());
+    let facts = store
+        .analytics_facts(t, from, to, hours.timezone())
+        .await
+        .expect("facts");
+    assert_eq!(facts.leads.len(), 4, "one row per local day here");
+    let r = summarize(&facts, &query, &hours);
+    let days: Vec<(&str, u64)> = r.groups.iter().map(|g| (g.key.as_str(), g.leads)).collect();
+    assert_eq!(
+        days,
+        vec![
+            ("2026-10-30", 1),
+            ("2026-10-31", 1),
+            ("2026-11-01", 1),
+            ("2026-11-02", 2)
+        ]
+    );
+    db.finish().await;
+}
+
+#[tokio::test]
+async fn analytics_local_days_on_sqlite() {
+    local_days_across_daylight_saving(Kind::Sqlite).await;
+}
+
+#[tokio::test]
+async fn analytics_local_days_on_postgres() {
+    local_days_across_daylight_saving(Kind::Postgres).await;
 }
 
 fn experiment(tenant: TenantId, metric: Metric, at: DateTime<Utc>) -> Experiment {
