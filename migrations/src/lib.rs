@@ -21,8 +21,10 @@ mod m20261205_000013_booking;
 mod m20261205_000014_notifications;
 mod m20261205_000015_crm;
 mod m20261205_000016_analytics;
+mod m20261205_000019_row_security;
 
 pub use sea_orm_migration;
+pub use m20261205_000019_row_security::TENANT_TABLES;
 pub use sea_orm_migration::MigratorTrait;
 
 use sea_orm_migration::prelude::*;
@@ -46,6 +48,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261205_000014_notifications::Migration),
             Box::new(m20261205_000015_crm::Migration),
             Box::new(m20261205_000016_analytics::Migration),
+            Box::new(m20261205_000019_row_security::Migration),
         ]
     }
 }
