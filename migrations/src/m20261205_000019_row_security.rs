@@ -62,9 +62,11 @@ const NOTIFY_FUNCTION: &str = "CREATE OR REPLACE FUNCTION lead_notify_outbound_m
 const NOTIFY_TRIGGER: &str = "CREATE TRIGGER messages_notify_outbound \
      AFTER INSERT ON messages FOR EACH ROW EXECUTE FUNCTION lead_notify_outbound_message()";
 
+// `async_trait` turns the trait's elided lifetime into its own parameter, so the impl elides it too.
+#[allow(elided_lifetimes_in_paths)]
 #[async_trait::async_trait]
 impl MigrationTrait for Migration {
-    async fn up(&self, manager: &SchemaManager<'_>) -> Result<(), DbErr> {
+    async fn up(&self, manager: &SchemaManager) -> Result<(), DbErr> {
         if manager.get_database_backend() != DbBackend::Postgres {
             return Ok(());
         }
@@ -85,7 +87,7 @@ impl MigrationTrait for Migration {
         Ok(())
     }
 
-    async fn down(&self, manager: &SchemaManager<'_>) -> Result<(), DbErr> {
+    async fn down(&self, manager: &SchemaManager) -> Result<(), DbErr> {
         if manager.get_database_backend() != DbBackend::Postgres {
             return Ok(());
         }

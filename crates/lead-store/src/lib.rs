@@ -22,6 +22,7 @@ mod intake;
 mod jobs;
 mod knowledge;
 mod leads;
+pub mod notify;
 mod opt_outs;
 mod pipeline;
 mod retention;
