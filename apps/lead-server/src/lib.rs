@@ -30,4 +30,5 @@ pub mod storage;
 pub mod streams;
 pub mod telemetry;
 pub mod views;
+pub mod wakeups;
 pub mod worker;
