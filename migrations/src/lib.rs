@@ -23,8 +23,8 @@ mod m20261205_000015_crm;
 mod m20261205_000016_analytics;
 mod m20261205_000019_row_security;
 
-pub use sea_orm_migration;
 pub use m20261205_000019_row_security::TENANT_TABLES;
+pub use sea_orm_migration;
 pub use sea_orm_migration::MigratorTrait;
 
 use sea_orm_migration::prelude::*;

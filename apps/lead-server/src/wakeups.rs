@@ -39,10 +39,7 @@ impl ReplyWakeups {
     /// The signal notified when a reply is stored in `conversation`; readers of one
     /// conversation share it. Keep it while waiting.
     pub fn watch(&self, conversation: ConversationId) -> Arc<Notify> {
-        let mut watchers = self
-            .watchers
-            .lock()
-            .unwrap_or_else(PoisonError::into_inner);
+        let mut watchers = self.watchers.lock().unwrap_or_else(PoisonError::into_inner);
         let key = conversation.as_uuid();
         if let Some(notify) = watchers.get(&key).and_then(Weak::upgrade) {
             return notify;
@@ -156,7 +153,10 @@ mod tests {
         let b = ConversationId::from_uuid(Uuid::from_u128(2));
         let on_a = wakeups.watch(a);
         let on_b = wakeups.watch(b);
-        assert!(Arc::ptr_eq(&on_a, &wakeups.watch(a)), "readers of one conversation share a signal");
+        assert!(
+            Arc::ptr_eq(&on_a, &wakeups.watch(a)),
+            "readers of one conversation share a signal"
+        );
         let woken_a = on_a.notified();
         let woken_b = on_b.notified();
         tokio::pin!(woken_a, woken_b);

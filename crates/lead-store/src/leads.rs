@@ -274,7 +274,10 @@ impl LeadRepository for SeaOrmStore {
     }
 
     async fn get_lead(&self, tenant: TenantId, id: LeadId) -> Result<Option<Lead>, StoreError> {
-        let scope = self.tenant_scope(tenant).await.context("opening a tenant scope")?;
+        let scope = self
+            .tenant_scope(tenant)
+            .await
+            .context("opening a tenant scope")?;
         let row = leads::Entity::find_by_id(id.as_uuid())
             .filter(leads::Column::TenantId.eq(tenant.as_uuid()))
             .one(&scope)
@@ -299,7 +302,10 @@ impl LeadRepository for SeaOrmStore {
         tenant: TenantId,
         session: &str,
     ) -> Result<Option<Lead>, StoreError> {
-        let scope = self.tenant_scope(tenant).await.context("opening a tenant scope")?;
+        let scope = self
+            .tenant_scope(tenant)
+            .await
+            .context("opening a tenant scope")?;
         let row = leads::Entity::find()
             .filter(leads::Column::TenantId.eq(tenant.as_uuid()))
             .filter(leads::Column::ChatSession.eq(session))
@@ -329,7 +335,10 @@ impl LeadRepository for SeaOrmStore {
         if any.is_empty() {
             return Ok(None);
         }
-        let scope = self.tenant_scope(tenant).await.context("opening a tenant scope")?;
+        let scope = self
+            .tenant_scope(tenant)
+            .await
+            .context("opening a tenant scope")?;
         let found = leads::Entity::find()
             .filter(leads::Column::TenantId.eq(tenant.as_uuid()))
             .filter(leads::Column::Id.ne(except.as_uuid()))
@@ -503,7 +512,10 @@ impl LeadRepository for SeaOrmStore {
         if let Some(to) = filter.created_to {
             query = query.filter(leads::Column::CreatedAt.lt(ts(to)));
         }
-        let scope = self.tenant_scope(tenant).await.context("opening a tenant scope")?;
+        let scope = self
+            .tenant_scope(tenant)
+            .await
+            .context("opening a tenant scope")?;
         let total = query
             .clone()
             .count(&scope)
@@ -541,7 +553,10 @@ impl LeadRepository for SeaOrmStore {
         tenant: TenantId,
         id: LeadId,
     ) -> Result<Vec<StateChange>, StoreError> {
-        let scope = self.tenant_scope(tenant).await.context("opening a tenant scope")?;
+        let scope = self
+            .tenant_scope(tenant)
+            .await
+            .context("opening a tenant scope")?;
         let rows = lead_state_history::Entity::find()
             .filter(lead_state_history::Column::TenantId.eq(tenant.as_uuid()))
             .filter(lead_state_history::Column::LeadId.eq(id.as_uuid()))
@@ -571,7 +586,10 @@ impl LeadRepository for SeaOrmStore {
         tenant: TenantId,
         id: ConversationId,
     ) -> Result<Option<Conversation>, StoreError> {
-        let scope = self.tenant_scope(tenant).await.context("opening a tenant scope")?;
+        let scope = self
+            .tenant_scope(tenant)
+            .await
+            .context("opening a tenant scope")?;
         let row = find_conversation(&scope, tenant, id).await?;
         scope.finish().await.context("ending a tenant scope")?;
         row.map(conversation_from_row).transpose()
@@ -626,7 +644,10 @@ impl LeadRepository for SeaOrmStore {
         tenant: TenantId,
         lead: LeadId,
     ) -> Result<Vec<Conversation>, StoreError> {
-        let scope = self.tenant_scope(tenant).await.context("opening a tenant scope")?;
+        let scope = self
+            .tenant_scope(tenant)
+            .await
+            .context("opening a tenant scope")?;
         let rows = conversations::Entity::find()
             .filter(conversations::Column::TenantId.eq(tenant.as_uuid()))
             .filter(conversations::Column::LeadId.eq(lead.as_uuid()))
@@ -636,9 +657,7 @@ impl LeadRepository for SeaOrmStore {
             .await
             .context("listing a lead's conversations")?;
         scope.finish().await.context("ending a tenant scope")?;
-        rows.into_iter()
-            .map(conversation_from_row)
-            .collect()
+        rows.into_iter().map(conversation_from_row).collect()
     }
 
     async fn active_conversations(
@@ -649,7 +668,10 @@ impl LeadRepository for SeaOrmStore {
         let query = conversations::Entity::find()
             .filter(conversations::Column::TenantId.eq(tenant.as_uuid()))
             .filter(conversations::Column::Status.eq("open"));
-        let scope = self.tenant_scope(tenant).await.context("opening a tenant scope")?;
+        let scope = self
+            .tenant_scope(tenant)
+            .await
+            .context("opening a tenant scope")?;
         let total = query
             .clone()
             .count(&scope)
@@ -680,7 +702,10 @@ impl LeadRepository for SeaOrmStore {
         let query = messages::Entity::find()
             .filter(messages::Column::TenantId.eq(tenant.as_uuid()))
             .filter(messages::Column::ConversationId.eq(conversation.as_uuid()));
-        let scope = self.tenant_scope(tenant).await.context("opening a tenant scope")?;
+        let scope = self
+            .tenant_scope(tenant)
+            .await
+            .context("opening a tenant scope")?;
         let total = query
             .clone()
             .count(&scope)
@@ -709,7 +734,10 @@ impl LeadRepository for SeaOrmStore {
         tenant: TenantId,
         id: MessageId,
     ) -> Result<Option<Message>, StoreError> {
-        let scope = self.tenant_scope(tenant).await.context("opening a tenant scope")?;
+        let scope = self
+            .tenant_scope(tenant)
+            .await
+            .context("opening a tenant scope")?;
         let row = messages::Entity::find()
             .filter(messages::Column::TenantId.eq(tenant.as_uuid()))
             .filter(messages::Column::Id.eq(id.as_uuid()))

@@ -49,10 +49,14 @@ impl SeaOrmStore {
             .max_lifetime(None)
             .idle_timeout(None)
             .connect_lazy_with((*options).clone());
-        let unavailable =
-            |e: sea_orm::sqlx::Error| StoreError::Unavailable(format!("listening for replies: {e}"));
+        let unavailable = |e: sea_orm::sqlx::Error| {
+            StoreError::Unavailable(format!("listening for replies: {e}"))
+        };
         let mut listener = PgListener::connect_with(&pool).await.map_err(unavailable)?;
-        listener.listen(OUTBOUND_CHANNEL).await.map_err(unavailable)?;
+        listener
+            .listen(OUTBOUND_CHANNEL)
+            .await
+            .map_err(unavailable)?;
         Ok(Some(OutboundListener { listener }))
     }
 }
