@@ -853,6 +853,19 @@ async fn a_reply_stored_by_another_instance_reaches_an_open_stream_promptly() {
     })
     .await;
     let b = crate::helpers::spawn_app_on(&db, |s| s.workers = 0).await;
+    // A's listener is connected, so its streams fall back to looking only every 10 seconds.
+    let mut wakeups = String::new();
+    for _ in 0..100 {
+        wakeups = a.get("/health/ready").await.body["reply_wakeups"]
+            .as_str()
+            .unwrap_or_default()
+            .to_owned();
+        if wakeups == "cross_process" {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    assert_eq!(wakeups, "cross_process");
     let (_, key, widget) = a
         .create_chat_client(&format!("cross-{}", uuid::Uuid::new_v4().simple()), &["*"])
         .await;
