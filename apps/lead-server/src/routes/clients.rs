@@ -563,11 +563,13 @@ pub async fn update(
     let mut generated = Vec::new();
     if let Some(patch) = notifications {
         let ids = state.deps.ids.clone();
-        let (next, secrets) =
-            apply_notifications(&tenant.settings.notifications, patch, &mut || {
-                ids.new_uuid()
-            })
-            .map_err(ApiError::Validation)?;
+        let (next, secrets) = apply_notifications(
+            &tenant.settings.notifications,
+            patch,
+            !state.settings.webhook_allow_private_networks,
+            &mut || ids.new_uuid(),
+        )
+        .map_err(ApiError::Validation)?;
         tenant.settings.notifications = next;
         generated = secrets;
     }
