@@ -22,7 +22,9 @@ mod m20261205_000014_notifications;
 mod m20261205_000015_crm;
 mod m20261205_000016_analytics;
 mod m20261205_000018_first_response;
+mod m20261205_000019_row_security;
 
+pub use m20261205_000019_row_security::TENANT_TABLES;
 pub use sea_orm_migration;
 pub use sea_orm_migration::MigratorTrait;
 
@@ -48,6 +50,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261205_000015_crm::Migration),
             Box::new(m20261205_000016_analytics::Migration),
             Box::new(m20261205_000018_first_response::Migration),
+            Box::new(m20261205_000019_row_security::Migration),
         ]
     }
 }

@@ -19,6 +19,7 @@ pub const ENV_KEYS: &[&str] = &[
     "PORT",
     "METRICS_PORT",
     "DATABASE_URL",
+    "DATABASE_TENANT_URL",
     "DB_MAX_CONNECTIONS",
     "DB_INTAKE_LANES",
     "DB_INTAKE_BATCH_MAX",
@@ -230,8 +231,12 @@ pub struct Settings {
     pub host: String,
     /// Port to listen on; 0 picks a free port (tests).
     pub port: u16,
-    /// `sqlite://...` or `postgres://...`.
+    /// `sqlite://...` or `postgres://...`: migrations, work across tenants, and every query not
+    /// yet tenant-scoped.
     pub database_url: String,
+    /// PostgreSQL only: a role without `BYPASSRLS` that does not own the tables, for the
+    /// tenant-scoped transactions (row-level security, decision 0003); unset, they use `DATABASE_URL`.
+    pub database_tenant_url: Option<SecretString>,
     /// Most database connections in the pool.
     pub db_max_connections: u32,
     /// Transactions storing concurrent intakes together (group commit); 0 turns it off.
@@ -350,6 +355,7 @@ impl Default for Settings {
             host: "127.0.0.1".to_owned(),
             port: 8000,
             database_url: "sqlite://./data/lead-server.db?mode=rwc".to_owned(),
+            database_tenant_url: None,
             db_max_connections: 16,
             db_intake_lanes: 4,
             db_intake_batch_max: 24,
@@ -467,6 +473,7 @@ impl Settings {
         clear(&mut self.otel_service_name);
         clear(&mut self.otel_exporter_otlp_endpoint);
         clear(&mut self.trusted_proxies);
+        clear_secret(&mut self.database_tenant_url);
         clear_secret(&mut self.admin_token);
         clear_secret(&mut self.secret_key);
         clear_secret(&mut self.secret_key_previous);
@@ -495,6 +502,21 @@ impl Settings {
                 "DATABASE_URL",
                 "expected a sqlite:// or postgres:// URL",
             ));
+        }
+        if let Some(tenant) = &self.database_tenant_url {
+            let tenant = tenant.expose();
+            if self.is_sqlite() {
+                return Err(ConfigError::new(
+                    "DATABASE_TENANT_URL",
+                    "is for PostgreSQL only; SQLite has no row-level security",
+                ));
+            }
+            if !(tenant.starts_with("postgres://") || tenant.starts_with("postgresql://")) {
+                return Err(ConfigError::new(
+                    "DATABASE_TENANT_URL",
+                    "expected a postgres:// URL",
+                ));
+            }
         }
         if self.db_max_connections == 0 {
             return Err(ConfigError::new("DB_MAX_CONNECTIONS", "must be at least 1"));

@@ -31,4 +31,5 @@ pub mod storage;
 pub mod streams;
 pub mod telemetry;
 pub mod views;
+pub mod wakeups;
 pub mod worker;

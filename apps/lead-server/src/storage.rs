@@ -49,6 +49,8 @@ pub struct Storage {
     pub events: Arc<dyn lead_domain::events::EventStore>,
     /// Erasure on request and retention periods.
     pub retention: Arc<dyn lead_domain::retention::DataRetention>,
+    /// Wakes live-chat readers when a reply is stored, across processes on PostgreSQL.
+    pub wakeups: Arc<crate::wakeups::ReplyWakeups>,
 }
 
 impl Storage {
@@ -92,6 +94,7 @@ impl Storage {
             analytics: store.clone(),
             experiments: store.clone(),
             retention: store,
+            wakeups: crate::wakeups::ReplyWakeups::new(),
         }
     }
 }
@@ -155,6 +158,10 @@ async fn connect_with_keys(
         intake_lanes: settings.db_intake_lanes,
         intake_batch_max: settings.db_intake_batch_max,
         keyring,
+        tenant_url: settings
+            .database_tenant_url
+            .as_ref()
+            .map(|url| url.expose().to_owned()),
         ..StoreOptions::default()
     };
     let store = SeaOrmStore::connect_with(&settings.database_url, options)
@@ -175,7 +182,9 @@ pub async fn open(settings: &Settings) -> anyhow::Result<Storage> {
     let store = Arc::new(connect(settings).await?);
     tracing::info!(backend = ?store.backend(), "database ready, migrations applied");
     crate::metrics::watch_pool(store.clone());
-    Ok(Storage::from_adapter(store))
+    let storage = Storage::from_adapter(store.clone());
+    storage.wakeups.listen(store);
+    Ok(storage)
 }
 
 /// Re-encrypts every tenant's secrets under the current key (`lead-server admin

@@ -274,17 +274,24 @@ impl LeadRepository for SeaOrmStore {
     }
 
     async fn get_lead(&self, tenant: TenantId, id: LeadId) -> Result<Option<Lead>, StoreError> {
-        leads::Entity::find_by_id(id.as_uuid())
-            .filter(leads::Column::TenantId.eq(tenant.as_uuid()))
-            .one(self.db())
+        let scope = self
+            .tenant_scope(tenant)
             .await
-            .context("loading a lead")?
-            .map(lead_from_row)
-            .transpose()
+            .context("opening a tenant scope")?;
+        let row = leads::Entity::find_by_id(id.as_uuid())
+            .filter(leads::Column::TenantId.eq(tenant.as_uuid()))
+            .one(&scope)
+            .await
+            .context("loading a lead")?;
+        scope.finish().await.context("ending a tenant scope")?;
+        row.map(lead_from_row).transpose()
     }
 
     async fn update_lead(&self, lead: &Lead, changes: &[StateChange]) -> Result<Lead, StoreError> {
-        let txn = self.begin_write().await.context("starting a lead update")?;
+        let txn = self
+            .begin_tenant_write(lead.tenant_id)
+            .await
+            .context("starting a lead update")?;
         let stored = update_lead_on(&txn, lead, changes).await?;
         txn.commit().await.context("committing a lead update")?;
         Ok(stored)
@@ -295,14 +302,18 @@ impl LeadRepository for SeaOrmStore {
         tenant: TenantId,
         session: &str,
     ) -> Result<Option<Lead>, StoreError> {
-        leads::Entity::find()
+        let scope = self
+            .tenant_scope(tenant)
+            .await
+            .context("opening a tenant scope")?;
+        let row = leads::Entity::find()
             .filter(leads::Column::TenantId.eq(tenant.as_uuid()))
             .filter(leads::Column::ChatSession.eq(session))
-            .one(self.db())
+            .one(&scope)
             .await
-            .context("finding a chat session's lead")?
-            .map(lead_from_row)
-            .transpose()
+            .context("finding a chat session's lead")?;
+        scope.finish().await.context("ending a tenant scope")?;
+        row.map(lead_from_row).transpose()
     }
 
     async fn lead_with_contact(
@@ -324,13 +335,18 @@ impl LeadRepository for SeaOrmStore {
         if any.is_empty() {
             return Ok(None);
         }
+        let scope = self
+            .tenant_scope(tenant)
+            .await
+            .context("opening a tenant scope")?;
         let found = leads::Entity::find()
             .filter(leads::Column::TenantId.eq(tenant.as_uuid()))
             .filter(leads::Column::Id.ne(except.as_uuid()))
             .filter(any)
-            .all(self.db())
+            .all(&scope)
             .await
             .context("looking up a claimed contact")?;
+        scope.finish().await.context("ending a tenant scope")?;
         // The phone match wins over the email match, as in the intake's lookup.
         let best = found
             .into_iter()
@@ -496,9 +512,13 @@ impl LeadRepository for SeaOrmStore {
         if let Some(to) = filter.created_to {
             query = query.filter(leads::Column::CreatedAt.lt(ts(to)));
         }
+        let scope = self
+            .tenant_scope(tenant)
+            .await
+            .context("opening a tenant scope")?;
         let total = query
             .clone()
-            .count(self.db())
+            .count(&scope)
             .await
             .context("counting leads")?;
         if let Some((at, id)) = filter.after {
@@ -517,9 +537,10 @@ impl LeadRepository for SeaOrmStore {
             .order_by_desc(leads::Column::Id)
             .limit(limit)
             .offset(offset)
-            .all(self.db())
+            .all(&scope)
             .await
             .context("listing leads")?;
+        scope.finish().await.context("ending a tenant scope")?;
         let items = rows
             .into_iter()
             .map(lead_from_row)
@@ -532,14 +553,19 @@ impl LeadRepository for SeaOrmStore {
         tenant: TenantId,
         id: LeadId,
     ) -> Result<Vec<StateChange>, StoreError> {
+        let scope = self
+            .tenant_scope(tenant)
+            .await
+            .context("opening a tenant scope")?;
         let rows = lead_state_history::Entity::find()
             .filter(lead_state_history::Column::TenantId.eq(tenant.as_uuid()))
             .filter(lead_state_history::Column::LeadId.eq(id.as_uuid()))
             .order_by_asc(lead_state_history::Column::CreatedAt)
             .order_by_asc(lead_state_history::Column::Id)
-            .all(self.db())
+            .all(&scope)
             .await
             .context("loading lead history")?;
+        scope.finish().await.context("ending a tenant scope")?;
         rows.into_iter()
             .map(|row| {
                 Ok(StateChange {
@@ -560,10 +586,13 @@ impl LeadRepository for SeaOrmStore {
         tenant: TenantId,
         id: ConversationId,
     ) -> Result<Option<Conversation>, StoreError> {
-        find_conversation(self.db(), tenant, id)
-            .await?
-            .map(conversation_from_row)
-            .transpose()
+        let scope = self
+            .tenant_scope(tenant)
+            .await
+            .context("opening a tenant scope")?;
+        let row = find_conversation(&scope, tenant, id).await?;
+        scope.finish().await.context("ending a tenant scope")?;
+        row.map(conversation_from_row).transpose()
     }
 
     async fn update_conversation(&self, conversation: &Conversation) -> Result<(), StoreError> {
@@ -615,17 +644,20 @@ impl LeadRepository for SeaOrmStore {
         tenant: TenantId,
         lead: LeadId,
     ) -> Result<Vec<Conversation>, StoreError> {
-        conversations::Entity::find()
+        let scope = self
+            .tenant_scope(tenant)
+            .await
+            .context("opening a tenant scope")?;
+        let rows = conversations::Entity::find()
             .filter(conversations::Column::TenantId.eq(tenant.as_uuid()))
             .filter(conversations::Column::LeadId.eq(lead.as_uuid()))
             .order_by_desc(conversations::Column::CreatedAt)
             .order_by_desc(conversations::Column::Id)
-            .all(self.db())
+            .all(&scope)
             .await
-            .context("listing a lead's conversations")?
-            .into_iter()
-            .map(conversation_from_row)
-            .collect()
+            .context("listing a lead's conversations")?;
+        scope.finish().await.context("ending a tenant scope")?;
+        rows.into_iter().map(conversation_from_row).collect()
     }
 
     async fn active_conversations(
@@ -636,9 +668,13 @@ impl LeadRepository for SeaOrmStore {
         let query = conversations::Entity::find()
             .filter(conversations::Column::TenantId.eq(tenant.as_uuid()))
             .filter(conversations::Column::Status.eq("open"));
+        let scope = self
+            .tenant_scope(tenant)
+            .await
+            .context("opening a tenant scope")?;
         let total = query
             .clone()
-            .count(self.db())
+            .count(&scope)
             .await
             .context("counting active conversations")?;
         let (limit, offset) = page_bounds(page);
@@ -647,12 +683,13 @@ impl LeadRepository for SeaOrmStore {
             .order_by_desc(conversations::Column::Id)
             .limit(limit)
             .offset(offset)
-            .all(self.db())
+            .all(&scope)
             .await
             .context("listing active conversations")?
             .into_iter()
             .map(conversation_from_row)
             .collect::<Result<_, _>>()?;
+        scope.finish().await.context("ending a tenant scope")?;
         Ok(PageOf { items, total })
     }
 
@@ -665,9 +702,13 @@ impl LeadRepository for SeaOrmStore {
         let query = messages::Entity::find()
             .filter(messages::Column::TenantId.eq(tenant.as_uuid()))
             .filter(messages::Column::ConversationId.eq(conversation.as_uuid()));
+        let scope = self
+            .tenant_scope(tenant)
+            .await
+            .context("opening a tenant scope")?;
         let total = query
             .clone()
-            .count(self.db())
+            .count(&scope)
             .await
             .context("counting messages")?;
         let (limit, offset) = page_bounds(page);
@@ -678,12 +719,13 @@ impl LeadRepository for SeaOrmStore {
             .order_by_asc(messages::Column::Seq)
             .limit(limit)
             .offset(offset)
-            .all(self.db())
+            .all(&scope)
             .await
             .context("listing messages")?
             .into_iter()
             .map(message_from_row)
             .collect::<Result<_, _>>()?;
+        scope.finish().await.context("ending a tenant scope")?;
         Ok(PageOf { items, total })
     }
 
@@ -692,14 +734,18 @@ impl LeadRepository for SeaOrmStore {
         tenant: TenantId,
         id: MessageId,
     ) -> Result<Option<Message>, StoreError> {
-        messages::Entity::find()
+        let scope = self
+            .tenant_scope(tenant)
+            .await
+            .context("opening a tenant scope")?;
+        let row = messages::Entity::find()
             .filter(messages::Column::TenantId.eq(tenant.as_uuid()))
             .filter(messages::Column::Id.eq(id.as_uuid()))
-            .one(self.db())
+            .one(&scope)
             .await
-            .context("loading a message")?
-            .map(message_from_row)
-            .transpose()
+            .context("loading a message")?;
+        scope.finish().await.context("ending a tenant scope")?;
+        row.map(message_from_row).transpose()
     }
 
     async fn append_message(
@@ -709,7 +755,7 @@ impl LeadRepository for SeaOrmStore {
     ) -> Result<Message, StoreError> {
         let row = message_row(message)?;
         let txn = self
-            .begin_write()
+            .begin_tenant_write(message.tenant_id)
             .await
             .context("starting a message append")?;
         if find_conversation(&txn, message.tenant_id, message.conversation_id)

@@ -22,9 +22,11 @@ mod intake;
 mod jobs;
 mod knowledge;
 mod leads;
+pub mod notify;
 mod opt_outs;
 mod pipeline;
 mod retention;
+mod scope;
 pub mod secrets;
 mod tenants;
 mod usage;
@@ -87,6 +89,10 @@ pub struct StoreOptions {
     pub intake_batch_max: usize,
     /// Keys that encrypt tenant secrets at rest; without one they are stored as given.
     pub keyring: Option<Arc<secrets::Keyring>>,
+    /// PostgreSQL only: a second URL, for a role without `BYPASSRLS` that does not own the
+    /// tables, on which the tenant-scoped transactions run under row-level security
+    /// (`DATABASE_TENANT_URL`). Without it they run on the main pool.
+    pub tenant_url: Option<String>,
 }
 
 impl Default for StoreOptions {
@@ -98,6 +104,7 @@ impl Default for StoreOptions {
             intake_lanes: 4,
             intake_batch_max: 64,
             keyring: None,
+            tenant_url: None,
         }
     }
 }
@@ -114,7 +121,11 @@ pub struct PoolUsage {
 /// The sea-orm adapter of every storage port, on SQLite or PostgreSQL chosen by URL.
 #[derive(Debug, Clone)]
 pub struct SeaOrmStore {
+    /// The main pool: migrations, work across tenants, and everything not yet tenant-scoped.
     db: DatabaseConnection,
+    /// Where tenant-scoped transactions run: a pool of its own when `tenant_url` was given,
+    /// otherwise the main pool again.
+    tenant_db: DatabaseConnection,
     backend: Backend,
     /// SQLite allows one writer at a time. Writers of this pool queue here,
     /// first come first served, instead of polling the database lock in
@@ -234,9 +245,30 @@ impl SeaOrmStore {
         let db = Database::connect(opt)
             .await
             .map_err(ConnectError::Connect)?;
+        let tenant_db = match (&options.tenant_url, backend) {
+            (Some(tenant_url), Backend::Postgres) => {
+                if !(tenant_url.starts_with("postgres://")
+                    || tenant_url.starts_with("postgresql://"))
+                {
+                    return Err(ConnectError::UnsupportedUrl(tenant_url.clone()));
+                }
+                let mut opt = ConnectOptions::new(tenant_url);
+                opt.max_connections(max_connections)
+                    .acquire_timeout(options.acquire_timeout)
+                    .sqlx_logging(false)
+                    .map_sqlx_postgres_opts(|o| {
+                        o.options([("plan_cache_mode", "force_custom_plan")])
+                    });
+                Database::connect(opt)
+                    .await
+                    .map_err(ConnectError::Connect)?
+            }
+            _ => db.clone(),
+        };
         let writers = (backend == Backend::Sqlite).then(|| Arc::new(Semaphore::new(1)));
         let mut store = Self {
             db,
+            tenant_db,
             backend,
             writers,
             batcher: None,
@@ -300,7 +332,9 @@ impl SeaOrmStore {
     /// # Errors
     /// [`ConnectError::Connect`] when closing fails.
     pub async fn close(self) -> Result<(), ConnectError> {
-        self.db.close().await.map_err(ConnectError::Connect)
+        let Self { db, tenant_db, .. } = self;
+        tenant_db.close().await.map_err(ConnectError::Connect)?;
+        db.close().await.map_err(ConnectError::Connect)
     }
 
     /// Starts a transaction that will write. On SQLite it takes the write

@@ -23,6 +23,10 @@ pub struct HealthStatus {
     /// `connected`, `not_configured`, or `unavailable` (the rate limit is then local to the instance).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub redis: Option<String>,
+    /// Readiness only: `cross_process` when replies stored by any process wake this instance's
+    /// live-chat streams (PostgreSQL, listener connected), `in_process` when only its own do.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub reply_wakeups: Option<String>,
     /// Server version.
     pub version: String,
 }
@@ -51,6 +55,7 @@ pub async fn health(state: web::Data<AppState>) -> Result<HttpResponse, ApiError
         status: "healthy".to_owned(),
         database: Some("connected".to_owned()),
         redis: None,
+        reply_wakeups: None,
         version: env!("CARGO_PKG_VERSION").to_owned(),
     }))
 }
@@ -62,6 +67,7 @@ pub async fn live() -> HttpResponse {
         status: "alive".to_owned(),
         database: None,
         redis: None,
+        reply_wakeups: None,
         version: env!("CARGO_PKG_VERSION").to_owned(),
     })
 }
@@ -91,6 +97,14 @@ pub async fn ready(state: web::Data<AppState>) -> Result<HttpResponse, ApiError>
         status: "ready".to_owned(),
         database: Some("connected".to_owned()),
         redis: Some(redis),
+        reply_wakeups: Some(
+            if state.storage.wakeups.cross_process() {
+                "cross_process"
+            } else {
+                "in_process"
+            }
+            .to_owned(),
+        ),
         version: env!("CARGO_PKG_VERSION").to_owned(),
     }))
 }

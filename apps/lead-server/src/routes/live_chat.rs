@@ -441,11 +441,15 @@ async fn wait_for_reply(
 ) -> Result<Option<Message>, ApiError> {
     let mut offset = offset_after(state, tenant, conversation, inbound).await?;
     let done: Arc<Notify> = state.jobs_done.clone();
+    let stored = state.storage.wakeups.watch(conversation);
     loop {
         // Registered before looking, so a batch finishing in between is not missed.
         let notified = done.notified();
         tokio::pin!(notified);
         notified.as_mut().enable();
+        let heard = stored.notified();
+        tokio::pin!(heard);
+        heard.as_mut().enable();
         let fresh = messages_from(state, tenant, conversation, offset).await?;
         offset += fresh.len() as u64;
         if let Some(reply) = fresh
@@ -460,6 +464,7 @@ async fn wait_for_reply(
         let until = deadline.min(Instant::now() + POLL);
         tokio::select! {
             () = notified => {}
+            () = heard => {}
             () = tokio::time::sleep_until(until) => {}
         }
     }
@@ -549,6 +554,7 @@ pub async fn stream(
     let offset = offset_after(&state, tenant.id, conversation.id, after).await?;
     let feed = Feed {
         _slot: slot,
+        stored: state.storage.wakeups.watch(conversation.id),
         closing: state.streams.closing(),
         state: state.clone(),
         tenant: tenant.id,
@@ -576,6 +582,8 @@ pub async fn stream(
 struct Feed {
     /// Its place under the stream caps, freed when the stream is dropped.
     _slot: crate::streams::StreamSlot,
+    /// Notified when a reply is stored in this conversation, by any process.
+    stored: Arc<Notify>,
     /// Turns `true` when the service stops: the stream ends at once.
     closing: tokio::sync::watch::Receiver<bool>,
     state: web::Data<AppState>,
@@ -612,6 +620,10 @@ impl Feed {
             let notified = done.notified();
             tokio::pin!(notified);
             notified.as_mut().enable();
+            let stored = self.stored.clone();
+            let heard = stored.notified();
+            tokio::pin!(heard);
+            heard.as_mut().enable();
             match messages_from(&self.state, self.tenant, self.conversation, self.offset).await {
                 Ok(fresh) => {
                     self.offset += fresh.len() as u64;
@@ -630,9 +642,13 @@ impl Feed {
             if !self.pending.is_empty() {
                 continue;
             }
-            let until = (self.last_sent + KEEP_ALIVE).min(Instant::now() + POLL * 10);
+            // Without a signal, look again after the fallback interval: 1 s when only this
+            // process's workers signal, 10 s while other processes' replies are heard too.
+            let fallback = self.state.storage.wakeups.fallback();
+            let until = (self.last_sent + KEEP_ALIVE).min(Instant::now() + fallback);
             tokio::select! {
                 () = notified => {}
+                () = heard => {}
                 () = tokio::time::sleep_until(until) => {}
                 _ = self.closing.changed() => return None,
             }

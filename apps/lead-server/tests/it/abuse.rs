@@ -606,3 +606,311 @@ async fn rotating_the_secret_key_reencrypts_every_client() {
     .await;
     assert_eq!(reply.status, 200, "{}", reply.body);
 }
+
+/// A role for the tenant-scoped connections, as `docs/SECURITY.md` tells operators to create it:
+/// it logs in, does not own the tables and has no `BYPASSRLS`. Returns its name and a URL that
+/// logs in as it (the test server trusts local logins).
+async fn create_tenant_role(
+    system: &sea_orm::DatabaseConnection,
+    db_url: &str,
+) -> (String, String) {
+    use sea_orm::ConnectionTrait;
+    let role = format!("lead_app_{}", uuid::Uuid::new_v4().simple());
+    system
+        .execute_unprepared(&format!(
+            "CREATE ROLE {role} LOGIN NOSUPERUSER NOBYPASSRLS; \
+             GRANT SELECT, INSERT, UPDATE, DELETE ON ALL TABLES IN SCHEMA public TO {role}; \
+             GRANT USAGE, SELECT ON ALL SEQUENCES IN SCHEMA public TO {role}"
+        ))
+        .await
+        .expect("create the tenant role");
+    let mut url = url::Url::parse(db_url).expect("database url");
+    url.set_username(&role).expect("set the user");
+    url.set_password(None).expect("clear the password");
+    (role, url.to_string())
+}
+
+async fn count(db: &impl sea_orm::ConnectionTrait, sql: &str) -> i64 {
+    let row = db
+        .query_one_raw(sea_orm::Statement::from_string(
+            sea_orm::DbBackend::Postgres,
+            sql.to_owned(),
+        ))
+        .await
+        .expect("count query")
+        .expect("a row");
+    row.try_get_by_index::<i64>(0).expect("a count")
+}
+
+async fn set_tenant(txn: &impl sea_orm::ConnectionTrait, tenant: &str) {
+    txn.execute_raw(sea_orm::Statement::from_sql_and_values(
+        sea_orm::DbBackend::Postgres,
+        "SELECT set_config('app.tenant_id', $1, true)",
+        [tenant.into()],
+    ))
+    .await
+    .expect("set the tenant");
+}
+
+/// Finding: row-level security was documented but not enabled, so isolation rested on the
+/// application's filters alone. Now, on PostgreSQL, a connection as the application's role sees
+/// only the tenant its transaction names, even through a query with no tenant filter, and
+/// nothing at all without a tenant; the system role (the tables' owner) sees every tenant; and
+/// the server runs its tenant-scoped paths as that role.
+#[tokio::test]
+async fn row_level_security_blocks_an_unscoped_query() {
+    use sea_orm::{ConnectionTrait, TransactionTrait};
+    let Some(db) = crate::helpers::PgDatabase::create("row_level_security").await else {
+        return;
+    };
+    let app = crate::helpers::spawn_app_on(&db, |s| s.workers = 1).await;
+    let (a_id, a_key) = app.create_realty("rls-a").await;
+    let (b_id, b_key) = app.create_realty("rls-b").await;
+    let a_lead = app
+        .web_form(&a_key, crate::helpers::ahmed_body(), None)
+        .await;
+    assert_eq!(a_lead.status, 202, "{}", a_lead.body);
+    let mut other = crate::helpers::ahmed_body();
+    other["phone"] = json!("+966501234568");
+    other["email"] = json!("b@example.com");
+    let b_lead = app.web_form(&b_key, other, None).await;
+    assert_eq!(b_lead.status, 202, "{}", b_lead.body);
+    let a_lead_id = a_lead.body["lead_id"].as_str().expect("lead id").to_owned();
+    let b_lead_id = b_lead.body["lead_id"].as_str().expect("lead id").to_owned();
+    // Let the worker reply, so messages and jobs of both tenants exist.
+    let replied = app
+        .wait_for_lead(&a_key, &a_lead_id, |l| l["state"] != "NEW")
+        .await;
+    assert_ne!(replied["state"], "NEW", "{replied}");
+
+    let system = sea_orm::Database::connect(&db.url).await.expect("system");
+    // Every table with a tenant column is guarded by the policy.
+    let unguarded = count(
+        &system,
+        "SELECT count(*) FROM information_schema.columns c \
+         JOIN pg_class t ON t.relname = c.table_name AND t.relnamespace = 'public'::regnamespace \
+         WHERE c.table_schema = 'public' AND c.column_name = 'tenant_id' \
+         AND NOT (t.relrowsecurity AND EXISTS (SELECT 1 FROM pg_policies p \
+           WHERE p.tablename = c.table_name AND p.policyname = 'tenant_isolation'))",
+    )
+    .await;
+    assert_eq!(
+        unguarded, 0,
+        "tables with tenant_id but no tenant_isolation policy"
+    );
+    assert_eq!(
+        count(&system, "SELECT count(*) FROM leads").await,
+        2,
+        "the system role sees all"
+    );
+
+    let (role, role_url) = create_tenant_role(&system, &db.url).await;
+    let tenant_conn = sea_orm::Database::connect(&role_url)
+        .await
+        .expect("tenant role");
+    // No tenant set: nothing, whatever the query.
+    for table in ["leads", "messages", "conversations", "jobs", "api_keys"] {
+        let n = count(&tenant_conn, &format!("SELECT count(*) FROM {table}")).await;
+        assert_eq!(n, 0, "{table} without a tenant");
+    }
+    // Tenant A set: A's rows only, even with no WHERE tenant_id; B's rows cannot be read or changed.
+    let txn = tenant_conn.begin().await.expect("begin");
+    set_tenant(&txn, &a_id).await;
+    assert_eq!(count(&txn, "SELECT count(*) FROM leads").await, 1);
+    let seen = txn
+        .query_one_raw(sea_orm::Statement::from_string(
+            sea_orm::DbBackend::Postgres,
+            "SELECT id::text FROM leads".to_owned(),
+        ))
+        .await
+        .expect("select")
+        .expect("a lead");
+    assert_eq!(seen.try_get_by_index::<String>(0).expect("id"), a_lead_id);
+    assert_eq!(
+        count(
+            &txn,
+            &format!("SELECT count(*) FROM leads WHERE tenant_id = '{b_id}'")
+        )
+        .await,
+        0
+    );
+    assert!(count(&txn, "SELECT count(*) FROM messages").await > 0);
+    assert_eq!(
+        count(
+            &txn,
+            &format!("SELECT count(*) FROM messages WHERE tenant_id <> '{a_id}'")
+        )
+        .await,
+        0
+    );
+    let changed = txn
+        .execute_unprepared(&format!(
+            "UPDATE leads SET name = 'x' WHERE id = '{b_lead_id}'"
+        ))
+        .await
+        .expect("update");
+    assert_eq!(
+        changed.rows_affected(),
+        0,
+        "another tenant's lead cannot be changed"
+    );
+    let moved = txn
+        .execute_unprepared(&format!(
+            "UPDATE leads SET tenant_id = '{b_id}' WHERE id = '{a_lead_id}'"
+        ))
+        .await;
+    assert!(moved.is_err(), "a row cannot be moved to another tenant");
+    txn.rollback().await.expect("rollback");
+    // The setting ends with its transaction.
+    assert_eq!(count(&tenant_conn, "SELECT count(*) FROM leads").await, 0);
+
+    // A server whose tenant-scoped transactions run as that role still serves the tenant's
+    // reads and writes, and still finds nothing of another tenant.
+    let scoped = crate::helpers::spawn_app_on(&db, |s| {
+        s.workers = 0;
+        s.database_tenant_url = Some(lead_server::config::SecretString::new(role_url.clone()));
+    })
+    .await;
+    let list = scoped.get_as(&a_key, "/api/v1/leads").await;
+    assert_eq!(list.status, 200, "{}", list.body);
+    assert_eq!(list.body["total"], 1, "{}", list.body);
+    let lead = scoped
+        .get_as(&a_key, &format!("/api/v1/leads/{a_lead_id}"))
+        .await;
+    assert_eq!(lead.status, 200, "{}", lead.body);
+    let foreign = scoped
+        .get_as(&a_key, &format!("/api/v1/leads/{b_lead_id}"))
+        .await;
+    assert_eq!(foreign.status, 404);
+    let conversation = a_lead.body["conversation_id"]
+        .as_str()
+        .expect("conversation");
+    let messages = scoped
+        .get_as(
+            &a_key,
+            &format!("/api/v1/conversations/{conversation}/messages"),
+        )
+        .await;
+    assert_eq!(messages.status, 200, "{}", messages.body);
+    assert!(
+        messages.body["total"].as_u64().unwrap_or(0) >= 2,
+        "{}",
+        messages.body
+    );
+    let reply = scoped
+        .send_as(
+            &a_key,
+            Method::POST,
+            &format!("/api/v1/conversations/{conversation}/messages"),
+            Some(json!({"body": "A person here."})),
+        )
+        .await;
+    assert_eq!(reply.status, 201, "{}", reply.body);
+
+    drop(tenant_conn);
+    db.drop_database().await;
+    let _ = system
+        .execute_unprepared(&format!("DROP ROLE IF EXISTS {role}"))
+        .await;
+}
+
+/// Reads the stream until an `event: message` arrives and returns its data.
+async fn next_message_event(res: &mut reqwest::Response) -> serde_json::Value {
+    let mut buffer = String::new();
+    loop {
+        let chunk = res
+            .chunk()
+            .await
+            .expect("stream chunk")
+            .expect("the stream ended before a message");
+        buffer.push_str(&String::from_utf8_lossy(&chunk));
+        while let Some(end) = buffer.find("\n\n") {
+            let event: String = buffer.drain(..end + 2).collect();
+            if event.lines().any(|l| l == "event: message") {
+                let data = event
+                    .lines()
+                    .find_map(|l| l.strip_prefix("data: "))
+                    .expect("data line");
+                return serde_json::from_str(data).expect("event data is JSON");
+            }
+        }
+    }
+}
+
+/// Finding: every stream polled the database about once a second, and a reply stored by another
+/// process reached a stream only through that poll. Now, on PostgreSQL, a reply written through
+/// instance B reaches a stream open on instance A within a fraction of the fallback interval
+/// (10 s while the cross-process listener is connected): B's insert notifies `lead_messages` and
+/// A's listener wakes the stream. Neither instance runs workers, so no in-process signal helps.
+#[tokio::test]
+async fn a_reply_stored_by_another_instance_reaches_an_open_stream_promptly() {
+    let Some(db) = crate::helpers::PgDatabase::create("cross_process_streams").await else {
+        return;
+    };
+    let a = crate::helpers::spawn_app_on(&db, |s| {
+        s.workers = 0;
+        s.live_chat_wait_ms = 0;
+    })
+    .await;
+    let b = crate::helpers::spawn_app_on(&db, |s| s.workers = 0).await;
+    // A's listener is connected, so its streams fall back to looking only every 10 seconds.
+    let mut wakeups = String::new();
+    for _ in 0..100 {
+        wakeups = a.get("/health/ready").await.body["reply_wakeups"]
+            .as_str()
+            .unwrap_or_default()
+            .to_owned();
+        if wakeups == "cross_process" {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    assert_eq!(wakeups, "cross_process");
+    let (_, key, widget) = a
+        .create_chat_client(&format!("cross-{}", uuid::Uuid::new_v4().simple()), &["*"])
+        .await;
+    let posted = Reply::read(
+        a.http
+            .post(a.url("/webhooks/live-chat"))
+            .json(&json!({"widget_key": widget, "session_id": "visitor-x", "message": "hello"}))
+            .send()
+            .await
+            .expect("request"),
+    )
+    .await;
+    assert_eq!(posted.status, 200, "{}", posted.body);
+    let conversation = posted.body["conversation_id"]
+        .as_str()
+        .expect("id")
+        .to_owned();
+    let stream_url = posted.body["stream_url"].as_str().expect("url").to_owned();
+    let mut stream = a.http.get(a.url(&stream_url)).send().await.expect("stream");
+    assert_eq!(stream.status(), 200);
+    let first = stream.chunk().await.expect("chunk").expect("connected");
+    assert!(String::from_utf8_lossy(&first).contains("connected"));
+    // Past any first short wait: the stream now sleeps on the 10-second fallback.
+    tokio::time::sleep(Duration::from_millis(1500)).await;
+
+    let reply = b
+        .send_as(
+            &key,
+            Method::POST,
+            &format!("/api/v1/conversations/{conversation}/messages"),
+            Some(json!({"body": "Written on instance B."})),
+        )
+        .await;
+    assert_eq!(reply.status, 201, "{}", reply.body);
+    let written = Instant::now();
+    let event = tokio::time::timeout(Duration::from_secs(12), next_message_event(&mut stream))
+        .await
+        .expect("the reply arrives before the fallback interval twice over");
+    let latency = written.elapsed();
+    assert_eq!(event["text"], "Written on instance B.");
+    eprintln!("cross-process stream latency: {latency:?}");
+    assert!(
+        latency < Duration::from_secs(2),
+        "the reply took {latency:?}: the stream was not woken by the other instance's write"
+    );
+    drop(stream);
+    db.drop_database().await;
+}

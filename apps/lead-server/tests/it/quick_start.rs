@@ -145,6 +145,10 @@ async fn liveness_and_readiness_answer() {
     let ready = app.get("/health/ready").await;
     assert_eq!(ready.status, 200, "{}", ready.body);
     assert_eq!(ready.body["redis"], "not_configured");
+    assert_eq!(
+        ready.body["reply_wakeups"], "in_process",
+        "SQLite wakes streams in process"
+    );
     assert!(live.headers.contains_key("x-request-id"));
 }
 
