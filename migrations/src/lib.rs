@@ -21,6 +21,7 @@ mod m20261205_000013_booking;
 mod m20261205_000014_notifications;
 mod m20261205_000015_crm;
 mod m20261205_000016_analytics;
+mod m20261205_000017_trace_context;
 
 pub use sea_orm_migration;
 pub use sea_orm_migration::MigratorTrait;
@@ -46,6 +47,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261205_000014_notifications::Migration),
             Box::new(m20261205_000015_crm::Migration),
             Box::new(m20261205_000016_analytics::Migration),
+            Box::new(m20261205_000017_trace_context::Migration),
         ]
     }
 }

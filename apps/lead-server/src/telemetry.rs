@@ -184,10 +184,12 @@ where
 
 /// Installs the global subscriber writing log lines only; a second call (tests) is ignored.
 pub fn init(format: LogFormat) {
-    drop(install(format, None));
+    drop(install(format, None, false));
 }
 
-/// Installs the global subscriber: log lines in `format`, and span export when `export` is set.
+/// Installs the global subscriber: log lines in `format`, span export when `export` is set, and
+/// the Sentry tracing integration when `reporting` (errors become reports, see
+/// [`crate::error_reporting::is_report`]).
 /// When a subscriber is already installed (tests boot several applications in one process) the
 /// call changes nothing and the returned guard exports nothing.
 ///
@@ -196,6 +198,7 @@ pub fn init(format: LogFormat) {
 pub fn install(
     format: LogFormat,
     export: Option<&TraceExport>,
+    reporting: bool,
 ) -> Result<TelemetryGuard, TelemetryError> {
     if tracing::dispatcher::has_been_set() {
         return Ok(TelemetryGuard::default());
@@ -212,7 +215,19 @@ pub fn install(
     let lines = tracing_subscriber::fmt::layer()
         .with_span_events(FmtSpan::NONE)
         .with_writer(std::io::stderr);
-    let subscriber = tracing_subscriber::registry().with(filter).with(spans);
+    // Sentry's own spans are not used: traces go to the OpenTelemetry collector.
+    // The breadcrumb layer comes first so an error's own breadcrumbs are in its report.
+    let sentry = reporting.then(|| {
+        use sentry::integrations::tracing::{BreadcrumbLayer, ErrorLayer};
+        use tracing_subscriber::filter::filter_fn;
+        BreadcrumbLayer::new()
+            .with_filter(filter_fn(crate::error_reporting::is_breadcrumb))
+            .and_then(ErrorLayer::new().with_filter(filter_fn(crate::error_reporting::is_report)))
+    });
+    let subscriber = tracing_subscriber::registry()
+        .with(filter)
+        .with(spans)
+        .with(sentry);
     let result = match format {
         LogFormat::Json => subscriber
             .with(

@@ -123,6 +123,7 @@ pub(crate) fn job_row(job: &NewJob) -> Result<jobs::ActiveModel, StoreError> {
         updated_at: Set(ts(job.run_at)),
         lease_token: Set(0),
         effect_key: Set(job.payload.effect_key()),
+        trace_context: Set(crate::trace_context::current()),
         ..Default::default()
     })
 }
@@ -141,6 +142,7 @@ fn job_from_row(row: jobs::Model) -> Result<Job, StoreError> {
         last_error: row.last_error,
         created_at: row.created_at,
         updated_at: row.updated_at,
+        trace_context: row.trace_context,
     })
 }
 

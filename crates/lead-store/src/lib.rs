@@ -27,6 +27,7 @@ mod pipeline;
 mod retention;
 pub mod secrets;
 mod tenants;
+mod trace_context;
 mod usage;
 mod users;
 mod webhooks;
