@@ -32,6 +32,7 @@ mod smtp_sink;
 mod snapshots;
 mod telemetry;
 mod tenant_auth;
+mod tracing_e2e;
 mod twilio;
 mod validation;
 mod web_form;
