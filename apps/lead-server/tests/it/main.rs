@@ -12,6 +12,7 @@ mod cli;
 mod clients;
 mod crm;
 mod deploy;
+mod error_reporting;
 mod eval_conversations;
 mod fuzz;
 mod helpers;
