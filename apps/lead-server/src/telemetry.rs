@@ -167,8 +167,13 @@ where
         .with_resource(resource)
         .build();
     let tracer = provider.tracer(env!("CARGO_PKG_NAME"));
+    // Spans are exported whatever `RUST_LOG` says of log lines: INFO and above, without the
+    // database drivers' per-statement detail.
     let own_traffic = EXPORT_TRANSPORT_TARGETS.iter().fold(
-        Targets::new().with_default(LevelFilter::TRACE),
+        Targets::new()
+            .with_default(LevelFilter::INFO)
+            .with_target("sqlx", LevelFilter::WARN)
+            .with_target("sea_orm", LevelFilter::WARN),
         |t, target| t.with_target(*target, LevelFilter::OFF),
     );
     let layer = tracing_opentelemetry::layer()
@@ -224,10 +229,9 @@ pub fn install(
             .with_filter(filter_fn(crate::error_reporting::is_breadcrumb))
             .and_then(ErrorLayer::new().with_filter(filter_fn(crate::error_reporting::is_report)))
     });
-    let subscriber = tracing_subscriber::registry()
-        .with(filter)
-        .with(spans)
-        .with(sentry);
+    // `RUST_LOG` filters the log lines only; span export and error reporting have filters of
+    // their own.
+    let subscriber = tracing_subscriber::registry().with(spans).with(sentry);
     let result = match format {
         LogFormat::Json => subscriber
             .with(
@@ -235,10 +239,13 @@ pub fn install(
                     .json()
                     .flatten_event(true)
                     .with_current_span(true)
-                    .with_span_list(false),
+                    .with_span_list(false)
+                    .with_filter(filter),
             )
             .try_init(),
-        LogFormat::Pretty => subscriber.with(lines.compact()).try_init(),
+        LogFormat::Pretty => subscriber
+            .with(lines.compact().with_filter(filter))
+            .try_init(),
     };
     // Another thread may have installed a subscriber since the check above; the guard then stops
     // an exporter that never receives a span.
