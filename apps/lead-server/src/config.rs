@@ -63,6 +63,7 @@ pub const ENV_KEYS: &[&str] = &[
     "SHUTDOWN_TIMEOUT_SECONDS",
     "LIVE_CHAT_WAIT_MS",
     "TRUSTED_PROXIES",
+    "WEBHOOK_ALLOW_PRIVATE_NETWORKS",
     "RATE_LIMIT_WEBHOOK_PER_MINUTE",
     "RATE_LIMIT_WIDGET_SESSION_PER_MINUTE",
     "RATE_LIMIT_WIDGET_ADDRESS_PER_MINUTE",
@@ -327,6 +328,9 @@ pub struct Settings {
     /// Reverse proxies (addresses or CIDR networks, comma-separated) whose `X-Forwarded-*`
     /// headers are believed; empty believes nobody.
     pub trusted_proxies: Option<String>,
+    /// Lets tenants' webhook endpoints be loopback, private or link-local addresses (a receiver
+    /// on the operator's own network); off, only public internet addresses are called.
+    pub webhook_allow_private_networks: bool,
     /// Signed provider webhooks per minute per tenant, a budget of their own; 0 = no limit.
     pub rate_limit_webhook_per_minute: u32,
     /// Live-chat posts per minute per visitor session; 0 = no limit.
@@ -401,6 +405,7 @@ impl Default for Settings {
             shutdown_timeout_seconds: 30,
             live_chat_wait_ms: 8000,
             trusted_proxies: None,
+            webhook_allow_private_networks: false,
             rate_limit_webhook_per_minute: 0,
             rate_limit_widget_session_per_minute: 20,
             rate_limit_widget_address_per_minute: 120,

@@ -247,9 +247,11 @@ pub fn event_deps(
         ),
         None => None,
     };
-    let webhooks =
-        lead_channels::webhooks::HttpWebhookSender::new(lead_channels::webhooks::DEFAULT_TIMEOUT)
-            .map_err(|e| anyhow::anyhow!("building the webhook client: {e}"))?;
+    let webhooks = lead_channels::webhooks::HttpWebhookSender::new(
+        lead_channels::webhooks::DEFAULT_TIMEOUT,
+        !settings.webhook_allow_private_networks,
+    )
+    .map_err(|e| anyhow::anyhow!("building the webhook client: {e}"))?;
     Ok(lead_domain::events::EventDeps {
         store: storage.events.clone(),
         webhooks: Arc::new(webhooks),

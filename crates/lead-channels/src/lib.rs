@@ -12,8 +12,10 @@
 //! - [`sender`]: the domain's `MessageSender` port ([`sender::TwilioSender`],
 //!   [`sender::SmtpSender`], and [`sender::ChannelSender`] routing between them), which refuses
 //!   opted-out recipients and free-form WhatsApp outside the window.
+//! - [`egress`]: tenant-chosen URLs reach public addresses only ([`egress::PublicOnlyResolver`]).
 
 pub mod calcom;
+pub mod egress;
 pub mod email;
 pub mod hubspot;
 pub mod optout;

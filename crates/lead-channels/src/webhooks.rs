@@ -13,6 +13,8 @@ use hmac::{Hmac, KeyInit, Mac};
 use lead_domain::events::{SignedWebhook, WebhookAnswer, WebhookSender};
 use sha2::Sha256;
 
+use crate::egress::{PublicOnlyResolver, check_host};
+
 /// The prefix of a signing secret.
 pub const SECRET_PREFIX: &str = "whsec_";
 
@@ -66,22 +68,29 @@ pub fn sign(secret: &str, id: &str, timestamp: i64, body: &[u8]) -> Result<Strin
 #[derive(Debug, Clone)]
 pub struct HttpWebhookSender {
     http: reqwest::Client,
+    public_only: bool,
 }
 
 impl HttpWebhookSender {
     /// A sender whose requests give up after `timeout`; redirects are not followed (a receiver
-    /// that moved answers 3xx, which counts as a refusal to fix, not a place to re-post).
+    /// that moved answers 3xx, which counts as a refusal to fix, not a place to re-post). With
+    /// `public_only`, endpoints reach public internet addresses only ([`crate::egress`]).
     ///
     /// # Errors
     /// When the HTTP client cannot be built.
-    pub fn new(timeout: Duration) -> Result<Self, reqwest::Error> {
-        let http = reqwest::Client::builder()
+    pub fn new(timeout: Duration, public_only: bool) -> Result<Self, reqwest::Error> {
+        let mut builder = reqwest::Client::builder()
             .timeout(timeout)
             .connect_timeout(timeout.min(Duration::from_secs(5)))
             .redirect(reqwest::redirect::Policy::none())
-            .user_agent(concat!("lead-webhooks/", env!("CARGO_PKG_VERSION")))
-            .build()?;
-        Ok(Self { http })
+            .user_agent(concat!("lead-webhooks/", env!("CARGO_PKG_VERSION")));
+        if public_only {
+            builder = builder.dns_resolver(std::sync::Arc::new(PublicOnlyResolver));
+        }
+        Ok(Self {
+            http: builder.build()?,
+            public_only,
+        })
     }
 }
 
@@ -114,6 +123,17 @@ impl WebhookSender for HttpWebhookSender {
             Ok(s) => s,
             Err(e) => return WebhookAnswer::Unreachable(e.to_string()),
         };
+        if self.public_only {
+            // Addresses in the URL are not resolved, so the resolver cannot refuse them.
+            match url::Url::parse(&webhook.url) {
+                Ok(u) => {
+                    if let Err(e) = check_host(&u) {
+                        return WebhookAnswer::Unreachable(e.to_string());
+                    }
+                }
+                Err(e) => return WebhookAnswer::Unreachable(format!("the URL is not valid: {e}")),
+            }
+        }
         let host = url::Url::parse(&webhook.url)
             .ok()
             .and_then(|u| u.host_str().map(str::to_owned))
@@ -149,7 +169,18 @@ impl WebhookSender for HttpWebhookSender {
                 }
             }
             Err(e) if e.is_timeout() => WebhookAnswer::Timeout,
-            Err(e) => WebhookAnswer::Unreachable(e.without_url().to_string()),
+            Err(e) => {
+                // The causes say why (refused, no public address, TLS), never the URL's secrets.
+                let e = e.without_url();
+                let mut why = e.to_string();
+                let mut cause = std::error::Error::source(&e);
+                while let Some(c) = cause {
+                    why.push_str(": ");
+                    why.push_str(&c.to_string());
+                    cause = c.source();
+                }
+                WebhookAnswer::Unreachable(why)
+            }
         }
     }
 }

@@ -23,6 +23,15 @@ pub enum CrmProvider {
     Hubspot,
 }
 
+impl CrmProvider {
+    /// The wire name, as in the settings.
+    pub const fn as_str(self) -> &'static str {
+        match self {
+            CrmProvider::Hubspot => "hubspot",
+        }
+    }
+}
+
 /// Where deals are created and which stage each lead state puts them in.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]

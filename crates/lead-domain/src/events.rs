@@ -56,10 +56,13 @@ pub enum EventType {
     /// Model spending crossed 80% of the monthly budget.
     #[serde(rename = "budget.alert")]
     BudgetAlert,
+    /// The CRM refused the tenant's token: sync stopped until a person replaces it.
+    #[serde(rename = "crm.disconnected")]
+    CrmDisconnected,
 }
 
 /// Every event type, in documentation order.
-pub const ALL_EVENT_TYPES: [EventType; 11] = [
+pub const ALL_EVENT_TYPES: [EventType; 12] = [
     EventType::LeadCreated,
     EventType::LeadScored,
     EventType::LeadHot,
@@ -71,6 +74,7 @@ pub const ALL_EVENT_TYPES: [EventType; 11] = [
     EventType::MessageFailed,
     EventType::LeadUndeliverable,
     EventType::BudgetAlert,
+    EventType::CrmDisconnected,
 ];
 
 impl EventType {
@@ -88,7 +92,14 @@ impl EventType {
             EventType::MessageFailed => "message.failed",
             EventType::LeadUndeliverable => "lead.undeliverable",
             EventType::BudgetAlert => "budget.alert",
+            EventType::CrmDisconnected => "crm.disconnected",
         }
+    }
+
+    /// Whether the event asks the tenant's team to act before the service can go on; such events
+    /// page the notification contacts whatever event list the tenant chose.
+    pub const fn needs_a_person(self) -> bool {
+        matches!(self, EventType::CrmDisconnected)
     }
 
     /// Parses a wire name.
@@ -190,6 +201,9 @@ pub struct EventData {
     /// The monthly budget, US dollars (`budget.alert`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub budget_usd: Option<f64>,
+    /// The outside service concerned (`crm.disconnected`: `hubspot`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub integration: Option<String>,
 }
 
 /// One event: the JSON a webhook receives, `{"id", "type", "created_at", "client_id", "data"}`.

@@ -87,7 +87,7 @@ impl NotificationSettings {
 
     /// Whether events of this type page people, and there is someone to page.
     pub fn pages_for(&self, kind: EventType) -> bool {
-        self.events.contains(&kind)
+        (self.events.contains(&kind) || kind.needs_a_person())
             && !(self.email.is_empty() && self.sms.is_empty() && self.whatsapp.is_empty())
     }
 
@@ -199,6 +199,39 @@ const AR: Labels = Labels {
     agent: "الفريق",
 };
 
+/// Renders a page about the tenant rather than a lead (`budget.alert`, `crm.disconnected`): the
+/// headline, one line of facts and the link to where a person fixes it, in the team's language.
+pub fn render_alert(kind: EventType, facts: &str, language: Language, link: &str) -> RenderedPage {
+    let head = headline(kind, language);
+    let open = match language {
+        Language::En => EN.open,
+        Language::Ar => AR.open,
+    };
+    let line = if facts.is_empty() {
+        head.to_owned()
+    } else {
+        format!("{head}: {facts}")
+    };
+    let dir = if language == Language::Ar {
+        "rtl"
+    } else {
+        "ltr"
+    };
+    RenderedPage {
+        subject: head.to_owned(),
+        sms: format!("{line} {link}"),
+        text: format!("{line}\n\n{open}: {link}"),
+        html: format!(
+            "<!doctype html><html lang=\"{}\" dir=\"{dir}\"><body><h2>{}</h2><p>{}</p><p><a href=\"{}\">{}</a></p></body></html>",
+            language.code(),
+            escape_html(head),
+            escape_html(facts),
+            escape_html(link),
+            escape_html(open)
+        ),
+    }
+}
+
 fn headline(kind: EventType, language: Language) -> &'static str {
     match (language, kind) {
         (Language::En, EventType::LeadHot) => "HOT lead",
@@ -206,12 +239,14 @@ fn headline(kind: EventType, language: Language) -> &'static str {
         (Language::En, EventType::LeadUndeliverable) => "Lead cannot be reached",
         (Language::En, EventType::BudgetAlert) => "AI budget at 80%",
         (Language::En, EventType::LeadCreated) => "New lead",
+        (Language::En, EventType::CrmDisconnected) => "CRM sync stopped",
         (Language::En, _) => "Lead update",
         (Language::Ar, EventType::LeadHot) => "عميل ساخن",
         (Language::Ar, EventType::ConversationEscalated) => "عميل يحتاج موظفاً",
         (Language::Ar, EventType::LeadUndeliverable) => "تعذر الوصول إلى العميل",
         (Language::Ar, EventType::BudgetAlert) => "ميزانية الذكاء الاصطناعي 80%",
         (Language::Ar, EventType::LeadCreated) => "عميل جديد",
+        (Language::Ar, EventType::CrmDisconnected) => "توقفت المزامنة مع نظام إدارة العملاء",
         (Language::Ar, _) => "تحديث عميل",
     }
 }

@@ -12,6 +12,7 @@ pub mod format;
 pub mod i18n;
 pub mod pages;
 pub mod settings;
+pub mod settings_edit;
 
 use actix_web::web;
 use lead_domain::inbox::InboxReader;
@@ -70,6 +71,32 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
             .route("/leads/{id}/contact", web::post().to(actions::edit_contact))
             .route("/settings", web::get().to(settings::settings))
             .route("/settings/users", web::post().to(settings::add_user))
+            .route("/settings/hours", web::post().to(settings_edit::hours))
+            .route("/settings/rules", web::post().to(settings_edit::rules))
+            .route(
+                "/settings/escalation",
+                web::post().to(settings_edit::escalation),
+            )
+            .route(
+                "/settings/services",
+                web::post().to(settings_edit::services),
+            )
+            .route(
+                "/settings/channels",
+                web::post().to(settings_edit::channels),
+            )
+            .route(
+                "/settings/notifications",
+                web::post().to(settings_edit::notifications),
+            )
+            .route(
+                "/settings/webhooks",
+                web::post().to(settings_edit::add_webhook),
+            )
+            .route(
+                "/settings/webhooks/{webhook_id}/delete",
+                web::post().to(settings_edit::remove_webhook),
+            )
             .route(
                 "/settings/users/{user_id}/delete",
                 web::post().to(settings::remove_user),

@@ -168,9 +168,17 @@ fn check_events(field: &str, names: &[String], errors: &mut Vec<FieldError>) {
     }
 }
 
-fn check_url(field: &str, raw: &str, errors: &mut Vec<FieldError>) {
+fn check_url(field: &str, raw: &str, public_only: bool, errors: &mut Vec<FieldError>) {
     match url::Url::parse(raw.trim()) {
-        Ok(u) if matches!(u.scheme(), "http" | "https") && u.host().is_some() => {}
+        Ok(u) if matches!(u.scheme(), "http" | "https") && u.host().is_some() => {
+            if public_only && let Err(e) = lead_channels::egress::check_host(&u) {
+                errors.push(FieldError::new(
+                    field,
+                    "private_address",
+                    format!("{e}: webhooks are sent to public internet addresses only"),
+                ));
+            }
+        }
         _ => errors.push(FieldError::new(
             field,
             "invalid_url",
@@ -183,13 +191,15 @@ fn check_url(field: &str, raw: &str, errors: &mut Vec<FieldError>) {
 pub type GeneratedSecrets = Vec<(String, String)>;
 
 /// Applies a settings change; returns the new settings and the secrets generated (by endpoint
-/// id), to show once.
+/// id), to show once. With `public_only`, endpoints on loopback, private or link-local addresses
+/// are refused.
 ///
 /// # Errors
 /// Every field at fault.
 pub fn apply_notifications(
     current: &NotificationSettings,
     patch: NotificationsPatch,
+    public_only: bool,
     new_id: &mut dyn FnMut() -> Uuid,
 ) -> Result<(NotificationSettings, GeneratedSecrets), Vec<FieldError>> {
     let mut errors = Vec::new();
@@ -237,7 +247,7 @@ pub fn apply_notifications(
         next.webhooks = Vec::new();
         for (i, hook) in hooks.into_iter().enumerate() {
             let field = format!("notifications.webhooks[{i}]");
-            check_url(&format!("{field}.url"), &hook.url, &mut errors);
+            check_url(&format!("{field}.url"), &hook.url, public_only, &mut errors);
             let events = hook.events.unwrap_or_else(|| vec!["*".to_owned()]);
             check_events(&format!("{field}.events"), &events, &mut errors);
             let url = hook.url.trim().to_owned();
@@ -487,6 +497,9 @@ pub enum WebhookEventType {
     /// Model spending crossed 80% of the monthly budget.
     #[serde(rename = "budget.alert")]
     BudgetAlert,
+    /// The CRM refused the tenant's token; sync stopped until it is replaced.
+    #[serde(rename = "crm.disconnected")]
+    CrmDisconnected,
 }
 
 /// The body of every outbound webhook, signed per Standard Webhooks (`webhook-id` is `id`,
@@ -511,7 +524,7 @@ pub struct WebhookEvent {
     /// The client.
     pub client_id: Uuid,
     /// The details: `lead`, `conversation_id`, `message_id`, `channel`, `body`, `previous_score`,
-    /// `from_state`, `to_state`, `reasons`, `by`, `month`, `spent_usd`, `budget_usd` as the type
+    /// `from_state`, `to_state`, `reasons`, `by`, `month`, `spent_usd`, `budget_usd`, `integration` as the type
     /// calls for; absent fields are omitted.
     #[schema(value_type = Object)]
     pub data: serde_json::Value,
@@ -537,6 +550,7 @@ mod tests {
             EventType::MessageFailed => WebhookEventType::MessageFailed,
             EventType::LeadUndeliverable => WebhookEventType::LeadUndeliverable,
             EventType::BudgetAlert => WebhookEventType::BudgetAlert,
+            EventType::CrmDisconnected => WebhookEventType::CrmDisconnected,
         }
     }
 

@@ -74,6 +74,8 @@ pub async fn spawn_app_with(adjust: impl FnOnce(&mut Settings)) -> TestApp {
         workers: 1,
         worker_poll_ms: 25,
         shutdown_timeout_seconds: 2,
+        // The tests' receivers listen on 127.0.0.1.
+        webhook_allow_private_networks: true,
         ..Settings::default()
     };
     adjust(&mut settings);

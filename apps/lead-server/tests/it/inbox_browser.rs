@@ -290,6 +290,14 @@ async fn a_salesperson_works_a_hot_lead_in_the_browser_in_english_and_arabic() {
     screenshot(&browser, "08-inbox-ar").await;
     browser.goto(&app.url("/app/leads")).await.expect("list");
     screenshot(&browser, "09-leads-ar").await;
+    browser.goto(&app.url("/app/settings")).await.expect("settings");
+    browser
+        .wait()
+        .at_most(Duration::from_secs(15))
+        .for_element(Locator::Css("#h-tz"))
+        .await
+        .expect("the settings forms in Arabic");
+    screenshot(&browser, "13-settings-ar").await;
     browser.close().await.expect("close");
 
     // A phone-sized window in Arabic.

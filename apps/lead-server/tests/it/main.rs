@@ -19,6 +19,7 @@ mod helpers;
 mod http_conventions;
 mod inbox;
 mod inbox_browser;
+mod inbox_settings;
 mod jobs_admin;
 mod knowledge;
 mod leads;

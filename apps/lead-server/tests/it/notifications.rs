@@ -847,3 +847,49 @@ async fn hot_to_sms_latency() {
     );
     db.drop_database().await;
 }
+
+#[tokio::test]
+async fn webhooks_to_internal_addresses_are_refused_unless_the_operator_allows_them() {
+    let app = crate::helpers::spawn_app_with(|s| s.webhook_allow_private_networks = false).await;
+    let (id, _key) = app.create_realty("ssrf").await;
+    for url in [
+        "http://127.0.0.1:8080/hook",
+        "http://169.254.169.254/latest/meta-data/",
+        "http://10.0.0.5/hook",
+        "http://[::1]/hook",
+        "http://localhost:9000/hook",
+        "http://metadata.google.internal/computeMetadata/v1/",
+    ] {
+        let refused = app
+            .admin(
+                Method::PATCH,
+                &format!("/api/v1/clients/{id}"),
+                Some(json!({"notifications": {"webhooks": [{"url": url, "events": ["*"]}]}})),
+            )
+            .await;
+        assert_eq!(refused.status, 422, "{url}: {}", refused.body);
+        assert_eq!(refused.fields(), ["notifications.webhooks[0].url"], "{url}");
+        assert!(
+            refused.body.to_string().contains("private_address"),
+            "{}",
+            refused.body
+        );
+    }
+    let shown = app
+        .admin(Method::GET, &format!("/api/v1/clients/{id}"), None)
+        .await;
+    assert_eq!(
+        shown.body["notifications"]["webhooks"],
+        json!([]),
+        "nothing was stored"
+    );
+    let public = app
+        .admin(
+            Method::PATCH,
+            &format!("/api/v1/clients/{id}"),
+            Some(json!({"notifications": {"webhooks": [
+                {"url": "https://hooks.example.com/lead", "events": ["*"]}]}})),
+        )
+        .await;
+    assert_eq!(public.status, 200, "{}", public.body);
+}

@@ -4,6 +4,7 @@
 #![allow(clippy::disallowed_methods, clippy::expect_used, clippy::unwrap_used)]
 
 mod calcom;
+mod egress;
 mod email;
 mod hubspot;
 mod properties;

@@ -1,6 +1,6 @@
 //! What a person does with a conversation: take it over, give it back, merge two leads.
 
-use super::events::raise_event;
+use super::events::{event_job, raise_event};
 use super::outbound::handoff_packet;
 use super::{Deps, UseCaseError};
 use crate::escalation::EscalationReason;
@@ -8,6 +8,7 @@ use crate::events::{EventData, EventType, LeadSnapshot, state_change_data};
 use crate::ids::{ConversationId, EscalationId, LeadId};
 use crate::lead::{Conversation, Escalation, Lead};
 use crate::lifecycle::LeadEvent;
+use crate::pipeline::{CommitError, Decision, KeyedEscalation};
 use crate::ports::Notification;
 use crate::tenant::Tenant;
 
@@ -44,70 +45,74 @@ pub async fn escalate_manually(
     note: String,
     by: &str,
 ) -> Result<Conversation, UseCaseError> {
-    let now = deps.clock.now();
-    let mut conversation = deps
-        .leads
-        .get_conversation(tenant.id, conversation_id)
-        .await?
-        .ok_or(UseCaseError::NotFound("conversation"))?;
-    if conversation.escalated {
-        return Ok(conversation);
-    }
-    let mut lead = deps
-        .leads
-        .get_lead(tenant.id, conversation.lead_id)
-        .await?
-        .ok_or(UseCaseError::NotFound("lead"))?;
-    let reason = EscalationReason::Manual { note };
-    deps.escalations
-        .record_escalations(&[new_escalation(
-            deps,
-            &lead,
-            conversation_id,
-            reason.clone(),
-            by,
-            now,
-        )])
-        .await?;
-    conversation.escalated = true;
-    conversation.updated_at = now;
-    deps.leads.update_conversation(&conversation).await?;
-    let mut changed = None;
-    if let Ok(change) = lead.apply(LeadEvent::HandOff, reason.to_string(), now) {
-        lead = deps
+    // The escalation, the flag, the hand-off and their events are one commit; a lead changed
+    // by the AI meanwhile is loaded again.
+    let mut attempts = 0;
+    let (lead, conversation, reason) = loop {
+        attempts += 1;
+        let now = deps.clock.now();
+        let mut conversation = deps
             .leads
-            .update_lead(&lead, std::slice::from_ref(&change))
-            .await?;
-        changed = Some(change);
-    }
-    let base = EventData {
-        lead: Some(LeadSnapshot::of(&lead)),
-        conversation_id: Some(conversation_id),
-        ..EventData::default()
-    };
-    let cause = format!("manual:{conversation_id}:{}", now.timestamp_micros());
-    if let Some(change) = &changed {
-        raise_event(
+            .get_conversation(tenant.id, conversation_id)
+            .await?
+            .ok_or(UseCaseError::NotFound("conversation"))?;
+        if conversation.escalated {
+            return Ok(conversation);
+        }
+        let mut lead = deps
+            .leads
+            .get_lead(tenant.id, conversation.lead_id)
+            .await?
+            .ok_or(UseCaseError::NotFound("lead"))?;
+        let reason = EscalationReason::Manual { note: note.clone() };
+        let cause = format!("manual:{conversation_id}:{}", now.timestamp_micros());
+        let escalation = KeyedEscalation {
+            key: cause.clone(),
+            escalation: new_escalation(deps, &lead, conversation_id, reason.clone(), by, now),
+        };
+        conversation.escalated = true;
+        conversation.updated_at = now;
+        let change = lead.apply(LeadEvent::HandOff, reason.to_string(), now).ok();
+        let base = EventData {
+            lead: Some(LeadSnapshot::of(&lead)),
+            conversation_id: Some(conversation_id),
+            ..EventData::default()
+        };
+        let mut jobs = Vec::new();
+        if let Some(change) = &change {
+            jobs.extend(event_job(
+                deps,
+                tenant,
+                EventType::LeadStateChanged,
+                &cause,
+                state_change_data(&base, change, by),
+            ));
+        }
+        jobs.extend(event_job(
             deps,
             tenant,
-            EventType::LeadStateChanged,
+            EventType::ConversationEscalated,
             &cause,
-            state_change_data(&base, change, by),
-        )
-        .await?;
-    }
-    raise_event(
-        deps,
-        tenant,
-        EventType::ConversationEscalated,
-        &cause,
-        EventData {
-            reasons: vec![reason.to_string()],
-            by: Some(by.to_owned()),
-            ..base
-        },
-    )
-    .await?;
+            EventData {
+                reasons: vec![reason.to_string()],
+                by: Some(by.to_owned()),
+                ..base
+            },
+        ));
+        let decision = Decision {
+            lead,
+            changes: change.into_iter().collect(),
+            conversation,
+            escalations: vec![escalation],
+            reply: None,
+            jobs,
+        };
+        match deps.decisions.commit_decision(&decision, None).await {
+            Ok(()) => break (decision.lead, decision.conversation, reason),
+            Err(CommitError::LeadChanged(_)) if attempts < 5 => {}
+            Err(e) => return Err(e.into()),
+        }
+    };
     let packet = handoff_packet(deps, &lead, &conversation).await?;
     let _ = deps
         .notifier

@@ -8,6 +8,7 @@ use crate::crm::{
     CUSTOM_PROPERTIES, Crm, CrmError, CrmLink, CrmLinks, CrmSettings, contact_email, contact_phone,
     contact_properties, deal_properties, note_marker, note_text,
 };
+use crate::events::{EventData, EventType};
 use crate::ids::{JobId, LeadId, TenantId};
 use crate::jobs::{JobPayload, NewJob};
 use crate::lead::Lead;
@@ -142,6 +143,8 @@ pub async fn run_crm_sync(
     };
     match run.sync().await {
         Ok(()) => Ok(None),
+        // Another worker holds the lead's record: not a failure, the job is retried as it is.
+        Err(err @ UseCaseError::Store(StoreError::Stale(_))) => Err(err),
         Err(err) => {
             let message = err.to_string();
             run.link.last_error = Some(message.clone());
@@ -155,6 +158,20 @@ pub async fn run_crm_sync(
                     c.broken = Some(message.clone());
                 }
                 deps.tenants.update_tenant(&tenant).await?;
+                // The team is told once per hour of breakage, however many jobs hit the 401.
+                let hour = run.now.format("%Y-%m-%dT%H");
+                super::events::raise_event(
+                    deps,
+                    &tenant,
+                    EventType::CrmDisconnected,
+                    &format!("crm.disconnected:{hour}"),
+                    EventData {
+                        integration: Some(settings.provider.as_str().to_owned()),
+                        reasons: vec![message.clone()],
+                        ..EventData::default()
+                    },
+                )
+                .await?;
                 return Ok(Some(message));
             }
             Err(err)
@@ -188,16 +205,22 @@ impl SyncRun<'_> {
             .stage_for(self.lead.state, self.lead.current_score())
         {
             let deal = deal_properties(self.lead, self.settings, &stage);
-            match self.link.deal_id.clone() {
-                Some(id) => self.crm.update_deal(self.settings, &id, &deal).await?,
-                None => {
-                    let id = self
-                        .crm
-                        .create_deal(self.settings, &contact_id, &deal)
-                        .await?;
-                    self.link.deal_id = Some(id);
-                    self.save().await?;
-                }
+            let updated = match self.link.deal_id.clone() {
+                Some(id) => match self.crm.update_deal(self.settings, &id, &deal).await {
+                    Ok(()) => true,
+                    // Deleted at the CRM by a person: a new deal is created below.
+                    Err(CrmError::NotFound(_)) => false,
+                    Err(e) => return Err(e.into()),
+                },
+                None => false,
+            };
+            if !updated {
+                let id = self
+                    .crm
+                    .create_deal(self.settings, &contact_id, &deal)
+                    .await?;
+                self.link.deal_id = Some(id);
+                self.save().await?;
             }
         }
         let text = note_text(self.lead);

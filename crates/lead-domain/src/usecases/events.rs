@@ -31,12 +31,27 @@ pub async fn raise_event(
     let Some(events) = &deps.events else {
         return Ok(());
     };
+    match event_job(deps, tenant, kind, cause, data) {
+        Some(job) => events.store.queue_once(&[job]).await,
+        None => Ok(()),
+    }
+}
+
+/// The job carrying an event, to store in the same commit as the change it describes; `None`
+/// when nobody listens to `kind` (or events are off). Unique by `cause`.
+pub fn event_job(
+    deps: &Deps,
+    tenant: &Tenant,
+    kind: EventType,
+    cause: &str,
+    data: EventData,
+) -> Option<crate::jobs::NewJob> {
+    deps.events.as_ref()?;
     if !tenant.settings.notifications.listens_to(kind) {
-        return Ok(());
+        return None;
     }
     let event = DomainEvent::new(deps.ids.new_uuid(), kind, tenant.id, deps.clock.now(), data);
-    let job = event.into_job(cause, JobId::from_uuid(deps.ids.new_uuid()));
-    events.store.queue_once(&[job]).await
+    Some(event.into_job(cause, JobId::from_uuid(deps.ids.new_uuid())))
 }
 
 fn events_of(deps: &Deps) -> Result<&EventDeps, UseCaseError> {
@@ -385,20 +400,25 @@ pub async fn page_team(
             render_page(&subject, &packet, language, &link)
         }
         (None, _) => {
-            let text = match (event.data.spent_usd, event.data.budget_usd) {
-                (Some(spent), Some(budget)) => format!(
-                    "{}: {spent:.2} / {budget:.2} USD ({})",
-                    event.kind,
-                    event.data.month.clone().unwrap_or_default()
-                ),
-                _ => event.kind.to_string(),
+            let facts = match event.kind {
+                EventType::BudgetAlert => match (event.data.spent_usd, event.data.budget_usd) {
+                    (Some(spent), Some(budget)) => format!(
+                        "{spent:.2} / {budget:.2} USD ({})",
+                        event.data.month.clone().unwrap_or_default()
+                    ),
+                    _ => String::new(),
+                },
+                _ => {
+                    let mut parts: Vec<String> = event.data.integration.iter().cloned().collect();
+                    parts.extend(event.data.reasons.iter().cloned());
+                    parts.join(": ")
+                }
             };
-            crate::notifications::RenderedPage {
-                subject: text.clone(),
-                sms: text.clone(),
-                html: format!("<p>{text}</p>"),
-                text,
-            }
+            let link = match event.kind {
+                EventType::CrmDisconnected => format!("{base}/app/settings"),
+                _ => format!("{base}/app/usage"),
+            };
+            crate::notifications::render_alert(event.kind, &facts, language, &link)
         }
     };
     let address = match channel {

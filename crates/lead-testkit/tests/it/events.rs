@@ -8,7 +8,9 @@ use lead_domain::events::{DeliveryFilter, DeliveryStatus, EventType, PageChannel
 use lead_domain::jobs::{JobPayload, JobStatus};
 use lead_domain::lead::Channel;
 use lead_domain::notifications::{NotificationSettings, WebhookEndpoint};
-use lead_domain::ports::{ContactInfo, JobQueue, Page, TenantRepository};
+use lead_domain::ports::{
+    ContactInfo, EscalationRepository, JobQueue, LeadRepository, Page, TenantRepository,
+};
 use lead_domain::qualification::{Budget, Currency, Fact, Qualification, Timeline};
 use lead_domain::tenant::{Secret, Tenant};
 use lead_domain::usecases::{Deps, InboundRequest, accept_inbound, worker_tick};
@@ -260,4 +262,60 @@ async fn a_410_disables_the_endpoint_and_a_429_waits_as_asked() {
     .await
     .unwrap_or_else(|e| panic!("{e}"));
     assert_eq!(failed.len(), 1);
+}
+
+#[tokio::test]
+async fn a_manual_take_over_commits_the_escalation_the_hand_off_and_their_events_together() {
+    let t = tenant(false);
+    let (deps, fakes) = world(&t).await;
+    let req = InboundRequest {
+        channel: Some(Channel::WebForm),
+        contact: ContactInfo {
+            name: Some("Omar".into()),
+            phone: PhoneNumber::parse("+966507770002").ok(),
+            ..ContactInfo::default()
+        },
+        body: Some("hello".into()),
+        ..Default::default()
+    };
+    let receipt = accept_inbound(&deps, &t, req)
+        .await
+        .unwrap_or_else(|e| panic!("{e}"));
+    let before = jobs_of(&fakes, "dispatch_event").await;
+    let escalate = || {
+        lead_domain::usecases::escalate_manually(
+            &deps,
+            &t,
+            receipt.conversation_id,
+            "wants a person".into(),
+            "user:1",
+        )
+    };
+    let conversation = escalate().await.unwrap_or_else(|e| panic!("{e}"));
+    assert!(conversation.escalated);
+    let lead = fakes
+        .store
+        .get_lead(t.id, receipt.lead_id)
+        .await
+        .unwrap_or_else(|e| panic!("{e}"))
+        .expect("lead");
+    assert_eq!(lead.state, lead_domain::lifecycle::LeadState::HandedOff);
+    let escalations = fakes
+        .store
+        .conversation_escalations(t.id, receipt.conversation_id)
+        .await
+        .unwrap_or_else(|e| panic!("{e}"));
+    assert_eq!(escalations.len(), 1);
+    assert_eq!(escalations[0].raised_by, "user:1");
+    // The team pages for escalations by default: the event was stored with the change.
+    assert_eq!(jobs_of(&fakes, "dispatch_event").await, before + 1);
+    // Taking over again changes nothing and raises nothing.
+    escalate().await.unwrap_or_else(|e| panic!("{e}"));
+    assert_eq!(jobs_of(&fakes, "dispatch_event").await, before + 1);
+    drain(&deps, &fakes, 3).await;
+    let pages = fakes.team.pages();
+    assert!(
+        pages.iter().any(|p| p.subject.contains("needs a person")),
+        "{pages:?}"
+    );
 }

@@ -4,6 +4,7 @@
 
 mod contract;
 mod conversation;
+mod crm;
 mod events;
 mod pipeline;
 mod usecases;
