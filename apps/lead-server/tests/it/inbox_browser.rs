@@ -290,7 +290,10 @@ async fn a_salesperson_works_a_hot_lead_in_the_browser_in_english_and_arabic() {
     screenshot(&browser, "08-inbox-ar").await;
     browser.goto(&app.url("/app/leads")).await.expect("list");
     screenshot(&browser, "09-leads-ar").await;
-    browser.goto(&app.url("/app/settings")).await.expect("settings");
+    browser
+        .goto(&app.url("/app/settings"))
+        .await
+        .expect("settings");
     browser
         .wait()
         .at_most(Duration::from_secs(15))

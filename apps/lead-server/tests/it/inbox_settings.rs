@@ -127,8 +127,15 @@ async fn an_owner_edits_every_section_and_the_api_shows_it() {
         json!([{"start": "09:00", "end": "13:00"}, {"start": "16:00", "end": "20:00"}]),
         "{c}"
     );
-    assert!(c["business_hours"]["days"]["tuesday"].is_null(), "closed: {c}");
-    assert_eq!(c["business_hours"]["holidays"], json!(["2026-12-31", "2027-01-01"]), "{c}");
+    assert!(
+        c["business_hours"]["days"]["tuesday"].is_null(),
+        "closed: {c}"
+    );
+    assert_eq!(
+        c["business_hours"]["holidays"],
+        json!(["2026-12-31", "2027-01-01"]),
+        "{c}"
+    );
     let rules = &c["qualification_rules"];
     assert_eq!(rules["currency"], "AED");
     assert_eq!(rules["min_budget"], 250_000.0);
