@@ -21,6 +21,7 @@ mod m20261205_000013_booking;
 mod m20261205_000014_notifications;
 mod m20261205_000015_crm;
 mod m20261205_000016_analytics;
+mod m20261205_000017_trace_context;
 mod m20261205_000018_first_response;
 mod m20261205_000019_row_security;
 
@@ -49,6 +50,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261205_000014_notifications::Migration),
             Box::new(m20261205_000015_crm::Migration),
             Box::new(m20261205_000016_analytics::Migration),
+            Box::new(m20261205_000017_trace_context::Migration),
             Box::new(m20261205_000018_first_response::Migration),
             Box::new(m20261205_000019_row_security::Migration),
         ]

@@ -185,13 +185,18 @@ pub async fn main() -> anyhow::Result<()> {
         return Ok(());
     }
     let settings = Settings::load()?;
-    let telemetry =
-        crate::telemetry::install(settings.log_format, settings.trace_export()?.as_ref())?;
+    let reporting = crate::error_reporting::init(&settings)?;
+    let telemetry = crate::telemetry::install(
+        settings.log_format,
+        settings.trace_export()?.as_ref(),
+        reporting.is_enabled(),
+    )?;
     let outcome = run(cli, settings).await;
     if let Err(error) = telemetry.shutdown().await {
         let error = format!("{:#}", anyhow::Error::from(error));
         tracing::warn!(%error, "spans may have been lost at shutdown");
     }
+    drop(reporting);
     outcome
 }
 

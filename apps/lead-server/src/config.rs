@@ -18,6 +18,7 @@ pub const ENV_KEYS: &[&str] = &[
     "HOST",
     "PORT",
     "METRICS_PORT",
+    "METRICS_ENABLED",
     "DATABASE_URL",
     "DATABASE_TENANT_URL",
     "DB_MAX_CONNECTIONS",
@@ -33,6 +34,8 @@ pub const ENV_KEYS: &[&str] = &[
     "OTEL_SERVICE_NAME",
     "OTEL_EXPORTER_OTLP_ENDPOINT",
     "OTEL_EXPORTER_OTLP_PROTOCOL",
+    "SENTRY_DSN",
+    "SENTRY_ENVIRONMENT",
     "LLM_PROVIDER",
     "ANTHROPIC_API_KEY",
     "ANTHROPIC_BASE_URL",
@@ -247,6 +250,9 @@ pub struct Settings {
     pub http_workers: usize,
     /// Serve `/metrics` on this port of its own instead of the main port (so it need not be public).
     pub metrics_port: Option<u16>,
+    /// Whether metrics are recorded and `/metrics` is served (on by default; off only to measure
+    /// their cost).
+    pub metrics_enabled: bool,
     /// Directory for the SQLite file and the generated admin token hash.
     pub data_dir: PathBuf,
     /// Redis for shared rate limits, when several instances run.
@@ -266,6 +272,10 @@ pub struct Settings {
     pub otel_exporter_otlp_endpoint: Option<String>,
     /// How exported spans are encoded.
     pub otel_exporter_otlp_protocol: OtlpProtocol,
+    /// Sentry DSN: panics, server errors and logged errors are reported there when it is set.
+    pub sentry_dsn: Option<SecretString>,
+    /// The `environment` of Sentry reports (`production`, `staging`, ...).
+    pub sentry_environment: Option<String>,
     /// Language model provider; defaults to the one whose key is set, else offline.
     pub llm_provider: Option<LlmProvider>,
     /// Anthropic API key.
@@ -361,6 +371,7 @@ impl Default for Settings {
             db_intake_batch_max: 24,
             http_workers: 0,
             metrics_port: None,
+            metrics_enabled: true,
             data_dir: PathBuf::from("./data"),
             redis_url: None,
             admin_token: None,
@@ -370,6 +381,8 @@ impl Default for Settings {
             otel_service_name: None,
             otel_exporter_otlp_endpoint: None,
             otel_exporter_otlp_protocol: OtlpProtocol::HttpProtobuf,
+            sentry_dsn: None,
+            sentry_environment: None,
             llm_provider: None,
             anthropic_api_key: None,
             anthropic_base_url: "https://api.anthropic.com".to_owned(),
@@ -472,6 +485,8 @@ impl Settings {
         clear(&mut self.smtp_from);
         clear(&mut self.otel_service_name);
         clear(&mut self.otel_exporter_otlp_endpoint);
+        clear(&mut self.sentry_environment);
+        clear_secret(&mut self.sentry_dsn);
         clear(&mut self.trusted_proxies);
         clear_secret(&mut self.database_tenant_url);
         clear_secret(&mut self.admin_token);

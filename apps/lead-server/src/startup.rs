@@ -11,9 +11,9 @@ use crate::state::AppState;
 use crate::storage::{self, Storage};
 use crate::worker::{WorkerPool, WorkerSettings};
 use actix_web::body::MessageBody;
-use actix_web::dev::{Server, ServiceRequest, ServiceResponse};
-use actix_web::http::header::{self, HeaderName, HeaderValue};
-use actix_web::middleware::{Compress, ErrorHandlerResponse, ErrorHandlers, Next, from_fn};
+use actix_web::dev::{Server, ServiceResponse};
+use actix_web::http::header;
+use actix_web::middleware::{Compress, Condition, ErrorHandlerResponse, ErrorHandlers, from_fn};
 use actix_web::{App, HttpResponse, HttpServer, web};
 use lead_channels::email::{SmtpConfig, SmtpMailer};
 use lead_channels::sender::{ChannelSender, SmtpSender, TwilioSender};
@@ -25,12 +25,11 @@ use lead_domain::usecases::booking::BookingDeps;
 use lead_llm::{ConfiguredModel, LlmConfig, ProviderSet};
 use std::net::TcpListener;
 use std::sync::Arc;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 use tokio::sync::Notify;
-use tracing::Instrument;
+use tracing_actix_web::TracingLogger;
 
-/// The header carrying the request id, echoed on every response.
-pub const REQUEST_ID: &str = "x-request-id";
+pub use crate::tracing_http::REQUEST_ID;
 
 /// The adapters the settings select, ready for the use cases.
 pub struct Wiring {
@@ -58,7 +57,10 @@ pub async fn wire(settings: &Settings) -> anyhow::Result<Wiring> {
     let clock: Arc<dyn Clock> = Arc::new(SystemClock);
     let model = language_model(settings)?;
     let extractor: Arc<dyn OfflineExtractor> = crate::qualifier::offline_extractor();
-    crate::metrics::handle();
+    crate::tracing_http::install_propagator();
+    if settings.metrics_enabled {
+        crate::metrics::handle();
+    }
     let provider = match settings.effective_llm_provider() {
         LlmProvider::Anthropic => "anthropic",
         LlmProvider::Openai => "openai",
@@ -391,7 +393,10 @@ impl Application {
             inbox,
         });
         let server_state = state.clone();
-        let metrics_on_main_port = state.settings.metrics_port.is_none();
+        let metrics_on_main_port =
+            state.settings.metrics_enabled && state.settings.metrics_port.is_none();
+        let metrics_enabled = state.settings.metrics_enabled;
+        let reporting = crate::error_reporting::is_configured(&state.settings);
         let server = HttpServer::new(move || {
             App::new()
                 .app_data(server_state.clone())
@@ -412,10 +417,20 @@ impl Application {
                 .wrap(from_fn(crate::conventions::head_and_compression))
                 .wrap(Compress::default())
                 .wrap(from_fn(crate::conventions::drop_identity_marker))
-                .wrap(from_fn(crate::metrics::http_metrics))
+                .wrap(Condition::new(
+                    metrics_enabled,
+                    from_fn(crate::metrics::http_metrics),
+                ))
                 .wrap(from_fn(crate::guards::reject_nul_query))
                 .wrap(from_fn(crate::guards::security_headers))
-                .wrap(from_fn(request_context))
+                .wrap(from_fn(crate::tracing_http::access_log))
+                .wrap(Condition::new(
+                    reporting,
+                    sentry::integrations::actix::Sentry::builder()
+                        .capture_server_errors(true)
+                        .finish(),
+                ))
+                .wrap(TracingLogger::<crate::tracing_http::ServerSpan>::new())
         })
         .workers(http_workers)
         .listen(listener)?
@@ -562,47 +577,4 @@ fn problem_fallback<B: MessageBody + 'static>(
     Ok(ErrorHandlerResponse::Response(
         ServiceResponse::new(req, new).map_into_right_body(),
     ))
-}
-
-/// Gives every request an id (the caller's `X-Request-Id` when sane), a tracing span carrying it,
-/// an access log line without query strings or bodies, and the id on the response.
-async fn request_context(
-    req: ServiceRequest,
-    next: Next<impl MessageBody + 'static>,
-) -> Result<ServiceResponse<impl MessageBody + 'static>, actix_web::Error> {
-    let request_id = req
-        .headers()
-        .get(REQUEST_ID)
-        .and_then(|v| v.to_str().ok())
-        .filter(|v| {
-            !v.is_empty()
-                && v.len() <= 64
-                && v.chars()
-                    .all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_')
-        })
-        .map(str::to_owned)
-        .unwrap_or_else(|| {
-            use lead_domain::ports::IdGenerator as _;
-            crate::adapters::UuidV7Ids.new_uuid().to_string()
-        });
-    let span = tracing::info_span!("request", request_id = %request_id);
-    let method = req.method().to_string();
-    let path = req.path().to_owned();
-    let started = Instant::now();
-    let result = next.call(req).instrument(span.clone()).await;
-    let mut res = result?;
-    let status = res.status().as_u16();
-    span.in_scope(|| {
-        let latency_ms = started.elapsed().as_secs_f64() * 1000.0;
-        if status >= 500 {
-            tracing::error!(%method, %path, status, latency_ms, "request");
-        } else {
-            tracing::info!(%method, %path, status, latency_ms, "request");
-        }
-    });
-    if let Ok(value) = HeaderValue::from_str(&request_id) {
-        res.headers_mut()
-            .insert(HeaderName::from_static(REQUEST_ID), value);
-    }
-    Ok(res)
 }

@@ -167,8 +167,13 @@ where
         .with_resource(resource)
         .build();
     let tracer = provider.tracer(env!("CARGO_PKG_NAME"));
+    // Spans are exported whatever `RUST_LOG` says of log lines: INFO and above, without the
+    // database drivers' per-statement detail.
     let own_traffic = EXPORT_TRANSPORT_TARGETS.iter().fold(
-        Targets::new().with_default(LevelFilter::TRACE),
+        Targets::new()
+            .with_default(LevelFilter::INFO)
+            .with_target("sqlx", LevelFilter::WARN)
+            .with_target("sea_orm", LevelFilter::WARN),
         |t, target| t.with_target(*target, LevelFilter::OFF),
     );
     let layer = tracing_opentelemetry::layer()
@@ -184,10 +189,12 @@ where
 
 /// Installs the global subscriber writing log lines only; a second call (tests) is ignored.
 pub fn init(format: LogFormat) {
-    drop(install(format, None));
+    drop(install(format, None, false));
 }
 
-/// Installs the global subscriber: log lines in `format`, and span export when `export` is set.
+/// Installs the global subscriber: log lines in `format`, span export when `export` is set, and
+/// the Sentry tracing integration when `reporting` (errors become reports, see
+/// [`crate::error_reporting::is_report`]).
 /// When a subscriber is already installed (tests boot several applications in one process) the
 /// call changes nothing and the returned guard exports nothing.
 ///
@@ -196,6 +203,7 @@ pub fn init(format: LogFormat) {
 pub fn install(
     format: LogFormat,
     export: Option<&TraceExport>,
+    reporting: bool,
 ) -> Result<TelemetryGuard, TelemetryError> {
     if tracing::dispatcher::has_been_set() {
         return Ok(TelemetryGuard::default());
@@ -212,7 +220,18 @@ pub fn install(
     let lines = tracing_subscriber::fmt::layer()
         .with_span_events(FmtSpan::NONE)
         .with_writer(std::io::stderr);
-    let subscriber = tracing_subscriber::registry().with(filter).with(spans);
+    // Sentry's own spans are not used: traces go to the OpenTelemetry collector.
+    // The breadcrumb layer comes first so an error's own breadcrumbs are in its report.
+    let sentry = reporting.then(|| {
+        use sentry::integrations::tracing::{BreadcrumbLayer, ErrorLayer};
+        use tracing_subscriber::filter::filter_fn;
+        BreadcrumbLayer::new()
+            .with_filter(filter_fn(crate::error_reporting::is_breadcrumb))
+            .and_then(ErrorLayer::new().with_filter(filter_fn(crate::error_reporting::is_report)))
+    });
+    // `RUST_LOG` filters the log lines only; span export and error reporting have filters of
+    // their own.
+    let subscriber = tracing_subscriber::registry().with(spans).with(sentry);
     let result = match format {
         LogFormat::Json => subscriber
             .with(
@@ -220,10 +239,13 @@ pub fn install(
                     .json()
                     .flatten_event(true)
                     .with_current_span(true)
-                    .with_span_list(false),
+                    .with_span_list(false)
+                    .with_filter(filter),
             )
             .try_init(),
-        LogFormat::Pretty => subscriber.with(lines.compact()).try_init(),
+        LogFormat::Pretty => subscriber
+            .with(lines.compact().with_filter(filter))
+            .try_init(),
     };
     // Another thread may have installed a subscriber since the check above; the guard then stops
     // an exporter that never receives a span.

@@ -10,6 +10,7 @@ use std::sync::Arc;
 use std::time::Duration;
 use tokio::sync::{Notify, Semaphore, watch};
 use tokio::task::JoinHandle;
+use tracing::Instrument;
 
 /// How long after start the first retention pass runs (the process is up and serving by then).
 const RETENTION_FIRST_RUN: Duration = Duration::from_secs(60);
@@ -246,9 +247,13 @@ async fn run_worker(
 async fn run_leased(deps: &Deps, worker: &str, job: Job, lease: Duration) {
     let lease_id = job.lease();
     let id = job.id;
+    let span = crate::tracing_http::job_span(&job);
     let runner = {
         let deps = deps.clone();
-        tokio::spawn(async move { usecases::execute_job(&deps, &job).await.map(|_| ()) })
+        let span = span.clone();
+        tokio::spawn(
+            async move { usecases::execute_job(&deps, &job).await.map(|_| ()) }.instrument(span),
+        )
     };
     let abort = runner.abort_handle();
     let heartbeat = async {
@@ -267,11 +272,15 @@ async fn run_leased(deps: &Deps, worker: &str, job: Job, lease: Duration) {
     };
     tokio::select! {
         joined = runner => match joined {
-            Ok(Ok(())) => {}
+            Ok(Ok(())) => {
+                span.record("otel.status_code", "OK");
+            }
             Ok(Err(error)) => {
+                span.record("otel.status_code", "ERROR");
                 tracing::warn!(worker, job = %id, %error, "recording a job result failed; it runs again when its lease ends");
             }
             Err(e) if e.is_panic() => {
+                span.record("otel.status_code", "ERROR");
                 tracing::error!(worker, job = %id, "job panicked; released for a retry");
                 let now = deps.clock.now();
                 let retry = RetryDecision::RetryAt(now + deps.retry.base);

@@ -84,10 +84,12 @@ impl CalcomClient {
         version: &str,
         settings: &BookingSettings,
     ) -> reqwest::RequestBuilder {
-        self.http
-            .request(method, format!("{}{path}", self.base))
-            .bearer_auth(settings.api_key.expose())
-            .header("cal-api-version", version)
+        crate::trace_context::inject(
+            self.http
+                .request(method, format!("{}{path}", self.base))
+                .bearer_auth(settings.api_key.expose())
+                .header("cal-api-version", version),
+        )
     }
 
     async fn send(&self, request: reqwest::RequestBuilder) -> Result<Value, CalendarError> {

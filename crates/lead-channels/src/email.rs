@@ -1,6 +1,7 @@
 //! Email replies over SMTP with lettre, for web-form leads who gave no phone number.
 
 use std::time::Duration;
+use tracing::Instrument;
 
 use lettre::message::header::{ContentTransferEncoding, ContentType};
 use lettre::message::{Mailbox, MultiPart, SinglePart};
@@ -139,6 +140,29 @@ impl SmtpMailer {
         })
     }
 
+    /// Hands a message to the SMTP server in a client span of its own (SMTP has no header that
+    /// carries trace context to the server, so the trace ends at this span).
+    async fn deliver(&self, message: Message) -> Result<(), EmailError> {
+        let span = tracing::info_span!(
+            "smtp send",
+            otel.name = "smtp send",
+            otel.kind = "client",
+            otel.status_code = tracing::field::Empty,
+        );
+        let sent = self.transport.send(message).instrument(span.clone()).await;
+        span.record(
+            "otel.status_code",
+            if sent.is_ok() { "OK" } else { "ERROR" },
+        );
+        sent.map(|_| ()).map_err(|e| {
+            if e.is_permanent() {
+                EmailError::Rejected(e)
+            } else {
+                EmailError::Transient(e)
+            }
+        })
+    }
+
     /// Sends one email.
     ///
     /// # Errors
@@ -171,13 +195,7 @@ impl SmtpMailer {
             .subject(email.subject.clone())
             .singlepart(part)
             .map_err(|e| EmailError::Build(e.to_string()))?;
-        self.transport.send(message).await.map(|_| ()).map_err(|e| {
-            if e.is_permanent() {
-                EmailError::Rejected(e)
-            } else {
-                EmailError::Transient(e)
-            }
-        })
+        self.deliver(message).await
     }
 
     /// Sends one email with an HTML part beside the plain-text body (`multipart/alternative`),
@@ -218,12 +236,6 @@ impl SmtpMailer {
             .subject(email.subject.clone())
             .multipart(MultiPart::alternative().singlepart(text).singlepart(html))
             .map_err(|e| EmailError::Build(e.to_string()))?;
-        self.transport.send(message).await.map(|_| ()).map_err(|e| {
-            if e.is_permanent() {
-                EmailError::Rejected(e)
-            } else {
-                EmailError::Transient(e)
-            }
-        })
+        self.deliver(message).await
     }
 }

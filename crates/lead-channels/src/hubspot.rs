@@ -82,10 +82,11 @@ impl HubspotClient {
         settings: &CrmSettings,
         body: Option<Value>,
     ) -> Result<Value, CrmError> {
-        let mut request = self
-            .http
-            .request(method, format!("{}{path}", self.base))
-            .bearer_auth(settings.access_token.expose());
+        let mut request = crate::trace_context::inject(
+            self.http
+                .request(method, format!("{}{path}", self.base))
+                .bearer_auth(settings.access_token.expose()),
+        );
         if let Some(body) = body {
             request = request.json(&body);
         }

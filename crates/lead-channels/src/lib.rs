@@ -22,6 +22,7 @@ pub mod optout;
 pub mod sender;
 pub mod signature;
 pub mod team;
+mod trace_context;
 pub mod twilio;
 pub mod webhooks;
 pub mod whatsapp;

@@ -4,6 +4,7 @@
 //! with the existing libraries.
 
 use std::time::Duration;
+use tracing::Instrument;
 
 use async_trait::async_trait;
 use base64::Engine as _;
@@ -133,21 +134,40 @@ impl WebhookSender for HttpWebhookSender {
                 Err(e) => return WebhookAnswer::Unreachable(format!("the URL is not valid: {e}")),
             }
         }
-        let sent = self
-            .http
-            .post(&webhook.url)
-            .header(reqwest::header::CONTENT_TYPE, "application/json")
-            .header("webhook-id", &webhook.message_id)
-            .header("webhook-timestamp", webhook.timestamp.to_string())
-            .header("webhook-signature", signature)
-            .body(body)
-            .send()
-            .await;
+        let host = url::Url::parse(&webhook.url)
+            .ok()
+            .and_then(|u| u.host_str().map(str::to_owned))
+            .unwrap_or_default();
+        let span = tracing::info_span!(
+            "webhook delivery",
+            otel.name = "POST",
+            otel.kind = "client",
+            otel.status_code = tracing::field::Empty,
+            http.request.method = "POST",
+            http.response.status_code = tracing::field::Empty,
+            server.address = %host,
+        );
+        let request = span.in_scope(|| {
+            crate::trace_context::inject(
+                self.http
+                    .post(&webhook.url)
+                    .header(reqwest::header::CONTENT_TYPE, "application/json")
+                    .header("webhook-id", &webhook.message_id)
+                    .header("webhook-timestamp", webhook.timestamp.to_string())
+                    .header("webhook-signature", signature),
+            )
+        });
+        let sent = request.body(body).send().instrument(span.clone()).await;
+        let ok = matches!(&sent, Ok(res) if res.status().is_success());
+        span.record("otel.status_code", if ok { "OK" } else { "ERROR" });
         match sent {
-            Ok(res) => WebhookAnswer::Status {
-                code: res.status().as_u16(),
-                retry_after: retry_after(res.headers()),
-            },
+            Ok(res) => {
+                span.record("http.response.status_code", res.status().as_u16());
+                WebhookAnswer::Status {
+                    code: res.status().as_u16(),
+                    retry_after: retry_after(res.headers()),
+                }
+            }
             Err(e) if e.is_timeout() => WebhookAnswer::Timeout,
             Err(e) => {
                 // The causes say why (refused, no public address, TLS), never the URL's secrets.

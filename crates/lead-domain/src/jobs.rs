@@ -297,6 +297,10 @@ pub struct Job {
     pub created_at: DateTime<Utc>,
     /// Last changed.
     pub updated_at: DateTime<Utc>,
+    /// The W3C `traceparent` of the span that enqueued the job, so its run continues that trace;
+    /// `None` when tracing was off or the queue does not keep it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub trace_context: Option<String>,
 }
 
 impl Job {
@@ -524,6 +528,7 @@ mod tests {
             last_error: None,
             created_at,
             updated_at: created_at,
+            trace_context: None,
         }
     }
 

@@ -19,6 +19,7 @@ pub mod policy;
 pub mod prompt;
 pub mod qualification;
 pub mod router;
+mod trace_context;
 pub mod transport;
 pub mod usage;
 

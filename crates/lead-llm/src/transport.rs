@@ -6,10 +6,36 @@ use reqwest::header::{CONTENT_TYPE, HeaderMap, HeaderValue};
 use serde::Deserialize;
 use serde::Serialize;
 use serde::de::DeserializeOwned;
+use tracing::Instrument;
 
 use crate::breaker::CircuitBreaker;
 use crate::error::{LlmError, Vendor};
 use crate::policy::{FailurePolicy, RetryDecision, parse_retry_after};
+
+/// The client span of one model call: `POST /v1/messages` against the provider's host.
+fn client_span(vendor: Vendor, url: &str) -> tracing::Span {
+    let parsed = reqwest::Url::parse(url).ok();
+    let path = parsed.as_ref().map_or("", reqwest::Url::path);
+    let host = parsed
+        .as_ref()
+        .and_then(reqwest::Url::host_str)
+        .unwrap_or_default();
+    let port = parsed
+        .as_ref()
+        .and_then(reqwest::Url::port_or_known_default);
+    tracing::info_span!(
+        "model call",
+        otel.name = %format!("POST {path}"),
+        otel.kind = "client",
+        otel.status_code = tracing::field::Empty,
+        http.request.method = "POST",
+        http.response.status_code = tracing::field::Empty,
+        server.address = %host,
+        server.port = port,
+        url.path = %path,
+        gen_ai.system = vendor.provider_name(),
+    )
+}
 
 /// Where the backoff jitter comes from; tests may pin it.
 pub type Jitter = Arc<dyn Fn() -> f64 + Send + Sync>;
@@ -181,17 +207,29 @@ impl HttpTransport {
         }
     }
 
-    /// One HTTP exchange: the body of a 2xx answer, or the classified failure.
+    /// One HTTP exchange in a client span of its own (named by method and path, with the
+    /// semantic-convention `http.*`, `server.*` and `gen_ai.system` attributes), whose trace
+    /// context the request carries in its `traceparent` header.
     async fn attempt(&self, url: &str, payload: &[u8]) -> Result<Vec<u8>, Failure> {
+        let span = client_span(self.vendor, url);
+        let result = self.exchange(url, payload).instrument(span.clone()).await;
+        span.record(
+            "otel.status_code",
+            if result.is_ok() { "OK" } else { "ERROR" },
+        );
+        result
+    }
+
+    /// One HTTP exchange: the body of a 2xx answer, or the classified failure.
+    async fn exchange(&self, url: &str, payload: &[u8]) -> Result<Vec<u8>, Failure> {
         let vendor = self.vendor;
-        let response = self
-            .client
-            .post(url)
-            .body(payload.to_vec())
+        let request = crate::trace_context::inject(self.client.post(url).body(payload.to_vec()));
+        let response = request
             .send()
             .await
             .map_err(|e| self.transport_failure(e))?;
         let status = response.status().as_u16();
+        tracing::Span::current().record("http.response.status_code", status);
         let retry_after = parse_retry_after(response.headers());
         let body = response
             .bytes()

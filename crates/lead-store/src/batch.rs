@@ -19,6 +19,9 @@ use crate::SeaOrmStore;
 /// An intake waiting for its batch, and where its outcome goes.
 struct Pending {
     intake: InboundIntake,
+    /// The trace context of the request that submitted it, for its job: the lane runs in a task
+    /// of its own, outside the request's span.
+    trace: Option<String>,
     reply: oneshot::Sender<Result<IntakeReceipt, StoreError>>,
 }
 
@@ -52,6 +55,7 @@ impl IntakeBatcher {
         let (reply, outcome) = oneshot::channel();
         let pending = Pending {
             intake: intake.clone(),
+            trace: crate::trace_context::current(),
             reply,
         };
         self.queue.send(pending).await.ok()?;
@@ -79,9 +83,15 @@ async fn lane(store: SeaOrmStore, queue: Arc<Mutex<mpsc::Receiver<Pending>>>, ma
                 return;
             }
         }
-        let (intakes, replies): (Vec<_>, Vec<_>) =
-            batch.drain(..).map(|p| (p.intake, p.reply)).unzip();
-        let outcomes = store.record_inbound_many(&intakes).await;
+        let mut intakes = Vec::with_capacity(batch.len());
+        let mut traces = Vec::with_capacity(batch.len());
+        let mut replies = Vec::with_capacity(batch.len());
+        for pending in batch.drain(..) {
+            intakes.push(pending.intake);
+            traces.push(pending.trace);
+            replies.push(pending.reply);
+        }
+        let outcomes = store.record_inbound_traced(&intakes, &traces).await;
         tracing::trace!(size = intakes.len(), "intake batch done");
         for (reply, outcome) in replies.into_iter().zip(outcomes) {
             // A caller that stopped waiting (its request was cancelled)

@@ -28,9 +28,9 @@ use crate::WriteTxn;
 use crate::entity::{conversations, jobs, leads, messages, processed_webhooks};
 use crate::intake::{
     AttemptError, do_nothing, inbound_message_row, intake_in, intake_job, new_conversation_row,
-    new_lead_row, webhook_row,
+    new_lead_row, trace_at, webhook_row,
 };
-use crate::jobs::job_row;
+use crate::jobs::job_row_traced;
 
 /// One thing that identifies a contact or a delivery within a tenant.
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
@@ -66,6 +66,7 @@ fn keys(intake: &InboundIntake) -> Vec<Key> {
 pub(crate) async fn intake_all_in(
     txn: &WriteTxn,
     intakes: &[InboundIntake],
+    traces: &[Option<String>],
 ) -> Result<Vec<IntakeReceipt>, AttemptError> {
     let fresh = fresh_intakes(txn, intakes).await?;
     let mut receipts: Vec<Option<IntakeReceipt>> = vec![None; intakes.len()];
@@ -78,7 +79,7 @@ pub(crate) async fn intake_all_in(
             .await?;
     }
     for chunk in &groups {
-        insert_fresh(txn, intakes, chunk, &mut receipts).await?;
+        insert_fresh(txn, intakes, traces, chunk, &mut receipts).await?;
     }
     if postgres && !groups.is_empty() && fresh.contains(&false) {
         txn.execute_unprepared("SET LOCAL plan_cache_mode = force_custom_plan")
@@ -86,7 +87,7 @@ pub(crate) async fn intake_all_in(
     }
     for (n, intake) in intakes.iter().enumerate() {
         if !fresh[n] {
-            receipts[n] = Some(intake_in(txn, intake).await?);
+            receipts[n] = Some(intake_in(txn, intake, trace_at(traces, n)).await?);
         }
     }
     receipts
@@ -258,6 +259,7 @@ fn chunks(intakes: &[InboundIntake], fresh: &[bool]) -> Vec<Vec<usize>> {
 async fn insert_fresh(
     txn: &WriteTxn,
     intakes: &[InboundIntake],
+    traces: &[Option<String>],
     chosen: &[usize],
     receipts: &mut [Option<IntakeReceipt>],
 ) -> Result<(), AttemptError> {
@@ -279,7 +281,7 @@ async fn insert_fresh(
             message_id = Some(message);
             if intake.enqueue {
                 let job = intake_job(intake, lead, conversation, message);
-                job_rows.push(job_row(&job)?);
+                job_rows.push(job_row_traced(&job, trace_at(traces, n))?);
                 job_id = Some(job.id);
             }
         }

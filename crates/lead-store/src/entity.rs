@@ -272,6 +272,7 @@ pub(crate) mod jobs {
         pub updated_at: DateTimeUtc,
         pub lease_token: i64,
         pub effect_key: Option<String>,
+        pub trace_context: Option<String>,
     }
 
     impl ActiveModelBehavior for ActiveModel {}

@@ -28,7 +28,7 @@ use sea_orm::{
 use crate::codec::{from_json, name_of, to_json, ts};
 use crate::entity::{conversations, jobs, leads, messages, processed_webhooks};
 use crate::error::{Failure, classify, store_error};
-use crate::jobs::job_row;
+use crate::jobs::job_row_traced;
 use crate::{SeaOrmStore, WriteTxn, bulk};
 
 /// How often an intake that lost a race is retried before the error is returned.
@@ -64,11 +64,15 @@ fn backoff(attempt: u32) -> Duration {
 
 impl SeaOrmStore {
     /// Stores an inbound contact, retrying the whole transaction when it lost a race.
-    pub(crate) async fn intake(&self, intake: &InboundIntake) -> Result<IntakeReceipt, StoreError> {
+    pub(crate) async fn intake(
+        &self,
+        intake: &InboundIntake,
+        trace: Option<&str>,
+    ) -> Result<IntakeReceipt, StoreError> {
         let mut attempt = 0;
         loop {
             attempt += 1;
-            let reason = match self.intake_once(intake).await {
+            let reason = match self.intake_once(intake, trace).await {
                 Ok(receipt) => return Ok(receipt),
                 Err(AttemptError::Store(err)) => return Err(err),
                 Err(AttemptError::Retry(reason)) => {
@@ -99,10 +103,20 @@ impl SeaOrmStore {
         &self,
         intakes: &[InboundIntake],
     ) -> Vec<Result<IntakeReceipt, StoreError>> {
+        self.record_inbound_traced(intakes, &[]).await
+    }
+
+    /// As [`SeaOrmStore::record_inbound_many`], each intake's job carrying the trace context at
+    /// the same position in `traces` (captured where its request ran), or the current span's.
+    pub(crate) async fn record_inbound_traced(
+        &self,
+        intakes: &[InboundIntake],
+        traces: &[Option<String>],
+    ) -> Vec<Result<IntakeReceipt, StoreError>> {
         if let [single] = intakes {
-            return vec![self.intake(single).await];
+            return vec![self.intake(single, trace_at(traces, 0)).await];
         }
-        match self.intake_together(intakes).await {
+        match self.intake_together(intakes, traces).await {
             Ok(receipts) => receipts.into_iter().map(Ok).collect(),
             Err(err) => {
                 let reason = match err {
@@ -112,8 +126,8 @@ impl SeaOrmStore {
                 };
                 tracing::debug!(size = intakes.len(), error = %reason, "intake batch failed, storing each alone");
                 let mut outcomes = Vec::with_capacity(intakes.len());
-                for intake in intakes {
-                    outcomes.push(self.intake(intake).await);
+                for (n, intake) in intakes.iter().enumerate() {
+                    outcomes.push(self.intake(intake, trace_at(traces, n)).await);
                 }
                 outcomes
             }
@@ -123,15 +137,20 @@ impl SeaOrmStore {
     async fn intake_together(
         &self,
         intakes: &[InboundIntake],
+        traces: &[Option<String>],
     ) -> Result<Vec<IntakeReceipt>, AttemptError> {
         let txn = self.begin_write().await?;
-        let outcome = bulk::intake_all_in(&txn, intakes).await;
+        let outcome = bulk::intake_all_in(&txn, intakes, traces).await;
         finish(txn, outcome).await
     }
 
-    async fn intake_once(&self, intake: &InboundIntake) -> Result<IntakeReceipt, AttemptError> {
+    async fn intake_once(
+        &self,
+        intake: &InboundIntake,
+        trace: Option<&str>,
+    ) -> Result<IntakeReceipt, AttemptError> {
         let txn = self.begin_write().await?;
-        let outcome = intake_in(&txn, intake).await;
+        let outcome = intake_in(&txn, intake, trace).await;
         finish(txn, outcome).await
     }
 }
@@ -155,10 +174,17 @@ async fn finish<T>(txn: WriteTxn, outcome: Result<T, AttemptError>) -> Result<T,
     }
 }
 
-/// One attempt of the intake, inside `txn`; the caller commits or rolls back.
+/// The trace context at `n`, when one was given.
+pub(crate) fn trace_at(traces: &[Option<String>], n: usize) -> Option<&str> {
+    traces.get(n).and_then(Option::as_deref)
+}
+
+/// One attempt of the intake, inside `txn`; the caller commits or rolls back. Its job carries
+/// `trace`, or the current span's trace context.
 pub(crate) async fn intake_in(
     txn: &WriteTxn,
     intake: &InboundIntake,
+    trace: Option<&str>,
 ) -> Result<IntakeReceipt, AttemptError> {
     let tenant = intake.tenant_id;
 
@@ -202,7 +228,7 @@ pub(crate) async fn intake_in(
     if let (true, Some(message_id)) = (intake.enqueue, message_id) {
         let job = intake_job(intake, lead_id, conversation_id, message_id);
         // A caller retrying with the same ids enqueues once.
-        jobs::Entity::insert(job_row(&job)?)
+        jobs::Entity::insert(job_row_traced(&job, trace)?)
             .on_conflict(do_nothing())
             .exec_without_returning(txn)
             .await?;

@@ -102,8 +102,20 @@ pub(crate) async fn insert_job<C: ConnectionTrait>(db: &C, job: &NewJob) -> Resu
     Ok(())
 }
 
-/// The row of a new job.
+/// The row of a new job, carrying the trace context of the current span.
 pub(crate) fn job_row(job: &NewJob) -> Result<jobs::ActiveModel, StoreError> {
+    job_row_traced(job, None)
+}
+
+/// The row of a new job, carrying `trace` (the `traceparent` of the span that asked for it,
+/// captured where the request ran) or else the current span's.
+pub(crate) fn job_row_traced(
+    job: &NewJob,
+    trace: Option<&str>,
+) -> Result<jobs::ActiveModel, StoreError> {
+    let trace_context = trace
+        .map(str::to_owned)
+        .or_else(crate::trace_context::current);
     Ok(jobs::ActiveModel {
         id: Set(job.id.as_uuid()),
         tenant_id: Set(job.tenant_id.as_uuid()),
@@ -123,6 +135,7 @@ pub(crate) fn job_row(job: &NewJob) -> Result<jobs::ActiveModel, StoreError> {
         updated_at: Set(ts(job.run_at)),
         lease_token: Set(0),
         effect_key: Set(job.payload.effect_key()),
+        trace_context: Set(trace_context),
         ..Default::default()
     })
 }
@@ -141,6 +154,7 @@ fn job_from_row(row: jobs::Model) -> Result<Job, StoreError> {
         last_error: row.last_error,
         created_at: row.created_at,
         updated_at: row.updated_at,
+        trace_context: row.trace_context,
     })
 }
 

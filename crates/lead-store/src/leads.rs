@@ -270,7 +270,7 @@ impl LeadRepository for SeaOrmStore {
         {
             return outcome;
         }
-        self.intake(intake).await
+        self.intake(intake, None).await
     }
 
     async fn get_lead(&self, tenant: TenantId, id: LeadId) -> Result<Option<Lead>, StoreError> {

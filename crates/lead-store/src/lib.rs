@@ -29,6 +29,7 @@ mod retention;
 mod scope;
 pub mod secrets;
 mod tenants;
+mod trace_context;
 mod usage;
 mod users;
 mod webhooks;

@@ -773,6 +773,7 @@ pub(crate) fn push_job(s: &mut State, job: &NewJob) {
             last_error: None,
             created_at: now,
             updated_at: now,
+            trace_context: None,
         },
         job.payload.ordering_key(),
     ));

@@ -322,3 +322,10 @@ async fn metrics_port_moves_metrics_off_the_main_port() {
     };
     assert!(!find(&scrape, "lead_intake_total", &[]).is_empty());
 }
+
+#[tokio::test]
+async fn metrics_can_be_switched_off() {
+    let app = spawn_app_with(|s| s.metrics_enabled = false).await;
+    assert_eq!(app.get("/health").await.status, 200);
+    assert_eq!(app.get("/metrics").await.status, 404);
+}

@@ -84,13 +84,14 @@ async fn exported(collector: &MockServer) -> Vec<ExportedSpan> {
     spans
 }
 
-/// Asserts the collector received the `request` span with this request id, sent as this service.
-async fn check_request_span(collector: &MockServer, request_id: &str) {
+/// Asserts the collector received the span with this request id and name, sent as this service.
+async fn check_request_span(collector: &MockServer, request_id: &str, name: &str) {
     let spans = exported(collector).await;
     let span = spans
         .iter()
-        .find(|s| s.name == "request" && s.attributes.get("request_id") == Some(&json!(request_id)))
+        .find(|s| s.attributes.get("request_id") == Some(&json!(request_id)))
         .unwrap_or_else(|| panic!("no request span with request_id {request_id} in {spans:#?}"));
+    assert_eq!(span.name, name);
     assert_eq!(
         span.resource.get("service.name"),
         Some(&json!(DEFAULT_SERVICE_NAME))
@@ -117,7 +118,7 @@ async fn a_span_emitted_through_the_export_layer_reaches_the_collector() {
         .await
         .expect("the collector accepted the batch");
 
-    check_request_span(&collector, "local-span-1").await;
+    check_request_span(&collector, "local-span-1", "request").await;
     guard.shutdown().await.expect("the exporter stops");
 }
 
@@ -155,6 +156,6 @@ async fn request_spans_of_the_real_server_reach_the_collector() {
         .await
         .expect("the collector accepted the batch");
 
-    check_request_span(&collector, "otel-real-request-1").await;
+    check_request_span(&collector, "otel-real-request-1", "GET /health").await;
     guard.shutdown().await.expect("the exporter stops");
 }

@@ -2,6 +2,7 @@
 
 use std::collections::BTreeMap;
 use std::time::Duration;
+use tracing::Instrument;
 
 use reqwest::StatusCode;
 use secrecy::{ExposeSecret, SecretString};
@@ -251,6 +252,8 @@ struct ErrorBody {
 pub struct TwilioClient {
     http: reqwest::Client,
     base_url: String,
+    /// The API's host, for the `server.address` of the client spans.
+    host: String,
 }
 
 impl TwilioClient {
@@ -275,7 +278,12 @@ impl TwilioClient {
             .user_agent(concat!("lead-channels/", env!("CARGO_PKG_VERSION")))
             .build()
             .map_err(|e| TwilioError::InvalidRequest(format!("building the http client: {e}")))?;
-        Ok(Self { http, base_url })
+        let host = parsed.host_str().unwrap_or_default().to_owned();
+        Ok(Self {
+            http,
+            base_url,
+            host,
+        })
     }
 
     /// Builds a client for `TWILIO_API_BASE_URL`, or Twilio's production API when it is unset.
@@ -312,17 +320,44 @@ impl TwilioClient {
             "{}/2010-04-01/Accounts/{account}/Messages.json",
             self.base_url
         );
-        let response = self
-            .http
-            .post(url)
-            .basic_auth(account, Some(credentials.auth_token.expose_secret()))
-            .form(&message.form()?)
-            .send()
-            .await
-            .map_err(TwilioError::Network)?;
-        let status = response.status();
-        let retry_after = retry_after(response.headers());
-        let body = response.bytes().await.map_err(TwilioError::Network)?;
+        let span = tracing::info_span!(
+            "twilio send",
+            otel.name = "POST /2010-04-01/Accounts/{AccountSid}/Messages.json",
+            otel.kind = "client",
+            otel.status_code = tracing::field::Empty,
+            http.request.method = "POST",
+            http.response.status_code = tracing::field::Empty,
+            server.address = %self.host,
+        );
+        let request = span.in_scope(|| {
+            Ok::<_, TwilioError>(crate::trace_context::inject(
+                self.http
+                    .post(url)
+                    .basic_auth(account, Some(credentials.auth_token.expose_secret()))
+                    .form(&message.form()?),
+            ))
+        })?;
+        let sent = async {
+            let response = request.send().await.map_err(TwilioError::Network)?;
+            let status = response.status();
+            let retry_after = retry_after(response.headers());
+            let body = response.bytes().await.map_err(TwilioError::Network)?;
+            Ok::<_, TwilioError>((status, retry_after, body))
+        }
+        .instrument(span.clone())
+        .await;
+        let (status, retry_after, body) = match sent {
+            Ok(answer) => answer,
+            Err(error) => {
+                span.record("otel.status_code", "ERROR");
+                return Err(error);
+            }
+        };
+        span.record("http.response.status_code", status.as_u16());
+        span.record(
+            "otel.status_code",
+            if status.is_success() { "OK" } else { "ERROR" },
+        );
         if status.is_success() {
             return serde_json::from_slice(&body).map_err(|e| TwilioError::InvalidResponse {
                 status: status.as_u16(),
