@@ -228,7 +228,6 @@ const TEXTS: &[(&str, &str, &str)] = &[
     ("saved", "Saved.", "تم الحفظ."),
     ("sms", "SMS", "رسالة نصية"),
     ("whatsapp", "WhatsApp", "واتساب"),
-    ("save", "Save", "حفظ"),
     ("saturday", "Saturday", "السبت"),
     ("sunday", "Sunday", "الأحد"),
     ("monday", "Monday", "الاثنين"),
@@ -241,9 +240,8 @@ const TEXTS: &[(&str, &str, &str)] = &[
         "Each day's shifts, empty when closed, for example:",
         "فترات كل يوم، وتُترك فارغة في أيام الإغلاق، مثال:",
     ),
-    ("closed_day", "Closed", "مغلق"),
     (
-        "holidays",
+        "holidays_hint",
         "Holidays (YYYY-MM-DD, one per line)",
         "العطل (YYYY-MM-DD، واحدة في كل سطر)",
     ),
