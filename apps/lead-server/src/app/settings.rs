@@ -107,7 +107,6 @@ pub async fn settings(
     state: web::Data<AppState>,
     query: web::Query<SavedQuery>,
 ) -> Result<HttpResponse, PageError> {
-    viewer.require_owner()?;
     let mut page = settings_page(&viewer, &req, &state, None).await?;
     if query.saved.is_some() {
         page.notice = Some(viewer.tr().get("saved").to_owned());
@@ -122,10 +121,11 @@ pub struct SavedQuery {
     pub saved: Option<String>,
 }
 
-/// The settings page of the viewer's tenant, with a newly generated webhook secret if any.
+/// The settings page of the viewer's tenant (owners only), with a newly generated webhook secret
+/// if any.
 ///
 /// # Errors
-/// Storage failures.
+/// [`PageError::Forbidden`] for agents; storage failures.
 pub async fn settings_page(
     viewer: &Viewer,
     req: &HttpRequest,

@@ -103,13 +103,12 @@ async fn save_with(
     state: &AppState,
     viewer: &Viewer,
     patch: Value,
-) -> Result<crate::views::ClientView, PageError> {
+) -> Result<(lead_domain::tenant::Tenant, crate::views::ClientView), PageError> {
     let body: UpdateClientRequest =
         serde_json::from_value(patch).map_err(|e| PageError::Invalid(e.to_string()))?;
-    let (_, view) = update_client_settings(state, viewer.tenant.clone(), body)
+    update_client_settings(state, viewer.tenant.clone(), body)
         .await
-        .map_err(invalid)?;
-    Ok(view)
+        .map_err(invalid)
 }
 
 fn owner_form(viewer: &Viewer, form: &[(String, String)]) -> Result<(), PageError> {
@@ -287,7 +286,7 @@ pub async fn add_webhook(
     }
     let mut hooks = kept_webhooks(&viewer, None);
     hooks.push(json!({"url": url, "events": events, "secret": null}));
-    let view = save_with(
+    let (tenant, view) = save_with(
         &state,
         &viewer,
         json!({"notifications": {"webhooks": hooks}}),
@@ -300,9 +299,7 @@ pub async fn add_webhook(
         .find(|w| w.url == url)
         .and_then(|w| w.secret.clone());
     let mut viewer = viewer;
-    if let Some(t) = state.deps.tenants.get_tenant(viewer.tenant.id).await? {
-        viewer.tenant = t;
-    }
+    viewer.tenant = tenant;
     let page = crate::app::settings::settings_page(&viewer, &req, &state, secret).await?;
     crate::app::pages::html(&page)
 }

@@ -13,7 +13,6 @@ use lead_domain::lead::Channel;
 use lead_domain::lifecycle::LeadState;
 use lead_domain::notifications::NotificationSettings;
 use lead_domain::ports::{ContactInfo, JobQueue, LeadRepository, Page, TenantRepository};
-use lead_domain::qualification::{Budget, Currency, Fact, Qualification, Timeline};
 use lead_domain::tenant::{Secret, Tenant};
 use lead_domain::usecases::crm::{CrmDeps, run_crm_sync};
 use lead_domain::usecases::{Deps, InboundRequest, accept_inbound, worker_tick};
@@ -23,6 +22,8 @@ use std::sync::Arc;
 use std::sync::Mutex;
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::time::Duration as StdDuration;
+
+use crate::events::hot;
 
 const OPEN: &str = "2026-11-24T07:00:00Z";
 
@@ -138,21 +139,6 @@ impl Crm for FakeCrm {
     }
 }
 
-fn hot() -> Qualification {
-    Qualification {
-        service: Some(Fact::stated("buy_villa".into())),
-        budget: Some(Fact::stated(Budget {
-            min: None,
-            max: Some(2_000_000.0),
-            currency: Currency::code(*b"SAR"),
-            confirmed: false,
-        })),
-        timeline: Some(Fact::stated(Timeline::Immediate)),
-        decision_maker: Some(Fact::stated(true)),
-        ..Default::default()
-    }
-}
-
 fn tenant() -> Tenant {
     TenantBuilder::real_estate()
         .with(|t| {
@@ -207,22 +193,26 @@ async fn world(crm: Arc<dyn Crm>) -> (Deps, Fakes, Tenant, lead_domain::ids::Lea
     (deps, fakes, tenant, accepted.lead_id)
 }
 
-#[tokio::test]
-async fn two_workers_syncing_one_phone_only_lead_create_one_contact() {
-    let crm = Arc::new(FakeCrm::default());
-    let (deps, fakes, tenant, lead_id) = world(crm.clone()).await;
+/// Two workers sync the lead at once: one wins, the other finds the claim and steps back without
+/// disturbing the winner's record; its retry, as the queue would run it, then succeeds.
+async fn race(deps: &Deps, fakes: &Fakes, tenant: &Tenant, lead_id: lead_domain::ids::LeadId) {
     let (a, b) = tokio::join!(
-        run_crm_sync(&deps, tenant.id, lead_id),
-        run_crm_sync(&deps, tenant.id, lead_id)
+        run_crm_sync(deps, tenant.id, lead_id),
+        run_crm_sync(deps, tenant.id, lead_id)
     );
-    // One wins; the other finds the claim and steps back, to be retried as a job would be,
-    // without disturbing the winner's record.
     assert!(
         a.is_ok() != b.is_ok(),
         "one of the two steps back: {a:?} {b:?}"
     );
     fakes.clock.advance(Duration::seconds(30));
-    run_crm_sync(&deps, tenant.id, lead_id).await.unwrap();
+    run_crm_sync(deps, tenant.id, lead_id).await.unwrap();
+}
+
+#[tokio::test]
+async fn two_workers_syncing_one_phone_only_lead_create_one_contact() {
+    let crm = Arc::new(FakeCrm::default());
+    let (deps, fakes, tenant, lead_id) = world(crm.clone()).await;
+    race(&deps, &fakes, &tenant, lead_id).await;
     assert_eq!(crm.creates.load(Ordering::SeqCst), 1, "one contact created");
     assert_eq!(crm.contacts.lock().unwrap().len(), 1);
     let link = fakes
@@ -394,16 +384,7 @@ async fn two_workers_against_a_hubspot_stand_in_create_one_contact() {
         lead_channels::hubspot::HubspotClient::new(&server.uri(), StdDuration::from_secs(5))
             .unwrap();
     let (deps, fakes, tenant, lead_id) = world(Arc::new(hubspot)).await;
-    let (a, b) = tokio::join!(
-        run_crm_sync(&deps, tenant.id, lead_id),
-        run_crm_sync(&deps, tenant.id, lead_id)
-    );
-    assert!(
-        a.is_ok() != b.is_ok(),
-        "one of the two steps back: {a:?} {b:?}"
-    );
-    fakes.clock.advance(Duration::seconds(30));
-    run_crm_sync(&deps, tenant.id, lead_id).await.unwrap();
+    race(&deps, &fakes, &tenant, lead_id).await;
     let requests = server.received_requests().await.unwrap();
     let creates = requests
         .iter()

@@ -21,7 +21,8 @@ use std::time::Duration as StdDuration;
 
 const OPEN: &str = "2026-11-24T07:00:00Z";
 
-fn hot() -> Qualification {
+/// A HOT reading: villa, 2M SAR, now, the decision maker.
+pub(crate) fn hot() -> Qualification {
     Qualification {
         service: Some(Fact::stated("buy_villa".into())),
         budget: Some(Fact::stated(Budget {
